@@ -1,0 +1,1 @@
+"""The Spark applications under test (PySpark DStream apps) and what they share."""

@@ -1,0 +1,100 @@
+"""What every app's driver shares: its configuration, the handshake with the harness, the batch
+output file, and the stop protocol.
+
+The harness starts the app with ``--config FILE`` (JSON). Once streaming has started the driver
+writes ``driver.json`` (application id, UI address) into its output directory; it stops gracefully,
+finishing the batches it has, when the harness creates ``STOP`` there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pyspark.streaming import StreamingContext
+
+HANDSHAKE_FILE = "driver.json"
+STOP_FILE = "STOP"
+BATCHES_FILE = "batches.jsonl"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    bootstrap_servers: str
+    topic: str
+    group_id: str
+    batch_interval_ms: int
+    output_dir: Path
+
+    @classmethod
+    def from_file(cls, path: Path) -> AppConfig:
+        raw = json.loads(path.read_text())
+        return cls(
+            bootstrap_servers=raw["bootstrap_servers"],
+            topic=raw["topic"],
+            group_id=raw["group_id"],
+            batch_interval_ms=int(raw["batch_interval_ms"]),
+            output_dir=Path(raw["output_dir"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bootstrap_servers": self.bootstrap_servers,
+            "topic": self.topic,
+            "group_id": self.group_id,
+            "batch_interval_ms": self.batch_interval_ms,
+            "output_dir": str(self.output_dir),
+        }
+
+
+def parse_args() -> AppConfig:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", type=Path, required=True)
+    return AppConfig.from_file(parser.parse_args().config)
+
+
+def epoch_ms(batch_time: datetime) -> int:
+    # PySpark hands foreachRDD a naive local datetime made from the batch's epoch milliseconds.
+    return round(batch_time.timestamp() * 1000)
+
+
+class BatchOutput:
+    """Appends one JSON line per batch, as the app's own account of what it processed."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self._path = output_dir / BATCHES_FILE
+        self._lock = threading.Lock()
+
+    def write(self, batch_time: datetime, **fields: Any) -> None:
+        line = json.dumps({"batch_time_ms": epoch_ms(batch_time), **fields})
+        with self._lock, self._path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def _write_atomic(path: Path, payload: dict[str, Any]) -> None:
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(json.dumps(payload))
+    os.replace(partial, path)
+
+
+def run_until_stopped(ssc: StreamingContext, config: AppConfig) -> None:
+    """Start streaming, announce the driver, and stop gracefully when asked (or fail loudly)."""
+    ssc.start()
+    sc = ssc.sparkContext
+    _write_atomic(
+        config.output_dir / HANDSHAKE_FILE,
+        {"app_id": sc.applicationId, "ui_url": sc.uiWebUrl, "pid": os.getpid()},
+    )
+    stop_file = config.output_dir / STOP_FILE
+    # awaitTerminationOrTimeout re-raises a failure of the streaming job, which ends the driver
+    # with a non-zero status: the harness records that as the run's outcome.
+    while not stop_file.exists():
+        if ssc.awaitTerminationOrTimeout(0.5):
+            return
+    ssc.stop(stopSparkContext=True, stopGraceFully=True)

@@ -1,0 +1,56 @@
+package bpbench.jvm;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.spark.streaming.api.java.JavaDStream;
+import org.apache.spark.streaming.api.java.JavaInputDStream;
+import org.apache.spark.streaming.api.java.JavaStreamingContext;
+import org.apache.spark.streaming.kafka010.CanCommitOffsets;
+import org.apache.spark.streaming.kafka010.ConsumerStrategies;
+import org.apache.spark.streaming.kafka010.HasOffsetRanges;
+import org.apache.spark.streaming.kafka010.KafkaUtils;
+import org.apache.spark.streaming.kafka010.LocationStrategies;
+import org.apache.spark.streaming.kafka010.OffsetRange;
+
+/**
+ * Hands a direct Kafka DStream to PySpark, which has had no Kafka DStream API since Spark 3.
+ *
+ * <p>The stream carries each record's value as {@code byte[]}; PySpark reads such elements
+ * unchanged with its {@code NoOpSerializer}. Rate control is Spark's own: with backpressure on,
+ * the direct stream sizes each batch from the PID estimator and
+ * {@code spark.streaming.kafka.maxRatePerPartition}.
+ *
+ * <p>Py4J finds classes added with {@code --jars} only through the context class loader, so
+ * Python loads this class there and calls it through an instance.
+ */
+public final class KafkaDirectStreams {
+
+    public KafkaDirectStreams() {
+    }
+
+    /**
+     * A stream of record values from {@code topics}. After each batch the consumed offsets are
+     * committed to {@code group.id}, so the consumer group's lag in Kafka follows the application.
+     */
+    public JavaDStream<byte[]> createValueStream(
+            JavaStreamingContext jssc, Map<String, String> kafkaParams, List<String> topics) {
+        Map<String, Object> params = new HashMap<>(kafkaParams);
+        params.put("key.deserializer", ByteArrayDeserializer.class);
+        params.put("value.deserializer", ByteArrayDeserializer.class);
+        params.put("enable.auto.commit", false);
+
+        JavaInputDStream<ConsumerRecord<byte[], byte[]>> input = KafkaUtils.createDirectStream(
+                jssc,
+                LocationStrategies.PreferConsistent(),
+                ConsumerStrategies.<byte[], byte[]>Subscribe(topics, params));
+        input.foreachRDD(rdd -> {
+            OffsetRange[] ranges = ((HasOffsetRanges) rdd.rdd()).offsetRanges();
+            ((CanCommitOffsets) input.inputDStream()).commitAsync(ranges);
+        });
+        return input.map(ConsumerRecord::value);
+    }
+}

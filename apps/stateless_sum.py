@@ -1,0 +1,60 @@
+"""StatelessSUM: per (rank, step), the sum and count of the values in each batch; no state.
+
+The first and least memory-hungry of the original artifact's four applications.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyspark import SparkContext
+from pyspark.streaming import DStream, StreamingContext
+
+from apps.driver import BatchOutput, parse_args, run_until_stopped
+from apps.kafka_dstream import direct_value_stream
+from apps.records import decode
+
+Key = tuple[int, int]
+Sums = tuple[float, int, int]  # sum of values, number of values, number of records
+Totals = tuple[int, int, int, float]  # keys, records, values, sum of values
+
+
+def sum_record(record: bytes) -> tuple[Key, Sums]:
+    rank, step, values = decode(record)
+    return (rank, step), (float(values.sum(dtype=np.float64)), int(values.size), 1)
+
+
+def merge_sums(a: Sums, b: Sums) -> Sums:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+def key_totals(pair: tuple[Key, Sums]) -> Totals:
+    value_sum, values, records = pair[1]
+    return 1, records, values, value_sum
+
+
+def add_totals(a: Totals, b: Totals) -> Totals:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]
+
+
+def stateless_sums(records: DStream) -> DStream:
+    return records.map(sum_record).reduceByKey(merge_sums)
+
+
+def main() -> None:
+    config = parse_args()
+    sc = SparkContext.getOrCreate()
+    sc.setLogLevel("WARN")
+    ssc = StreamingContext(sc, config.batch_interval_ms / 1000)
+    records = direct_value_stream(ssc, config.bootstrap_servers, [config.topic], config.group_id)
+    output = BatchOutput(config.output_dir)
+
+    def report(batch_time, rdd) -> None:
+        keys, count, values, value_sum = rdd.map(key_totals).fold((0, 0, 0, 0.0), add_totals)
+        output.write(batch_time, keys=keys, records=count, values=values, value_sum=value_sum)
+
+    stateless_sums(records).foreachRDD(report)
+    run_until_stopped(ssc, config)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""A single-node Apache Kafka broker in KRaft mode, run as a JVM process on loopback."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from harness import jvm
+from harness.errors import HarnessError
+from harness.net import LOOPBACK, free_port
+from harness.processes import ManagedProcess, ProcessSupervisor
+
+KAFKA_MAIN = "kafka.Kafka"
+STORAGE_TOOL_MAIN = "kafka.tools.StorageTool"
+START_TIMEOUT_S = 90.0
+PORT_ATTEMPTS = 3
+BROKER_HEAP = "-Xmx1g"
+
+_LOG4J = """\
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File={log}
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+"""
+
+
+def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{LOOPBACK}:{controller_port}",
+            f"listeners=PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://{LOOPBACK}:{port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"log.dirs={data_dir}",
+            "num.partitions=1",
+            "auto.create.topics.enable=false",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "",
+        ]
+    )
+
+
+class KafkaBroker:
+    """Start, probe and stop one broker; its files live under ``workdir``."""
+
+    def __init__(self, workdir: Path, supervisor: ProcessSupervisor) -> None:
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        self.log_path = workdir / "broker.log"
+        self._supervisor = supervisor
+        self._process: ManagedProcess | None = None
+        self._admin: AdminClient | None = None
+        self.bootstrap_servers = ""
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        classpath = ":".join(map(str, jvm.classpath("kafka-broker")))
+        log4j = self.workdir / "log4j.properties"
+        return [
+            "java",
+            BROKER_HEAP,
+            f"-Dlog4j.configuration=file:{log4j}",
+            f"-Dkafka.logs.dir={self.workdir}",
+            "-cp",
+            classpath,
+            main,
+            *args,
+        ]
+
+    def _format_storage(self, config: Path) -> None:
+        """Format the KRaft storage on first start; a formatted directory is kept as it is."""
+        if (self.data_dir / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        process = self._supervisor.start(
+            "kafka-storage-format",
+            self._java(
+                STORAGE_TOOL_MAIN, "format", "-t", cluster_id, "-c", str(config), "--ignore-formatted"
+            ),
+            self.workdir / "storage-format.log",
+        )
+        code = process.popen.wait(timeout=120)
+        if code != 0:
+            raise HarnessError(f"formatting Kafka storage failed (exit {code}):\n{process.log_tail()}")
+
+    def start(self) -> str:
+        """Start the broker on free ports and wait until it answers metadata requests."""
+        jvm.require_jdk()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "log4j.properties").write_text(_LOG4J.format(log=self.log_path))
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            port, controller_port = free_port(), free_port()
+            config = self.workdir / "server.properties"
+            config.write_text(server_properties(self.data_dir, port, controller_port))
+            self._format_storage(config)
+            log_offsets = [path.stat().st_size if path.exists() else 0 for path in self._logs()]
+            self._process = self._supervisor.start(
+                "kafka-broker", self._java(KAFKA_MAIN, str(config)), self.workdir / "broker.out"
+            )
+            self.bootstrap_servers = f"{LOOPBACK}:{port}"
+            if self._wait_ready():
+                return self.bootstrap_servers
+            self._supervisor.stop(self._process)
+            attempt_log = self._log_since(log_offsets)
+            if "Address already in use" not in attempt_log or attempt == PORT_ATTEMPTS:
+                tail = "\n".join(attempt_log.splitlines()[-20:])
+                raise HarnessError(f"the Kafka broker did not start; last lines of {self.log_path}:\n{tail}")
+        raise AssertionError("unreachable")
+
+    def _logs(self) -> tuple[Path, Path]:
+        return self.log_path, self.workdir / "broker.out"
+
+    def _log_since(self, offsets: list[int]) -> str:
+        """What the broker wrote to its logs during this attempt."""
+        text = []
+        for path, offset in zip(self._logs(), offsets, strict=True):
+            if path.exists():
+                with path.open("rb") as handle:
+                    handle.seek(offset)
+                    text.append(handle.read().decode(errors="replace"))
+        return "".join(text)
+
+    def _wait_ready(self) -> bool:
+        admin = self._admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process is None or not self._process.alive():
+                return False
+            try:
+                metadata = admin.list_topics(timeout=2)
+            except KafkaException:
+                continue
+            if metadata.brokers:
+                return True
+        return False
+
+    def admin(self) -> AdminClient:
+        # One client for the broker's life: futures fail if the client that made them is collected.
+        if self._admin is None:
+            raise HarnessError("the Kafka broker is not running")
+        return self._admin
+
+    def create_topic(self, name: str, partitions: int) -> None:
+        futures = self.admin().create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1)]
+        )
+        try:
+            futures[name].result(timeout=30)
+        except KafkaException as exc:
+            raise HarnessError(f"could not create topic {name}: {exc}") from exc
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._supervisor.stop(self._process, grace_s=30.0)
+            self._process = None
+        self._admin = None

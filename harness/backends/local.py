@@ -1,0 +1,51 @@
+"""The local backend: Kafka and Spark as processes on this machine, no Docker."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from harness.backends.kafka_broker import KafkaBroker
+from harness.backends.spark_standalone import SparkStandalone
+from harness.manifest import Platform
+from harness.processes import ProcessSupervisor
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> None:
+        self.platform = platform
+        self.broker = KafkaBroker(workdir / "kafka", supervisor)
+        spark = platform.spark
+        self.standalone = (
+            SparkStandalone(workdir / "spark", supervisor, spark.cores, spark.executor_memory)
+            if spark.topology == "standalone"
+            else None
+        )
+
+    def up(self) -> None:
+        # A fresh broker each time: topics of an interrupted earlier attempt must not linger.
+        shutil.rmtree(self.broker.data_dir, ignore_errors=True)
+        self.broker.start()
+        if self.standalone is not None:
+            self.standalone.start()
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.broker.bootstrap_servers
+
+    @property
+    def spark_master(self) -> str:
+        if self.standalone is not None:
+            return self.standalone.master_url
+        return f"local[{self.platform.spark.cores}]"
+
+    def create_topic(self, name: str, partitions: int) -> None:
+        self.broker.create_topic(name, partitions)
+
+    def down(self) -> None:
+        if self.standalone is not None:
+            self.standalone.stop()
+        self.broker.stop()
+        shutil.rmtree(self.broker.data_dir, ignore_errors=True)

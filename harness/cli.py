@@ -1,0 +1,115 @@
+"""``bpbench``: validate manifests, run experiments, build reports, set up the JVM side."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from harness.errors import HarnessError, UsageError
+
+EXIT_OK, EXIT_HARNESS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bpbench", description="Backpressure benchmarks for Spark Streaming."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check manifests without running anything")
+    validate.add_argument("manifests", nargs="+", type=Path, metavar="MANIFEST")
+
+    run = commands.add_parser("run", help="run an experiment and write its report")
+    run.add_argument("manifest", type=Path, metavar="MANIFEST")
+    run.add_argument("--out", type=Path, default=Path("results"), help="results root (default: results)")
+    run.add_argument(
+        "--backend",
+        choices=["local"],
+        default=None,
+        help="where Kafka and Spark run (default: the manifest's platform.backend)",
+    )
+
+    report = commands.add_parser("report", help="build one HTML report from run or experiment directories")
+    report.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    report.add_argument("-o", "--output", type=Path, default=Path("report.html"))
+
+    commands.add_parser("setup", help="fetch and verify the locked jars, build the JVM helper")
+    commands.add_parser(
+        "lock-jars", help="re-resolve the jar sets with Maven and rewrite infra/jvm-deps.lock"
+    )
+    return parser
+
+
+def _validate(manifests: list[Path], console: Console) -> None:
+    from harness.manifest import expand, load_manifest
+
+    errors = []
+    for path in manifests:
+        try:
+            runs = expand(load_manifest(path), path)
+            console.print(f"{path}: ok ({len(runs)} run{'s' if len(runs) != 1 else ''})")
+        except UsageError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise UsageError("\n".join(errors))
+
+
+def _run(args: argparse.Namespace, console: Console) -> None:
+    from harness.runner import run_experiment
+
+    result = run_experiment(args.manifest, args.out, console, backend=args.backend)
+    console.print(f"runs:   {', '.join(str(p) for p in result.run_dirs)}")
+    console.print(f"report: {result.report}")
+
+
+def _setup(console: Console) -> None:
+    from harness import jvm
+
+    jvm.require_jdk(javac=True)
+    jvm.install_jars(console.print)
+    jvm.build_helper(console.print)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    # SIGTERM unwinds like Ctrl-C, so every process the harness started is stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if args.command == "validate":
+            _validate(args.manifests, Console(highlight=False, soft_wrap=True))
+        elif args.command == "run":
+            _run(args, console)
+        elif args.command == "report":
+            from reports.builder import build_report
+
+            console.print(f"report: {build_report(args.dirs, args.output)}")
+        elif args.command == "setup":
+            _setup(console)
+        elif args.command == "lock-jars":
+            from harness import jvm
+
+            jvm.write_lock(console.print)
+    except UsageError as exc:
+        console.print(Text.assemble(("error: ", "red"), str(exc)))
+        return EXIT_USAGE
+    except HarnessError as exc:
+        console.print(Text.assemble(("harness failure: ", "red"), str(exc)))
+        return EXIT_HARNESS
+    except KeyboardInterrupt:
+        console.print("interrupted: everything started was stopped; unfinished runs have no COMPLETE marker")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

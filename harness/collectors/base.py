@@ -1,0 +1,68 @@
+"""The face every collector shows, and the thread that polls them together.
+
+A collector is started once, polled at the run's interval, stopped once, and then hands over its
+tables (rows plus the column order of the Parquet file they go to). Collectors never import the
+runner: the runner hands them what they need.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from harness.events import EventLog
+
+Rows = list[dict[str, Any]]
+
+
+class Collector(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def poll(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def tables(self) -> dict[str, tuple[Rows, list[str]]]: ...
+
+
+class CollectorSet:
+    """Polls its collectors on one background thread; a failing poll is an event, not a crash."""
+
+    def __init__(self, collectors: list[Collector], interval_s: float, events: EventLog) -> None:
+        self.collectors = collectors
+        self._interval = interval_s
+        self._events = events
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="collectors", daemon=True)
+
+    def start(self) -> None:
+        for collector in self.collectors:
+            collector.start()
+        self._thread.start()
+
+    def poll_now(self) -> None:
+        with self._lock:
+            for collector in self.collectors:
+                try:
+                    collector.poll()
+                except Exception as exc:  # a collector must never take the run down
+                    self._events.emit("collector_error", collector=collector.name, error=repr(exc))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.poll_now()
+
+    def stop(self) -> dict[str, tuple[Rows, list[str]]]:
+        """Stop polling after one last poll; returns every collector's tables."""
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+        self.poll_now()
+        tables: dict[str, tuple[Rows, list[str]]] = {}
+        for collector in self.collectors:
+            collector.stop()
+            tables.update(collector.tables())
+        return tables

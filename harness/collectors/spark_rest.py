@@ -1,0 +1,136 @@
+"""Spark's monitoring REST API on the driver: streaming batches and executor samples.
+
+Batches are kept by id and updated on every poll, so a batch seen while queued is recorded again
+once it completes, and batches stay recorded after Spark drops them from its retained window.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from harness.collectors.base import Rows
+
+BATCH_COLUMNS = [
+    "batch_id",
+    "batch_time_ms",
+    "status",
+    "input_records",
+    "scheduling_delay_ms",
+    "processing_time_ms",
+    "total_delay_ms",
+    "output_ops_failed",
+]
+EXECUTOR_COLUMNS = [
+    "sample_time_ms",
+    "executor_id",
+    "is_active",
+    "memory_used_bytes",
+    "max_memory_bytes",
+    "used_on_heap_storage_bytes",
+    "total_on_heap_storage_bytes",
+    "total_gc_time_ms",
+    "completed_tasks",
+    "failed_tasks",
+    "peak_jvm_heap_bytes",
+    "peak_on_heap_execution_bytes",
+    "peak_on_heap_storage_bytes",
+]
+HTTP_TIMEOUT_S = 5.0
+
+Fetch = Callable[[str], Any]
+
+
+def fetch_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
+        return json.load(response)
+
+
+def parse_spark_time(text: str) -> int:
+    """Spark REST timestamps (``2026-11-21T10:21:00.000GMT``) as epoch milliseconds."""
+    moment = datetime.strptime(text.replace("GMT", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+    return round(moment.timestamp() * 1000)
+
+
+def batch_row(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "batch_id": int(raw["batchId"]),
+        "batch_time_ms": parse_spark_time(raw["batchTime"]),
+        "status": raw.get("status", ""),
+        "input_records": int(raw.get("inputSize", 0)),
+        "scheduling_delay_ms": raw.get("schedulingDelay"),
+        "processing_time_ms": raw.get("processingTime"),
+        "total_delay_ms": raw.get("totalDelay"),
+        "output_ops_failed": int(raw.get("numFailedOutputOps", 0)),
+    }
+
+
+def executor_row(raw: dict[str, Any], sample_time_ms: int) -> dict[str, Any]:
+    memory = raw.get("memoryMetrics") or {}
+    peak = raw.get("peakMemoryMetrics") or {}
+    return {
+        "sample_time_ms": sample_time_ms,
+        "executor_id": str(raw["id"]),
+        "is_active": bool(raw.get("isActive", False)),
+        "memory_used_bytes": raw.get("memoryUsed"),
+        "max_memory_bytes": raw.get("maxMemory"),
+        "used_on_heap_storage_bytes": memory.get("usedOnHeapStorageMemory"),
+        "total_on_heap_storage_bytes": memory.get("totalOnHeapStorageMemory"),
+        "total_gc_time_ms": raw.get("totalGCTime"),
+        "completed_tasks": raw.get("completedTasks"),
+        "failed_tasks": raw.get("failedTasks"),
+        "peak_jvm_heap_bytes": peak.get("JVMHeapMemory"),
+        "peak_on_heap_execution_bytes": peak.get("OnHeapExecutionMemory"),
+        "peak_on_heap_storage_bytes": peak.get("OnHeapStorageMemory"),
+    }
+
+
+class SparkRestCollector:
+    name = "spark_rest"
+
+    def __init__(
+        self,
+        ui_url: str,
+        app_id: str,
+        fetch: Fetch = fetch_json,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._base = f"{ui_url.rstrip('/')}/api/v1/applications/{app_id}"
+        self._fetch = fetch
+        self._clock = clock
+        self._batches: dict[int, dict[str, Any]] = {}
+        self._executor_samples: Rows = []
+        self.failed_polls = 0
+
+    def start(self) -> None:
+        pass
+
+    def poll(self) -> None:
+        try:
+            batches = self._fetch(f"{self._base}/streaming/batches")
+            executors = self._fetch(f"{self._base}/executors")
+        except (urllib.error.URLError, OSError, ValueError):
+            # The driver is busy or gone: the next poll catches up, as batches are kept by id.
+            self.failed_polls += 1
+            return
+        for raw in batches:
+            row = batch_row(raw)
+            self._batches[row["batch_id"]] = row
+        sample_time_ms = round(self._clock() * 1000)
+        self._executor_samples.extend(executor_row(raw, sample_time_ms) for raw in executors)
+
+    def stop(self) -> None:
+        pass
+
+    def latest_completed(self) -> dict[str, Any] | None:
+        completed = [row for row in list(self._batches.values()) if row["status"] == "COMPLETED"]
+        return max(completed, key=lambda row: row["batch_id"]) if completed else None
+
+    def tables(self) -> dict[str, tuple[Rows, list[str]]]:
+        batches = [self._batches[key] for key in sorted(self._batches)]
+        return {"batches": (batches, BATCH_COLUMNS), "executors": (self._executor_samples, EXECUTOR_COLUMNS)}

@@ -1,0 +1,328 @@
+"""One run's lifecycle, and the loop over an experiment's runs.
+
+A run: topic created -> app submitted -> driver announces itself -> collectors start -> generator
+runs the pressure profile -> the app drains (bounded) -> collectors take a last sample -> the app
+stops -> tables, summary and events are written -> ``COMPLETE`` last. A failing app is a measured
+outcome; only a fault of the harness itself ends the experiment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from apps.driver import AppConfig
+from harness import environment, jvm
+from harness.backends.local import LocalBackend
+from harness.collectors.base import CollectorSet
+from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS, SparkRestCollector
+from harness.events import EventLog
+from harness.kafka_offsets import consumer_lag
+from harness.manifest import Platform, RunSpec, expand, load_manifest
+from harness.processes import ProcessSupervisor
+from harness.spark_app import SparkApp, jvm_jars
+from harness.spark_conf import resolve_spark_conf
+from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
+from harness.summary import RunFacts, summarize
+from reports.builder import build_report
+
+GENERATOR_COLUMNS = [
+    "second",
+    "planned",
+    "sent",
+    "acked",
+    "failed",
+    "lateness_p50_ms",
+    "lateness_p99_ms",
+    "lateness_max_ms",
+]
+APP_STOP_TIMEOUT_S = 60.0
+TICK_S = 0.5
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    experiment_dir: Path
+    run_dirs: list[Path]
+    report: Path
+
+
+class Run:
+    """Everything one run needs while it is under way."""
+
+    def __init__(
+        self, spec: RunSpec, out: Path, backend: LocalBackend, supervisor: ProcessSupervisor, console: Console
+    ) -> None:
+        self.spec = spec
+        self.manifest = spec.manifest
+        self.directory = RunDirectory(out, spec.experiment, spec.run_id)
+        self.backend = backend
+        self.supervisor = supervisor
+        self.console = console
+        self.topic = f"bpbench-{spec.run_id}"
+        self.group_id = f"bpbench-{spec.run_id}"
+
+    def execute(self) -> dict[str, Any]:
+        self.directory.prepare()
+        backend_events = self.supervisor.events
+        with EventLog(self.directory.file("events.jsonl")) as events:
+            self.supervisor.events = events
+            try:
+                with self.supervisor.scope():
+                    return self._execute(events)
+            finally:
+                self.supervisor.events = backend_events
+
+    def _execute(self, events: EventLog) -> dict[str, Any]:
+        m = self.manifest
+        events.emit("run_started", run_id=self.spec.run_id, experiment=self.spec.experiment)
+        self.backend.create_topic(self.topic, m.platform.kafka.partitions)
+        events.emit("topic_created", topic=self.topic, partitions=m.platform.kafka.partitions)
+        spark_conf = resolve_spark_conf(m, self.backend.spark_master, self.spec.run_id)
+        write_json(self.directory.file("spec.json"), {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.spec.run_id,
+            "experiment": self.spec.experiment,
+            "source_file": self.spec.source_file,
+            "manifest": m.model_dump(mode="json"),
+            "spark_conf": spark_conf,
+            "topic": self.topic,
+            "bootstrap_servers": self.backend.bootstrap_servers,
+            **environment.describe(),
+        })  # fmt: skip
+
+        app = SparkApp(
+            m.workload.app,
+            AppConfig(
+                self.backend.bootstrap_servers,
+                self.topic,
+                self.group_id,
+                m.config.batch_interval_ms,
+                self.directory.app,
+            ),
+            conf_dir=self.directory.path / "spark-conf",
+            log_path=self.directory.logs / "driver.log",
+        )
+        started = time.monotonic()
+        self.console.log(
+            f"[bold]{self.spec.experiment}/{self.spec.run_id}[/]: submitting {m.workload.app} "
+            f"to {self.backend.spark_master}"
+        )
+        app.submit(self.supervisor, spark_conf)
+        driver = app.wait_for_driver()
+        generator: dict[str, Any] = {}
+        tables: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+        drained, backlog, load_end_ms = False, None, None
+        if driver is None:
+            events.emit("app_failed", phase="startup", log_tail=app.process.log_tail() if app.process else "")
+            self.console.log(f"[red]the app did not start[/]; see {app.log_path}")
+        else:
+            events.emit("driver_ready", app_id=driver.app_id, ui_url=driver.ui_url)
+            spark_rest = SparkRestCollector(driver.ui_url, driver.app_id)
+            collectors = CollectorSet([spark_rest], m.run.poll_interval_s, events)
+            collectors.start()
+            try:
+                generator = self._generate(app, spark_rest, events)
+                load_end_ms = int(time.time() * 1000)
+                if app.alive():
+                    drained, backlog = self._drain(app, int(generator.get("acked", 0)), events)
+            finally:
+                tables = collectors.stop()
+        app_failed = self._stop_app(app, events)
+        duration_s = time.monotonic() - started
+
+        batches, batch_columns = tables.get("batches", ([], BATCH_COLUMNS))
+        executors, executor_columns = tables.get("executors", ([], EXECUTOR_COLUMNS))
+        write_table(self.directory.file("batches.parquet"), batches, batch_columns)
+        write_table(self.directory.file("executors.parquet"), executors, executor_columns)
+        write_table(self.directory.file("generator.parquet"), self._generator_rows(), GENERATOR_COLUMNS)
+        write_json(self.directory.file("app-batches.json"), app.processed_batches())
+        facts = RunFacts(
+            run_id=self.spec.run_id,
+            experiment=self.spec.experiment,
+            batch_interval_ms=m.config.batch_interval_ms,
+            backpressure=m.config.backpressure.enabled,
+            target_rate_rps=m.workload.generator.rate,
+            duration_s=duration_s,
+            warmup_s=m.run.warmup_s,
+            generator=generator,
+            processed=sum(int(b["records"]) for b in app.processed_batches()),
+            backlog=backlog,
+            drained=drained,
+            app_failed=app_failed,
+            load_end_ms=load_end_ms,
+        )
+        summary = summarize(facts, batches, executors)
+        write_json(self.directory.file("summary.json"), summary)
+        events.emit(
+            "run_finished",
+            outcome=summary["outcome"],
+            produced=summary["produced"],
+            processed=summary["processed"],
+            backlog=summary["backlog"],
+            lost=summary["lost"],
+        )
+        self.directory.mark_complete()
+        return summary
+
+    def _generate(self, app: SparkApp, spark_rest: SparkRestCollector, events: EventLog) -> dict[str, Any]:
+        workload = self.manifest.workload
+        config = {
+            "bootstrap_servers": self.backend.bootstrap_servers,
+            "topic": self.topic,
+            "rate_rps": workload.generator.rate,
+            "duration_s": workload.duration_s,
+            "values_per_record": workload.records.values,
+            "ranks": workload.records.ranks,
+            "seed": workload.seed,
+            "stats_path": str(self.directory.file("generator-stats.jsonl")),
+            "result_path": str(self.directory.file("generator-result.json")),
+        }
+        config_path = self.directory.file("generator-config.json")
+        write_json(config_path, config)
+        process = self.supervisor.start(
+            "generator",
+            [sys.executable, "-m", "generators.produce", "--config", str(config_path)],
+            self.directory.logs / "generator.log",
+        )
+        events.emit("generator_started", rate_rps=workload.generator.rate, duration_s=workload.duration_s)
+        interval_s = self.manifest.config.batch_interval_ms / 1000
+        with Progress(
+            TextColumn("[bold]load[/]"), BarColumn(), TimeElapsedColumn(), TextColumn("left"),
+            TimeRemainingColumn(), TextColumn("{task.fields[live]}"),
+            console=self.console, transient=True,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("load", total=workload.duration_s, live="")
+            started = time.monotonic()
+            while process.alive():
+                if not app.alive():
+                    events.emit(
+                        "app_failed", phase="load", log_tail=app.process.log_tail() if app.process else ""
+                    )
+                    self.supervisor.stop(process)
+                    break
+                latest = spark_rest.latest_completed()
+                live = ""
+                if latest:
+                    live = (
+                        f"input {latest['input_records'] / interval_s:,.0f} rec/s  "
+                        f"delay {latest['total_delay_ms'] or 0:,.0f} ms"
+                    )
+                progress.update(
+                    task, completed=min(time.monotonic() - started, workload.duration_s), live=live
+                )
+                time.sleep(TICK_S)
+        result_path = self.directory.file("generator-result.json")
+        result = json.loads(result_path.read_text()) if result_path.exists() else {}
+        events.emit("generator_finished", **result)
+        self.console.log(
+            f"generator: {result.get('acked', 0):,} records acknowledged "
+            f"at {result.get('achieved_rate_rps', 0):,.0f} rec/s"
+        )
+        return result
+
+    def _drain(self, app: SparkApp, produced: int, events: EventLog) -> tuple[bool, int | None]:
+        """Wait until the app has processed everything produced and committed its offsets."""
+        deadline = time.monotonic() + self.manifest.run.drain_timeout_s
+        while time.monotonic() < deadline and app.alive():
+            processed = sum(int(b["records"]) for b in app.processed_batches())
+            if processed >= produced and self._lag() == 0:
+                events.emit("drained", processed=processed, produced=produced)
+                return True, 0
+            time.sleep(TICK_S)
+        backlog = self._lag()
+        events.emit("drain_timeout" if app.alive() else "app_failed", backlog=backlog)
+        return False, backlog
+
+    def _lag(self) -> int:
+        return consumer_lag(self.backend.bootstrap_servers, self.topic, self.group_id)
+
+    def _stop_app(self, app: SparkApp, events: EventLog) -> bool:
+        """Ask the driver to stop; True if the app had failed on its own before that."""
+        failed_early = not app.alive()
+        app.request_stop()
+        code = app.wait(APP_STOP_TIMEOUT_S)
+        if app.process is not None:
+            code = self.supervisor.stop(app.process)
+        events.emit("app_stopped", exit_code=code, failed_early=failed_early)
+        return failed_early
+
+    def _generator_rows(self) -> list[dict[str, Any]]:
+        path = self.directory.file("generator-stats.jsonl")
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run_experiment(
+    manifest_path: Path, out: Path, console: Console, backend: str | None = None
+) -> ExperimentResult:
+    """Run every run of a manifest that is not yet complete, then report the experiment."""
+    manifest = load_manifest(manifest_path)
+    if backend is not None and backend != manifest.platform.backend:
+        manifest = manifest.model_copy(
+            update={"platform": manifest.platform.model_copy(update={"backend": backend})}
+        )
+    specs = expand(manifest, manifest_path)
+    experiment_dir = out / manifest.name
+    pending = [s for s in specs if not RunDirectory(out, s.experiment, s.run_id).complete]
+    for spec in specs:
+        if spec not in pending:
+            console.log(f"{spec.experiment}/{spec.run_id}: complete, skipped")
+    if pending:
+        preflight()
+        _run_on_backend(pending, manifest.platform, out, experiment_dir / "backend", console)
+    run_dirs = [RunDirectory(out, s.experiment, s.run_id).path for s in specs]
+    report = build_report([experiment_dir], experiment_dir / "report.html")
+    return ExperimentResult(experiment_dir, run_dirs, report)
+
+
+def preflight() -> None:
+    """Fail on a missing JDK, jar or JVM helper before anything is started or written."""
+    jvm.require_jdk()
+    jvm.classpath("kafka-broker")
+    jvm_jars()
+
+
+def _run_on_backend(
+    specs: list[RunSpec], platform: Platform, out: Path, backend_dir: Path, console: Console
+) -> None:
+    """Bring the backend up, run the specs on it, and take everything down whatever happens."""
+    backend_dir.mkdir(parents=True, exist_ok=True)
+    with (
+        EventLog(backend_dir / "events.jsonl") as backend_events,
+        ProcessSupervisor(backend_events) as supervisor,
+    ):
+        backend = LocalBackend(backend_dir, platform, supervisor)
+        try:
+            console.log(
+                f"backend {backend.name}: starting Kafka"
+                + (" and Spark standalone" if backend.standalone else "")
+            )
+            backend.up()
+            console.log(
+                f"backend {backend.name}: Kafka at {backend.bootstrap_servers}, Spark {backend.spark_master}"
+            )
+            for spec in specs:
+                summary = Run(spec, out, backend, supervisor, console).execute()
+                console.log(_one_line(summary))
+        finally:
+            backend.down()
+
+
+def _one_line(summary: dict[str, Any]) -> str:
+    delay = summary["total_delay_ms"]["p95"]
+    return (
+        f"{summary['experiment']}/{summary['run_id']}: [bold]{summary['outcome']}[/]  "
+        f"produced {summary['produced']:,}  processed {summary['processed']:,}  "
+        f"backlog {summary['backlog'] if summary['backlog'] is not None else '-'}  "
+        f"lost {summary['lost'] if summary['lost'] is not None else '-'}  "
+        f"total delay p95 {f'{delay:,.0f} ms' if delay is not None else '-'}"
+    )

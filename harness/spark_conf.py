@@ -1,0 +1,45 @@
+"""The Spark configuration of a run, resolved from its manifest.
+
+Backpressure settings are first-class manifest fields; every key under ``config.spark_conf`` passes
+through unchanged and wins over what the harness sets.
+"""
+
+from __future__ import annotations
+
+from harness.manifest import Manifest
+from harness.net import LOOPBACK, free_port
+
+
+def _text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def resolve_spark_conf(manifest: Manifest, master: str, run_id: str) -> dict[str, str]:
+    spark = manifest.platform.spark
+    backpressure = manifest.config.backpressure
+    conf: dict[str, object] = {
+        "spark.master": master,
+        "spark.app.name": f"bpbench-{manifest.name}-{run_id}",
+        "spark.driver.host": LOOPBACK,
+        "spark.driver.bindAddress": LOOPBACK,
+        "spark.ui.port": free_port(),
+        "spark.ui.showConsoleProgress": False,
+        "spark.driver.memory": spark.driver_memory,
+        # Peak memory metrics in /executors are sampled only when polling is on.
+        "spark.executor.metrics.pollingInterval": "1s",
+        "spark.streaming.backpressure.enabled": backpressure.enabled,
+        "spark.streaming.backpressure.pid.proportional": backpressure.pid.proportional,
+        "spark.streaming.backpressure.pid.integral": backpressure.pid.integral,
+        "spark.streaming.backpressure.pid.derived": backpressure.pid.derived,
+        "spark.streaming.backpressure.pid.minRate": backpressure.pid.min_rate,
+    }
+    if backpressure.initial_rate is not None:
+        conf["spark.streaming.backpressure.initialRate"] = backpressure.initial_rate
+    if backpressure.max_rate_per_partition is not None:
+        conf["spark.streaming.kafka.maxRatePerPartition"] = backpressure.max_rate_per_partition
+    if spark.topology == "standalone":
+        conf["spark.executor.memory"] = spark.executor_memory
+        conf["spark.executor.cores"] = spark.cores
+        conf["spark.cores.max"] = spark.cores
+    conf.update(manifest.config.spark_conf)
+    return {key: _text(value) for key, value in conf.items()}

@@ -1,0 +1,70 @@
+"""Run directories: layout, atomic writes, and the COMPLETE marker written last.
+
+Every file is written to a ``.partial`` sibling and renamed into place, so a reader never sees half
+a file; a run directory without ``COMPLETE`` is an interrupted run and is redone on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+COMPLETE_MARKER = "COMPLETE"
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
+
+
+def write_json(path: Path, payload: Any) -> None:
+    partial = _partial(path)
+    partial.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def write_table(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """A Parquet table with the given columns in order, even when there are no rows."""
+    frame = pd.DataFrame(rows, columns=columns)
+    partial = _partial(path)
+    frame.to_parquet(partial, index=False)
+    os.replace(partial, path)
+
+
+class RunDirectory:
+    """``<out>/<experiment>/<run-id>/``."""
+
+    def __init__(self, out: Path, experiment: str, run_id: str) -> None:
+        self.path = out / experiment / run_id
+
+    @property
+    def complete(self) -> bool:
+        return (self.path / COMPLETE_MARKER).exists()
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def app(self) -> Path:
+        return self.path / "app"
+
+    def prepare(self) -> None:
+        """Start afresh: an earlier interrupted attempt's files are removed."""
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        for folder in (self.path, self.logs, self.app):
+            folder.mkdir(parents=True)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def mark_complete(self) -> None:
+        marker = self.path / COMPLETE_MARKER
+        _partial(marker).write_text("")
+        os.replace(_partial(marker), marker)

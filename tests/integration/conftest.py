@@ -1,0 +1,90 @@
+"""Helpers for tests that start a real Kafka broker and real Spark through the harness."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import yaml
+
+from harness.paths import REPO_ROOT
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+def write_manifest(folder: Path, name: str = "itest", **overrides: Any) -> Path:
+    """A small run: 500 records/s for 16 s in 1 s batches, StatelessSUM, backpressure on."""
+    manifest: dict[str, Any] = {
+        "name": name,
+        "platform": {
+            "spark": {"topology": "local", "cores": 2, "driver_memory": "1g"},
+            "kafka": {"partitions": 2},
+        },
+        "workload": {
+            "app": "stateless_sum",
+            "duration_s": 16,
+            "generator": {"profile": "constant", "rate": 500},
+            "records": {"values": 256, "ranks": 4},
+        },
+        "config": {"batch_interval_ms": 1000, "backpressure": {"enabled": True, "initial_rate": 1000}},
+        "run": {"drain_timeout_s": 90, "poll_interval_s": 1},
+    }
+    for section, values in overrides.items():
+        manifest[section] = {**manifest.get(section, {}), **values}
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    return path
+
+
+def bpbench_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "harness.cli", *args]
+
+
+def run_bpbench(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        bpbench_command(*args),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def started_pids(out: Path) -> list[int]:
+    """Every process the harness said it started, from all event logs under ``out``."""
+    pids = []
+    for log in out.rglob("events.jsonl"):
+        for line in log.read_text().splitlines():
+            event = json.loads(line)
+            if event["kind"] == "process_started":
+                pids.append(int(event["pid"]))
+    return pids
+
+
+def assert_nothing_left_running(pids: list[int]) -> None:
+    """No process of the sessions the harness started is alive (each child leads its own session)."""
+    assert pids, "the harness recorded no processes"
+    sessions = set(pids)
+    survivors = []
+    for process in psutil.process_iter(["pid", "name", "cmdline", "status"]):
+        try:
+            in_session = os.getsid(process.pid) in sessions
+        except (ProcessLookupError, PermissionError):
+            continue
+        if in_session and process.info["status"] != psutil.STATUS_ZOMBIE:
+            survivors.append(f"{process.pid} {' '.join(process.info['cmdline'] or [])[:120]}")
+    assert not survivors, "left running:\n" + "\n".join(survivors)

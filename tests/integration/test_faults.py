@@ -1,0 +1,130 @@
+"""Faults on real components: Kafka that will not start, a port already taken, Ctrl-C mid-run."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import jvm
+from harness.backends import kafka_broker
+from harness.backends.kafka_broker import KafkaBroker
+from harness.errors import HarnessError
+from harness.events import EventLog
+from harness.net import LOOPBACK, free_port
+from harness.paths import REPO_ROOT
+from harness.processes import ProcessSupervisor
+from tests.integration.conftest import (
+    assert_nothing_left_running,
+    bpbench_command,
+    run_bpbench,
+    started_pids,
+    write_manifest,
+)
+
+
+def test_a_broker_that_dies_at_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    workdir = tmp_path / "kafka"
+    (workdir / "data").mkdir(parents=True)
+    # Storage formatted for another node: the broker refuses to start, as it would on a moved disk.
+    (workdir / "data" / "meta.properties").write_text(
+        "cluster.id=AAAAAAAAAAAAAAAAAAAAAA\nnode.id=2\nversion=1\ndirectory.id=AAAAAAAAAAAAAAAAAAAAAQ\n"
+    )
+    with (
+        EventLog(tmp_path / "events.jsonl") as events,
+        ProcessSupervisor(events) as supervisor,
+        pytest.raises(HarnessError) as error,
+    ):
+        KafkaBroker(workdir, supervisor).start()
+    message = str(error.value)
+    assert "the Kafka broker did not start; last lines of" in message
+    assert "Stored node id 2 doesn't match" in message
+    assert_nothing_left_running(started_pids(tmp_path))
+
+
+def test_a_taken_port_makes_the_broker_pick_another(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as squatter:
+        squatter.bind((LOOPBACK, 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        # The first port handed out is already in use, as when another process wins the race for it.
+        ports = itertools.chain([taken], iter(free_port, None))
+        monkeypatch.setattr(kafka_broker, "free_port", lambda: next(ports))
+        with EventLog(tmp_path / "events.jsonl") as events, ProcessSupervisor(events) as supervisor:
+            broker = KafkaBroker(tmp_path / "kafka", supervisor)
+            bootstrap = broker.start()
+            assert bootstrap != f"{LOOPBACK}:{taken}"
+            broker.create_topic("after-retry", 1)
+            assert "after-retry" in broker.admin().list_topics(timeout=10).topics
+            broker.stop()
+    assert "Address already in use" in (tmp_path / "kafka" / "broker.log").read_text()
+    assert_nothing_left_running(started_pids(tmp_path))
+
+
+def test_cli_exits_1_when_kafka_cannot_start(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for jar_set in jvm.JAR_SETS:
+        (cache / "jars" / jar_set).mkdir(parents=True)
+        for jar in jvm.classpath(jar_set):
+            (cache / "jars" / jar_set / jar.name).symlink_to(jar)
+    broken = cache / "jars" / "kafka-broker" / "kafka-group-coordinator-3.9.1.jar"
+    broken.unlink()
+    broken.write_bytes(b"")  # a damaged jar: Kafka's classes cannot load
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(write_manifest(tmp_path)), "--out", str(out),
+                         env={**os.environ, "BPBENCH_CACHE": str(cache)})  # fmt: skip
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "harness failure:" in result.stderr
+    assert "NoClassDefFoundError" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(out.rglob("COMPLETE"))
+    assert_nothing_left_running(started_pids(out))
+
+
+def wait_for_event(out: Path, kind: str, process: subprocess.Popen, timeout_s: float = 240) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for log in out.rglob("events.jsonl"):
+            if any(json.loads(line)["kind"] == kind for line in log.read_text().splitlines()):
+                return
+        assert process.poll() is None, (
+            f"bpbench exited early: {process.stderr.read() if process.stderr else ''}"
+        )
+        time.sleep(0.2)
+    raise AssertionError(f"no {kind} event within {timeout_s} s")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_a_run_stops_everything_and_leaves_it_incomplete(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "results"
+    manifest = write_manifest(tmp_path, workload={"duration_s": 120})
+    process = subprocess.Popen(
+        bpbench_command("run", str(manifest), "--out", str(out)),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_event(out, "generator_started", process)
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=180)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr[-2000:]
+    assert "interrupted" in stderr
+    runs = [p.parent for p in (out / "itest").glob("*/spec.json")]
+    assert len(runs) == 1
+    assert not (runs[0] / "COMPLETE").exists()
+    assert_nothing_left_running(started_pids(out))

@@ -1,0 +1,58 @@
+"""Exit statuses and messages of the command line for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.cli import main
+from harness.paths import REPO_ROOT
+
+DEMO = REPO_ROOT / "experiments" / "demo.yaml"
+
+
+def test_validate_accepts_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(DEMO)]) == 0
+    assert "demo.yaml: ok (1 run)" in capsys.readouterr().out
+
+
+def test_validate_reports_every_bad_file_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"name": "x", "workload": {"generator": {"rate": "fast"}}, "extra": 1}))
+    assert main(["validate", str(DEMO), str(bad), str(tmp_path / "missing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: extra: unknown key" in err
+    assert "bad.yaml: workload.generator.rate: Input should be a valid number" in err
+    assert "missing.yaml: no such manifest" in err
+    assert "Traceback" not in err
+
+
+def test_run_with_a_bad_manifest_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"name": "x", "workload": {"generator": {"rate": 5}, "app": "nope"}}))
+    out = tmp_path / "results"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    assert "workload.app" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_report_of_a_missing_directory_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path / "nothing"), "-o", str(tmp_path / "r.html")]) == 2
+    assert "nothing" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_run_without_java_exits_2_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out = tmp_path / "results"
+    assert main(["run", str(DEMO), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "`java` was not found on PATH" in err and "JDK 17" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()

@@ -1,0 +1,94 @@
+"""Manifests: defaults, the errors a user sees for bad input, and stable run ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import UsageError
+from harness.manifest import expand, load_manifest, parse_manifest, run_id_for
+from harness.paths import REPO_ROOT
+
+MINIMAL = {"name": "m", "workload": {"generator": {"profile": "constant", "rate": 500}}}
+
+
+def write(tmp_path: Path, data: object, name: str = "m.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    return path
+
+
+def test_demo_manifest_loads() -> None:
+    manifest = load_manifest(REPO_ROOT / "experiments" / "demo.yaml")
+    assert manifest.name == "demo"
+    assert manifest.workload.app == "stateless_sum"
+    assert manifest.config.backpressure.enabled is True
+    assert manifest.platform.spark.topology == "local"
+
+
+def test_defaults_fill_a_minimal_manifest() -> None:
+    manifest = parse_manifest(MINIMAL, "m.yaml")
+    assert manifest.config.batch_interval_ms == 2000
+    assert manifest.config.backpressure.pid.min_rate == 100.0
+    assert manifest.workload.records.values == 256
+    assert manifest.platform.kafka.partitions == 2
+
+
+def test_unknown_key_is_named_with_its_path(tmp_path: Path) -> None:
+    data = {**MINIMAL, "config": {"backpresure": {"enabled": True}}}
+    with pytest.raises(UsageError) as error:
+        load_manifest(write(tmp_path, data))
+    assert "m.yaml: config.backpresure: unknown key" in str(error.value)
+
+
+def test_wrong_type_is_named_with_its_path(tmp_path: Path) -> None:
+    data = {**MINIMAL, "platform": {"spark": {"cores": "two"}}}
+    with pytest.raises(UsageError) as error:
+        load_manifest(write(tmp_path, data))
+    assert "platform.spark.cores" in str(error.value)
+    assert "integer" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"workload": {"generator": {"profile": "constant", "rate": 0}}}, "workload.generator.rate"),
+        ({"workload": {"app": "nope", "generator": {"rate": 5}}}, "workload.app"),
+        ({"platform": {"spark": {"topology": "yarn"}}}, "platform.spark.topology"),
+        ({"platform": {"spark": {"driver_memory": "lots"}}}, "platform.spark.driver_memory"),
+        ({"config": {"spark_conf": {"streaming.foo": "1"}}}, "config.spark_conf"),
+        ({"config": {"backpressure": {"pid": {"integral": -1}}}}, "config.backpressure.pid.integral"),
+        ({"name": "has space"}, "name"),
+    ],
+)
+def test_invalid_values_name_the_field(patch: dict, field: str) -> None:
+    with pytest.raises(UsageError) as error:
+        parse_manifest({**MINIMAL, **patch}, "m.yaml")
+    assert f"m.yaml: {field}:" in str(error.value)
+
+
+def test_missing_file_and_bad_yaml_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="nothere.yaml: no such manifest"):
+        load_manifest(tmp_path / "nothere.yaml")
+    with pytest.raises(UsageError, match=r"bad.yaml: not valid YAML at line 2"):
+        load_manifest(write(tmp_path, "name: x\n  - : [\n", "bad.yaml"))
+    with pytest.raises(UsageError, match="list.yaml: a manifest must be a mapping"):
+        load_manifest(write(tmp_path, "- 1\n- 2\n", "list.yaml"))
+
+
+def test_run_id_is_stable_and_ignores_name_but_not_settings() -> None:
+    a = parse_manifest(MINIMAL, "a")
+    renamed = parse_manifest({**MINIMAL, "name": "other", "description": "x"}, "b")
+    faster = parse_manifest({**MINIMAL, "workload": {"generator": {"rate": 501}}}, "c")
+    assert run_id_for(a) == run_id_for(renamed)
+    assert run_id_for(a) != run_id_for(faster)
+    assert len(run_id_for(a)) == 12
+
+
+def test_expand_gives_one_run_per_manifest(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    runs = expand(load_manifest(path), path)
+    assert [r.run_id for r in runs] == [run_id_for(runs[0].manifest)]
+    assert runs[0].experiment == "m"

@@ -1,0 +1,46 @@
+"""Resolving a run's Spark configuration from its manifest."""
+
+from __future__ import annotations
+
+from harness.manifest import parse_manifest
+from harness.spark_conf import resolve_spark_conf
+
+BASE = {"name": "m", "workload": {"generator": {"rate": 500}}}
+
+
+def test_backpressure_keys_are_first_class() -> None:
+    backpressure = {
+        "enabled": True,
+        "initial_rate": 2000,
+        "max_rate_per_partition": 700,
+        "pid": {"proportional": 0.5, "derived": 0.1},
+    }
+    manifest = parse_manifest({**BASE, "config": {"backpressure": backpressure}}, "m")
+    conf = resolve_spark_conf(manifest, "local[2]", "abc")
+    assert conf["spark.master"] == "local[2]"
+    assert conf["spark.streaming.backpressure.enabled"] == "true"
+    assert conf["spark.streaming.backpressure.initialRate"] == "2000"
+    assert conf["spark.streaming.kafka.maxRatePerPartition"] == "700"
+    assert conf["spark.streaming.backpressure.pid.proportional"] == "0.5"
+    assert conf["spark.streaming.backpressure.pid.derived"] == "0.1"
+    assert conf["spark.streaming.backpressure.pid.minRate"] == "100.0"
+    assert conf["spark.driver.bindAddress"] == "127.0.0.1"
+    assert int(conf["spark.ui.port"]) > 0
+    assert "spark.executor.memory" not in conf
+
+
+def test_optional_rates_are_left_to_spark_and_user_keys_win() -> None:
+    manifest = parse_manifest(
+        {**BASE, "platform": {"spark": {"topology": "standalone", "cores": 1, "executor_memory": "2g"}},
+         "config": {"backpressure": {"enabled": False},
+                    "spark_conf": {"spark.streaming.blockInterval": "400ms", "spark.driver.memory": "3g"}}},
+        "m",
+    )  # fmt: skip
+    conf = resolve_spark_conf(manifest, "spark://127.0.0.1:7077", "abc")
+    assert conf["spark.streaming.backpressure.enabled"] == "false"
+    assert "spark.streaming.backpressure.initialRate" not in conf
+    assert "spark.streaming.kafka.maxRatePerPartition" not in conf
+    assert conf["spark.streaming.blockInterval"] == "400ms"
+    assert conf["spark.driver.memory"] == "3g"
+    assert conf["spark.executor.memory"] == "2g"
+    assert conf["spark.cores.max"] == "1"

@@ -1,0 +1,88 @@
+"""Parsing Spark's REST answers and keeping every batch across polls."""
+
+from __future__ import annotations
+
+import urllib.error
+
+from harness.collectors.spark_rest import BATCH_COLUMNS, SparkRestCollector, parse_spark_time
+
+BATCH = {
+    "batchId": 1795256602000,
+    "batchTime": "2026-11-21T10:23:22.000GMT",
+    "status": "COMPLETED",
+    "batchDuration": 2000,
+    "inputSize": 2206,
+    "schedulingDelay": 1778,
+    "processingTime": 930,
+    "totalDelay": 2708,
+    "numFailedOutputOps": 0,
+}
+EXECUTOR = {
+    "id": "driver",
+    "isActive": True,
+    "memoryUsed": 7516,
+    "maxMemory": 455501414,
+    "totalGCTime": 475,
+    "completedTasks": 124,
+    "failedTasks": 0,
+    "memoryMetrics": {"usedOnHeapStorageMemory": 7516, "totalOnHeapStorageMemory": 455501414},
+    "peakMemoryMetrics": {
+        "JVMHeapMemory": 143718448,
+        "OnHeapExecutionMemory": 0,
+        "OnHeapStorageMemory": 117214,
+    },
+}
+
+
+def test_parse_spark_time_is_utc_epoch_ms() -> None:
+    assert parse_spark_time("2026-11-21T10:23:22.000GMT") == 1795256602000
+
+
+class FakeDriver:
+    """Answers like the driver's REST API would, from canned pages."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict] = []
+        self.down = False
+        self.urls: list[str] = []
+
+    def __call__(self, url: str) -> list[dict]:
+        self.urls.append(url)
+        if self.down:
+            raise urllib.error.URLError("connection refused")
+        return self.batches if url.endswith("/streaming/batches") else [EXECUTOR]
+
+
+def test_batches_are_updated_by_id_and_kept_after_the_driver_forgets_them() -> None:
+    driver = FakeDriver()
+    collector = SparkRestCollector("http://127.0.0.1:4040/", "app-1", fetch=driver, clock=lambda: 1000.0)
+    driver.batches = [{**BATCH, "status": "PROCESSING", "processingTime": None, "totalDelay": None}]
+    collector.poll()
+    assert collector.latest_completed() is None
+    driver.batches = [BATCH]
+    collector.poll()
+    driver.batches = []  # beyond Spark's retained window
+    collector.poll()
+    driver.down = True
+    collector.poll()
+    assert collector.failed_polls == 1
+    tables = collector.tables()
+    rows, columns = tables["batches"]
+    assert columns == BATCH_COLUMNS
+    assert rows == [
+        {
+            "batch_id": 1795256602000,
+            "batch_time_ms": 1795256602000,
+            "status": "COMPLETED",
+            "input_records": 2206,
+            "scheduling_delay_ms": 1778,
+            "processing_time_ms": 930,
+            "total_delay_ms": 2708,
+            "output_ops_failed": 0,
+        }
+    ]
+    executors, _ = tables["executors"]
+    assert len(executors) == 3
+    assert executors[0]["sample_time_ms"] == 1_000_000
+    assert executors[0]["peak_jvm_heap_bytes"] == 143718448
+    assert driver.urls[0] == "http://127.0.0.1:4040/api/v1/applications/app-1/streaming/batches"

@@ -1,0 +1,110 @@
+"""The summary's statistics and the outcome rule, on rows whose answers are known."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from harness.summary import RunFacts, classify, percentiles, slope_per_s, summarize
+
+T0 = 1_800_000_000_000
+
+
+def batch(i: int, records: int, delay: float, status: str = "COMPLETED") -> dict:
+    return {
+        "batch_id": T0 + i * 2000,
+        "batch_time_ms": T0 + i * 2000,
+        "status": status,
+        "input_records": records,
+        "scheduling_delay_ms": delay / 2,
+        "processing_time_ms": delay / 2,
+        "total_delay_ms": delay,
+        "output_ops_failed": 0,
+    }
+
+
+FACTS = RunFacts(
+    run_id="r1",
+    experiment="e",
+    batch_interval_ms=2000,
+    backpressure=True,
+    target_rate_rps=1000.0,
+    duration_s=30.0,
+    warmup_s=0.0,
+    generator={"acked": 20000, "send_duration_s": 20.0, "achieved_rate_rps": 1000.0, "failed": 0},
+    processed=20000,
+    backlog=0,
+    drained=True,
+    app_failed=False,
+    load_end_ms=T0 + 9 * 2000,
+)
+
+
+def test_percentiles_and_empty() -> None:
+    assert percentiles([1, 2, 3, 4, 100]) == {"p50": 3.0, "p95": pytest.approx(80.8), "max": 100.0}
+    assert percentiles([]) == {"p50": None, "p95": None, "max": None}
+
+
+def test_slope_is_per_second() -> None:
+    times = [T0 + i * 2000 for i in range(5)]
+    assert slope_per_s(times, [100 + 50 * i for i in range(5)]) == pytest.approx(25.0)
+    assert slope_per_s(times[:2], [1, 2]) is None
+
+
+def test_summary_of_a_steady_run() -> None:
+    batches = [batch(i, 2000, 400.0) for i in range(10)] + [
+        batch(10, 0, 300.0),
+        batch(11, 5, 0, "PROCESSING"),
+    ]
+    summary = summarize(FACTS, batches, [])
+    assert summary["outcome"] == "stable"
+    assert summary["batches"] == 11
+    assert summary["produced"] == 20000 and summary["processed"] == 20000 and summary["lost"] == 0
+    assert summary["throughput_rps"] == pytest.approx(1000.0)  # 2000 records per 2 s batch under load
+    assert summary["input_rate_rps"] == pytest.approx(1000.0)
+    assert summary["total_delay_ms"]["max"] == 400.0
+    assert summary["delay_slope"] == pytest.approx(0.0)
+    assert summary["schema_version"] == 1
+
+
+def test_loss_is_what_is_neither_processed_nor_in_the_backlog() -> None:
+    facts = replace(FACTS, processed=19000, backlog=600, drained=False)
+    summary = summarize(facts, [batch(i, 1900, 400.0) for i in range(10)], [])
+    assert summary["lost"] == 400
+    assert summary["outcome"] == "unstable"
+
+
+def test_growing_delay_is_unstable() -> None:
+    batches = [batch(i, 2000, 400.0 + 1000 * i) for i in range(10)]
+    summary = summarize(FACTS, batches, [])
+    assert summary["delay_slope"] == pytest.approx(500.0)
+    assert summary["outcome"] == "unstable"
+
+
+def test_warmup_excludes_early_batches() -> None:
+    batches = [batch(0, 10, 9000.0)] + [batch(i, 2000, 400.0) for i in range(1, 10)]
+    assert summarize(replace(FACTS, warmup_s=2.0), batches, [])["total_delay_ms"]["max"] == 400.0
+
+
+def test_outcome_precedence() -> None:
+    assert classify(replace(FACTS, app_failed=True), None) == "app_failed"
+    slow_generator = {**FACTS.generator, "achieved_rate_rps": 900.0}
+    assert classify(replace(FACTS, generator=slow_generator), None) == "generator_saturated"
+    assert classify(FACTS, 11.0) == "unstable"
+    assert classify(FACTS, 9.0) == "stable"
+
+
+def test_executor_peaks_gc_share_and_lost_executors() -> None:
+    samples = [
+        {"executor_id": "1", "is_active": True, "total_gc_time_ms": 100, "peak_jvm_heap_bytes": 10,
+         "peak_on_heap_storage_bytes": 5, "peak_on_heap_execution_bytes": 0},
+        {"executor_id": "1", "is_active": False, "total_gc_time_ms": 300, "peak_jvm_heap_bytes": 30,
+         "peak_on_heap_storage_bytes": 7, "peak_on_heap_execution_bytes": 0},
+    ]  # fmt: skip
+    summary = summarize(FACTS, [batch(i, 2000, 400.0) for i in range(10)], samples)
+    assert summary["peak_heap_bytes"] == 30
+    assert summary["peak_storage_mem_bytes"] == 7
+    assert summary["peak_execution_mem_bytes"] is None
+    assert summary["gc_time_frac"] == pytest.approx(300 / 30000)
+    assert summary["executors_lost"] == 1

@@ -81,7 +81,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = Console(stderr=True, highlight=False, soft_wrap=True, log_path=False)
     # SIGTERM unwinds like Ctrl-C, so every process the harness started is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
     try:

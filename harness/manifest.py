@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from apps import APP_SCRIPTS
 from harness.errors import UsageError
 
 SCHEMA_VERSION = 1
@@ -69,12 +70,19 @@ class ArtifactRecords(Strict):
 
 
 class Workload(Strict):
-    app: Literal["stateless_sum"] = "stateless_sum"
+    app: str = "stateless_sum"
     source: Literal["direct"] = "direct"
     duration_s: PositiveFloat = 60.0
     generator: ConstantProfile
     records: ArtifactRecords = ArtifactRecords()
     seed: int = 1
+
+    @field_validator("app")
+    @classmethod
+    def _known_app(cls, app: str) -> str:
+        if app not in APP_SCRIPTS:
+            raise ValueError(f"unknown app {app!r}; one of {', '.join(sorted(APP_SCRIPTS))}")
+        return app
 
 
 class PID(Strict):

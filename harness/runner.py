@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,19 @@ class ExperimentResult:
     report: Path
 
 
+@dataclass
+class Observation:
+    """What a run saw between submitting the app and its exit."""
+
+    generator: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, tuple[list[dict[str, Any]], list[str]]] = field(default_factory=dict)
+    drained: bool = False
+    backlog: int | None = None
+    load_end_ms: int | None = None
+    app_failed: bool = False
+    duration_s: float = 0.0
+
+
 class Run:
     """Everything one run needs while it is under way."""
 
@@ -81,94 +94,101 @@ class Run:
                 self.supervisor.events = backend_events
 
     def _execute(self, events: EventLog) -> dict[str, Any]:
-        m = self.manifest
         events.emit("run_started", run_id=self.spec.run_id, experiment=self.spec.experiment)
-        self.backend.create_topic(self.topic, m.platform.kafka.partitions)
-        events.emit("topic_created", topic=self.topic, partitions=m.platform.kafka.partitions)
-        spark_conf = resolve_spark_conf(m, self.backend.spark_master, self.spec.run_id)
+        partitions = self.manifest.platform.kafka.partitions
+        self.backend.create_topic(self.topic, partitions)
+        events.emit("topic_created", topic=self.topic, partitions=partitions)
+        spark_conf = resolve_spark_conf(self.manifest, self.backend.spark_master, self.spec.run_id)
+        self._write_spec(spark_conf)
+        app = SparkApp(
+            self.manifest.workload.app,
+            AppConfig(
+                self.backend.bootstrap_servers,
+                self.topic,
+                self.group_id,
+                self.manifest.config.batch_interval_ms,
+                self.directory.app,
+            ),
+            conf_dir=self.directory.path / "spark-conf",
+            log_path=self.directory.logs / "driver.log",
+        )
+        observed = self._observe(app, spark_conf, events)
+        return self._record(app, observed, events)
+
+    def _write_spec(self, spark_conf: dict[str, str]) -> None:
         write_json(self.directory.file("spec.json"), {
             "schema_version": SCHEMA_VERSION,
             "run_id": self.spec.run_id,
             "experiment": self.spec.experiment,
             "source_file": self.spec.source_file,
-            "manifest": m.model_dump(mode="json"),
+            "manifest": self.manifest.model_dump(mode="json"),
             "spark_conf": spark_conf,
             "topic": self.topic,
             "bootstrap_servers": self.backend.bootstrap_servers,
             **environment.describe(),
         })  # fmt: skip
 
-        app = SparkApp(
-            m.workload.app,
-            AppConfig(
-                self.backend.bootstrap_servers,
-                self.topic,
-                self.group_id,
-                m.config.batch_interval_ms,
-                self.directory.app,
-            ),
-            conf_dir=self.directory.path / "spark-conf",
-            log_path=self.directory.logs / "driver.log",
-        )
+    def _observe(self, app: SparkApp, spark_conf: dict[str, str], events: EventLog) -> Observation:
+        """Submit the app, press on it, let it drain, stop it: what the collectors and the run saw."""
+        observed = Observation()
         started = time.monotonic()
         self.console.log(
-            f"[bold]{self.spec.experiment}/{self.spec.run_id}[/]: submitting {m.workload.app} "
-            f"to {self.backend.spark_master}"
+            f"[bold]{self.spec.experiment}/{self.spec.run_id}[/]: "
+            f"submitting {app.app} to {self.backend.spark_master}"
         )
         app.submit(self.supervisor, spark_conf)
         driver = app.wait_for_driver()
-        generator: dict[str, Any] = {}
-        tables: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
-        drained, backlog, load_end_ms = False, None, None
         if driver is None:
             events.emit("app_failed", phase="startup", log_tail=app.process.log_tail() if app.process else "")
             self.console.log(f"[red]the app did not start[/]; see {app.log_path}")
         else:
             events.emit("driver_ready", app_id=driver.app_id, ui_url=driver.ui_url)
             spark_rest = SparkRestCollector(driver.ui_url, driver.app_id)
-            collectors = CollectorSet([spark_rest], m.run.poll_interval_s, events)
+            collectors = CollectorSet([spark_rest], self.manifest.run.poll_interval_s, events)
             collectors.start()
             try:
-                generator = self._generate(app, spark_rest, events)
-                load_end_ms = int(time.time() * 1000)
+                observed.generator = self._generate(app, spark_rest, events)
+                observed.load_end_ms = int(time.time() * 1000)
                 if app.alive():
-                    drained, backlog = self._drain(app, int(generator.get("acked", 0)), events)
+                    observed.drained, observed.backlog = self._drain(
+                        app, int(observed.generator.get("acked", 0)), events
+                    )
             finally:
-                tables = collectors.stop()
-        app_failed = self._stop_app(app, events)
-        duration_s = time.monotonic() - started
+                observed.tables.update(collectors.stop())
+        # An app that never announced itself failed, even if its process is still hanging on.
+        observed.app_failed = self._stop_app(app, events) or driver is None
+        observed.duration_s = time.monotonic() - started
+        return observed
 
-        batches, batch_columns = tables.get("batches", ([], BATCH_COLUMNS))
-        executors, executor_columns = tables.get("executors", ([], EXECUTOR_COLUMNS))
+    def _record(self, app: SparkApp, observed: Observation, events: EventLog) -> dict[str, Any]:
+        """Write the run's tables and summary, then mark it complete."""
+        batches, batch_columns = observed.tables.get("batches", ([], BATCH_COLUMNS))
+        executors, executor_columns = observed.tables.get("executors", ([], EXECUTOR_COLUMNS))
         write_table(self.directory.file("batches.parquet"), batches, batch_columns)
         write_table(self.directory.file("executors.parquet"), executors, executor_columns)
         write_table(self.directory.file("generator.parquet"), self._generator_rows(), GENERATOR_COLUMNS)
-        write_json(self.directory.file("app-batches.json"), app.processed_batches())
+        app_batches = app.processed_batches()
+        write_json(self.directory.file("app-batches.json"), app_batches)
+        m = self.manifest
         facts = RunFacts(
             run_id=self.spec.run_id,
             experiment=self.spec.experiment,
             batch_interval_ms=m.config.batch_interval_ms,
             backpressure=m.config.backpressure.enabled,
             target_rate_rps=m.workload.generator.rate,
-            duration_s=duration_s,
+            duration_s=observed.duration_s,
             warmup_s=m.run.warmup_s,
-            generator=generator,
-            processed=sum(int(b["records"]) for b in app.processed_batches()),
-            backlog=backlog,
-            drained=drained,
-            app_failed=app_failed,
-            load_end_ms=load_end_ms,
+            generator=observed.generator,
+            processed=sum(int(b["records"]) for b in app_batches),
+            backlog=observed.backlog,
+            drained=observed.drained,
+            app_failed=observed.app_failed,
+            load_end_ms=observed.load_end_ms,
         )
         summary = summarize(facts, batches, executors)
         write_json(self.directory.file("summary.json"), summary)
-        events.emit(
-            "run_finished",
-            outcome=summary["outcome"],
-            produced=summary["produced"],
-            processed=summary["processed"],
-            backlog=summary["backlog"],
-            lost=summary["lost"],
-        )
+        counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}
+        events.emit("run_finished", outcome=summary["outcome"], **counts)
         self.directory.mark_complete()
         return summary
 

@@ -10,6 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from apps import APP_SCRIPTS
 from apps.driver import BATCHES_FILE, HANDSHAKE_FILE, STOP_FILE, AppConfig
 from harness import jvm
 from harness.errors import UsageError
@@ -17,7 +18,6 @@ from harness.net import LOOPBACK
 from harness.paths import APPS_DIR, JVM_HELPER_JAR
 from harness.processes import ManagedProcess, ProcessSupervisor
 
-APPS = {"stateless_sum": "stateless_sum.py"}
 HANDSHAKE_TIMEOUT_S = 180.0
 
 _LOG4J2 = """\
@@ -76,8 +76,6 @@ class SparkApp:
     """One app under test: its spark-submit process and the files it shares with the harness."""
 
     def __init__(self, app: str, config: AppConfig, conf_dir: Path, log_path: Path) -> None:
-        if app not in APPS:
-            raise UsageError(f"unknown app {app!r}: one of {', '.join(sorted(APPS))}")
         self.app = app
         self.config = config
         self.conf_dir = conf_dir
@@ -101,7 +99,7 @@ class SparkApp:
         ]
         for key, value in spark_conf.items():
             command += ["--conf", f"{key}={value}"]
-        return [*command, str(APPS_DIR / APPS[self.app]), "--config", str(config_file)]
+        return [*command, str(APPS_DIR / APP_SCRIPTS[self.app]), "--config", str(config_file)]
 
     def submit(self, supervisor: ProcessSupervisor, spark_conf: dict[str, str]) -> None:
         jvm.require_jdk()

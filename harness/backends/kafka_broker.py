@@ -56,6 +56,18 @@ def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
     )
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: a UUID in URL-safe base64, never starting with '-'.
+
+    A leading '-' would make the storage tool read the id as an option, so such ids are drawn again,
+    as Kafka's own generator does.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class KafkaBroker:
     """Start, probe and stop one broker; its files live under ``workdir``."""
 
@@ -86,7 +98,7 @@ class KafkaBroker:
         """Format the KRaft storage on first start; a formatted directory is kept as it is."""
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         process = self._supervisor.start(
             "kafka-storage-format",
             self._java(

@@ -128,3 +128,25 @@ def test_interrupting_a_run_stops_everything_and_leaves_it_incomplete(
     assert len(runs) == 1
     assert not (runs[0] / "COMPLETE").exists()
     assert_nothing_left_running(started_pids(out))
+
+
+def test_an_app_that_cannot_start_is_an_outcome_not_a_harness_failure(tmp_path: Path) -> None:
+    # A master URL Spark cannot parse: the driver dies at start, as a misconfigured job would.
+    manifest = write_manifest(tmp_path, config={"spark_conf": {"spark.master": "no-such-master"}})
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    [summary_path] = list((out / "itest").glob("*/summary.json"))
+    summary = json.loads(summary_path.read_text())
+    assert summary["outcome"] == "app_failed"
+    assert summary["produced"] == 0 and summary["processed"] == 0
+    assert (summary_path.parent / "COMPLETE").exists()
+    events = [
+        json.loads(line)["kind"] for line in (summary_path.parent / "events.jsonl").read_text().splitlines()
+    ]
+    assert "app_failed" in events
+    assert (
+        "Master must either be yarn or start with spark"
+        in (summary_path.parent / "logs" / "driver.log").read_text()
+    )
+    assert_nothing_left_running(started_pids(out))

@@ -18,22 +18,13 @@ import pandas as pd
 from pyarrow import ArrowException
 
 from harness.errors import UsageError
+from harness.store import SCHEMA_VERSION
+from harness.summary import OUTCOMES
 from reports import figures
 
-SCHEMA_VERSION = 1
 MISSING = "–"
 TEMPLATE = "report.html.j2"
-KNOWN_OUTCOMES = frozenset(
-    {
-        "stable",
-        "unstable",
-        "oom",
-        "executor_lost",
-        "app_failed",
-        "generator_saturated",
-        "harness_error",
-    }
-)
+KNOWN_OUTCOMES = frozenset(OUTCOMES)
 # Spark's own default for spark.redaction.regex: a shared report must not carry credentials.
 _REDACT = re.compile(r"(?i)secret|password|token|access[.]key")
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")

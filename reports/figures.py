@@ -64,7 +64,11 @@ def _plot_input(
     ax.step(edges, heights, where="post", color="tab:blue", linewidth=1.0, label="input records")
     if target_per_batch is not None:
         ax.axhline(target_per_batch, color="tab:red", linestyle="--", linewidth=1.2, label="target per batch")
-    ax.set_ylabel("records per batch")
+    _finish_axes(ax, "records per batch")
+
+
+def _finish_axes(ax: Axes, ylabel: str) -> None:
+    ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.legend(loc="upper left", fontsize="small")
@@ -79,12 +83,8 @@ def _plot_delays(
     ax.plot(times_s, total, color="tab:purple", linewidth=1.2, marker=marker, label="total delay")
     if batch_interval_ms is not None:
         ax.axhline(batch_interval_ms, color="tab:gray", linestyle="--", linewidth=1.2, label="batch interval")
-    ax.set_ylabel("delay (ms)")
     ax.set_xlabel("seconds since first batch")
-    ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(True, alpha=0.3)
+    _finish_axes(ax, "delay (ms)")
 
 
 def batch_figure(

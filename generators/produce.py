@@ -1,4 +1,5 @@
-"""Open-loop Kafka producer: record i is due at ``start + i / rate``, whatever happened before it.
+"""Open-loop Kafka producer: record i is due at the instant its pressure profile gives, whatever
+happened before it.
 
 The generator never waits for the system under test. When it falls behind, the lateness of each
 send against its due time shows it (no coordinated omission). Per second of schedule it records
@@ -22,6 +23,7 @@ import numpy as np
 from confluent_kafka import KafkaError, Message, Producer
 
 from apps.records import encode, record_size
+from generators.profiles import RateProfile, parse_profile
 
 VALUE_POOL = 64
 FLUSH_TIMEOUT_S = 60.0
@@ -31,10 +33,11 @@ FLUSH_TIMEOUT_S = 60.0
 class GeneratorConfig:
     bootstrap_servers: str
     topic: str
-    rate_rps: float
+    profile: RateProfile
     duration_s: float
     values_per_record: int
     ranks: int
+    steps: int | None
     seed: int
     stats_path: Path
     result_path: Path
@@ -42,12 +45,20 @@ class GeneratorConfig:
     @classmethod
     def from_file(cls, path: Path) -> GeneratorConfig:
         raw = json.loads(path.read_text())
+        raw["profile"] = parse_profile(raw["profile"])
         raw["stats_path"] = Path(raw["stats_path"])
         raw["result_path"] = Path(raw["result_path"])
         return cls(**raw)
 
     def to_json(self) -> dict[str, object]:
-        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+        raw = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+        raw["profile"] = self.profile.model_dump(mode="json")
+        return raw
+
+    def key(self, i: int) -> tuple[int, int]:
+        """Record i's (rank, step): ranks take turns; steps advance once every rank has sent."""
+        step = i // self.ranks
+        return i % self.ranks, step % self.steps if self.steps else step
 
 
 @dataclass
@@ -70,14 +81,6 @@ class SecondStats:
             "lateness_p99_ms": float(np.percentile(lateness, 99)) if lateness.size else None,
             "lateness_max_ms": float(lateness.max()) if lateness.size else None,
         }
-
-
-def planned_per_second(rate_rps: float, duration_s: float) -> list[int]:
-    """How many records fall due in each second of a constant-rate schedule."""
-    total = int(rate_rps * duration_s)
-    seconds = int(np.ceil(duration_s))
-    due = np.arange(total) / rate_rps
-    return np.bincount(due.astype(np.int64), minlength=seconds)[:seconds].tolist()
 
 
 class Generator:
@@ -111,20 +114,18 @@ class Generator:
         cfg = self.config
         rng = np.random.default_rng(cfg.seed)
         pool = [rng.random(cfg.values_per_record, dtype=np.float32) for _ in range(VALUE_POOL)]
-        for second, planned in enumerate(planned_per_second(cfg.rate_rps, cfg.duration_s)):
+        for second, planned in enumerate(cfg.profile.planned_per_second(cfg.duration_s)):
             self.stats[second].planned = planned
-        total = int(cfg.rate_rps * cfg.duration_s)
         start_wall = time.time()
         start = time.monotonic()
-        for i in range(total):
+        for i, due in enumerate(cfg.profile.due_times(cfg.duration_s)):
             if self._stopping:
                 break
-            due = i / cfg.rate_rps
             ahead = due - (time.monotonic() - start)
             if ahead > 0:
                 time.sleep(ahead)
             second = int(due)
-            payload = encode(i % cfg.ranks, i // cfg.ranks, pool[i % VALUE_POOL])
+            payload = encode(*cfg.key(i), pool[i % VALUE_POOL])
             self._produce(payload, second)
             bucket = self.stats[second]
             bucket.sent += 1
@@ -154,9 +155,10 @@ class Generator:
                 handle.write(json.dumps(row) + "\n")
         sent = sum(r["sent"] for r in rows)
         acked = sum(r["acked"] for r in rows)
+        planned = sum(r["planned"] for r in rows)
         return {
-            "target_rate_rps": self.config.rate_rps,
-            "planned": sum(r["planned"] for r in rows),
+            "target_rate_rps": planned / self.config.duration_s,
+            "planned": planned,
             "sent": sent,
             "acked": acked,
             "failed": sum(r["failed"] for r in rows),

@@ -38,6 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     report.add_argument("-o", "--output", type=Path, default=Path("report.html"))
 
+    export = commands.add_parser("export", help="write run directories as CSV files")
+    export.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    export.add_argument("--csv", action="store_true", required=True, help="CSV, one file per table")
+    export.add_argument("-o", "--output", type=Path, default=Path("export"), help="folder (default: export)")
+
+    importer = commands.add_parser(
+        "import-artifact", help="turn result folders of the original artifact into run directories"
+    )
+    importer.add_argument("source", type=Path, metavar="SRC")
+    importer.add_argument("dest", type=Path, metavar="DEST")
+
     commands.add_parser("setup", help="fetch and verify the locked jars, build the JVM helper")
     commands.add_parser(
         "lock-jars", help="re-resolve the jar sets with Maven and rewrite infra/jvm-deps.lock"
@@ -93,6 +104,16 @@ def main(argv: list[str] | None = None) -> int:
             from reports.builder import build_report
 
             console.print(f"report: {build_report(args.dirs, args.output)}")
+        elif args.command == "export":
+            from harness.export import export_csv
+
+            written = export_csv(args.dirs, args.output)
+            console.print(f"wrote {len(written)} CSV files; summaries: {written[0]}")
+        elif args.command == "import-artifact":
+            from harness.importer import import_artifact
+
+            for run_dir in import_artifact(args.source, args.dest):
+                console.print(f"imported: {run_dir}")
         elif args.command == "setup":
             _setup(console)
         elif args.command == "lock-jars":

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from apps import APP_SCRIPTS
+from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
 
 SCHEMA_VERSION = 1
@@ -56,24 +57,22 @@ class Platform(Strict):
     kafka: KafkaPlatform = KafkaPlatform()
 
 
-class ConstantProfile(Strict):
-    profile: Literal["constant"] = "constant"
-    rate: PositiveFloat = Field(description="records per second")
-
-
 class ArtifactRecords(Strict):
     layout: Literal["artifact"] = "artifact"
     values: PositiveInt = Field(
         256, description="float32 values per record (record size 8 + 4 x values bytes)"
     )
-    ranks: PositiveInt = 4
+    ranks: PositiveInt = Field(4, description="record i has rank i mod ranks")
+    steps: PositiveInt | None = Field(
+        None, description="record i has step (i div ranks) mod steps; unbounded when absent (every key new)"
+    )
 
 
 class Workload(Strict):
     app: str = "stateless_sum"
     source: Literal["direct"] = "direct"
     duration_s: PositiveFloat = 60.0
-    generator: ConstantProfile
+    generator: Profile
     records: ArtifactRecords = ArtifactRecords()
     seed: int = 1
 
@@ -147,20 +146,32 @@ class RunSpec(BaseModel):
 
 
 def _field_path(location: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in location) or "(top level)"
+    # pydantic puts the chosen profile's tag in the path (generator.burst.rate): users wrote generator.rate.
+    parts = [
+        str(part)
+        for i, part in enumerate(location)
+        if not (i > 0 and location[i - 1] == "generator" and part in PROFILE_NAMES)
+    ]
+    return ".".join(parts) or "(top level)"
 
 
 def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown key"
+    # The pressure profile is the manifest's one tagged union.
+    if error["type"] == "union_tag_not_found":
+        return f"needs `profile:`, one of {', '.join(PROFILE_NAMES)}"
+    if error["type"] == "union_tag_invalid":
+        return f"unknown profile {error['ctx']['tag']!r}; one of {', '.join(PROFILE_NAMES)}"
     return error["msg"].removeprefix("Value error, ")
 
 
-def parse_manifest(data: Any, source: str) -> Manifest:
+def parse_manifest(data: Any, source: str, base_dir: Path | None = None) -> Manifest:
+    """Validate a manifest's data; files it names (trace profiles) resolve against ``base_dir``."""
     if not isinstance(data, dict):
         raise UsageError(f"{source}: a manifest must be a mapping of keys to values")
     try:
-        return Manifest.model_validate(data)
+        return Manifest.model_validate(data, context={BASE_DIR_CONTEXT: base_dir or Path.cwd()})
     except ValidationError as exc:
         lines = [f"{source}: {_field_path(e['loc'])}: {_describe(e)}" for e in exc.errors()]
         raise UsageError("\n".join(lines)) from None
@@ -180,7 +191,7 @@ def load_manifest(path: Path) -> Manifest:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise UsageError(f"{path}: not valid YAML{where}") from None
-    return parse_manifest(data, str(path))
+    return parse_manifest(data, str(path), path.parent)
 
 
 def run_id_for(manifest: Manifest) -> str:

@@ -90,6 +90,10 @@ class ProcessSupervisor:
             self.events.emit("process_stopped", name=process.name, pid=process.pid, exit_code=code)
         return code
 
+    def running(self) -> list[tuple[str, int]]:
+        """Name and pid of every process started and not yet stopped."""
+        return [(process.name, process.pid) for process in self._processes if process.alive()]
+
     def stop_all(self) -> None:
         while self._processes:
             self.stop(self._processes[-1])

@@ -9,6 +9,7 @@ outcome; only a fault of the harness itself ends the experiment.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,10 +23,14 @@ from apps.driver import AppConfig
 from harness import environment, jvm
 from harness.backends.local import LocalBackend
 from harness.collectors.base import CollectorSet
+from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
+from harness.collectors.jvm_metrics import JVM_COLUMNS, DriverJvmCollector
+from harness.collectors.kafka_offsets import OFFSET_COLUMNS, KafkaOffsetsCollector, OffsetReader
+from harness.collectors.processes import PROCESS_COLUMNS, ProcessCollector
 from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS, SparkRestCollector
 from harness.events import EventLog
-from harness.kafka_offsets import consumer_lag
 from harness.manifest import Platform, RunSpec, expand, load_manifest
+from harness.outcomes import Evidence, driver_evidence, executor_evidence, log_evidence
 from harness.processes import ProcessSupervisor
 from harness.spark_app import SparkApp, jvm_jars
 from harness.spark_conf import resolve_spark_conf
@@ -43,6 +48,15 @@ GENERATOR_COLUMNS = [
     "lateness_p99_ms",
     "lateness_max_ms",
 ]
+# Every table a run writes, with its columns, so a table is written even when nothing filled it.
+TABLE_COLUMNS = {
+    "batches": BATCH_COLUMNS,
+    "executors": EXECUTOR_COLUMNS,
+    "jvm": JVM_COLUMNS,
+    "offsets": OFFSET_COLUMNS,
+    "processes": PROCESS_COLUMNS,
+    "gc": ["source", *GC_EVENT_COLUMNS],
+}
 APP_STOP_TIMEOUT_S = 60.0
 TICK_S = 0.5
 
@@ -63,8 +77,11 @@ class Observation:
     drained: bool = False
     backlog: int | None = None
     load_end_ms: int | None = None
+    app_id: str | None = None
     app_failed: bool = False
+    app_exit_code: int | None = None
     duration_s: float = 0.0
+    evidence: tuple[Evidence, ...] = ()
 
 
 class Run:
@@ -98,7 +115,9 @@ class Run:
         partitions = self.manifest.platform.kafka.partitions
         self.backend.create_topic(self.topic, partitions)
         events.emit("topic_created", topic=self.topic, partitions=partitions)
-        spark_conf = resolve_spark_conf(self.manifest, self.backend.spark_master, self.spec.run_id)
+        spark_conf = resolve_spark_conf(
+            self.manifest, self.backend.spark_master, self.spec.run_id, self.directory.logs
+        )
         self._write_spec(spark_conf)
         app = SparkApp(
             self.manifest.workload.app,
@@ -132,41 +151,75 @@ class Run:
         """Submit the app, press on it, let it drain, stop it: what the collectors and the run saw."""
         observed = Observation()
         started = time.monotonic()
+        offsets = OffsetReader(self.backend.bootstrap_servers, self.topic, self.group_id)
+        collectors = CollectorSet(
+            [
+                KafkaOffsetsCollector(self.backend.bootstrap_servers, self.topic, self.group_id),
+                ProcessCollector(self.supervisor.running),
+            ],
+            self.manifest.run.poll_interval_s,
+            events,
+        )
         self.console.log(
             f"[bold]{self.spec.experiment}/{self.spec.run_id}[/]: "
             f"submitting {app.app} to {self.backend.spark_master}"
         )
-        app.submit(self.supervisor, spark_conf)
-        driver = app.wait_for_driver()
-        if driver is None:
-            events.emit("app_failed", phase="startup", log_tail=app.process.log_tail() if app.process else "")
-            self.console.log(f"[red]the app did not start[/]; see {app.log_path}")
-        else:
-            events.emit("driver_ready", app_id=driver.app_id, ui_url=driver.ui_url)
-            spark_rest = SparkRestCollector(driver.ui_url, driver.app_id)
-            collectors = CollectorSet([spark_rest], self.manifest.run.poll_interval_s, events)
+        try:
+            app.submit(self.supervisor, spark_conf)
             collectors.start()
-            try:
+            driver = app.wait_for_driver()
+            if driver is None:
+                events.emit("app_failed", phase="startup", log_tail=app.log_tail())
+                self.console.log(f"[red]the app did not start[/]; see {app.log_path}")
+            else:
+                events.emit("driver_ready", app_id=driver.app_id, ui_url=driver.ui_url)
+                spark_rest = SparkRestCollector(driver.ui_url, driver.app_id)
+                collectors.add(spark_rest, DriverJvmCollector(driver.ui_url, driver.app_id))
+                observed.app_id = driver.app_id
                 observed.generator = self._generate(app, spark_rest, events)
                 observed.load_end_ms = int(time.time() * 1000)
                 if app.alive():
-                    observed.drained, observed.backlog = self._drain(
-                        app, int(observed.generator.get("acked", 0)), events
-                    )
-            finally:
-                observed.tables.update(collectors.stop())
+                    produced = int(observed.generator.get("acked", 0))
+                    observed.drained, observed.backlog = self._drain(app, produced, offsets, events)
+        finally:
+            observed.tables.update(collectors.stop())
+            offsets.close()
         # An app that never announced itself failed, even if its process is still hanging on.
-        observed.app_failed = self._stop_app(app, events) or driver is None
+        failed_early, observed.app_exit_code = self._stop_app(app, events)
+        observed.app_failed = failed_early or driver is None
         observed.duration_s = time.monotonic() - started
         return observed
 
+    def _collect_logs(self, observed: Observation, events: EventLog) -> None:
+        """Bring executor logs into the run, parse GC logs, and gather the evidence of failures."""
+        if observed.app_id:
+            for name, path in self.backend.executor_logs(observed.app_id):
+                shutil.copyfile(path, self.directory.logs / name)
+        gc_rows: list[dict[str, Any]] = []
+        for path in sorted(self.directory.logs.glob("gc-*.log")):
+            gc_events, warnings = parse_gc_file(path)
+            source = path.stem.removeprefix("gc-")
+            gc_rows.extend({"source": source, **event.row()} for event in gc_events)
+            for warning in warnings:
+                events.emit("gc_log_warning", file=path.name, warning=warning)
+        observed.tables["gc"] = (gc_rows, ["source", *GC_EVENT_COLUMNS])
+        executors = observed.tables.get("executors", ([], []))[0]
+        app_logs = [p for p in self.directory.logs.iterdir() if not p.name.startswith("gc-")]
+        observed.evidence = (
+            *executor_evidence(executors),
+            *driver_evidence(observed.app_exit_code, stop_requested_first=not observed.app_failed),
+            *log_evidence(app_logs),
+        )
+        for evidence in observed.evidence:
+            events.emit("failure_evidence", **evidence.to_json())
+
     def _record(self, app: SparkApp, observed: Observation, events: EventLog) -> dict[str, Any]:
         """Write the run's tables and summary, then mark it complete."""
-        batches, batch_columns = observed.tables.get("batches", ([], BATCH_COLUMNS))
-        executors, executor_columns = observed.tables.get("executors", ([], EXECUTOR_COLUMNS))
-        write_table(self.directory.file("batches.parquet"), batches, batch_columns)
-        write_table(self.directory.file("executors.parquet"), executors, executor_columns)
-        write_table(self.directory.file("generator.parquet"), self._generator_rows(), GENERATOR_COLUMNS)
+        self._collect_logs(observed, events)
+        tables = {name: observed.tables.get(name, ([], columns)) for name, columns in TABLE_COLUMNS.items()}
+        tables["generator"] = (self._generator_rows(), GENERATOR_COLUMNS)
+        for name, (rows, columns) in tables.items():
+            write_table(self.directory.file(f"{name}.parquet"), rows, columns)
         app_batches = app.processed_batches()
         write_json(self.directory.file("app-batches.json"), app_batches)
         m = self.manifest
@@ -175,7 +228,7 @@ class Run:
             experiment=self.spec.experiment,
             batch_interval_ms=m.config.batch_interval_ms,
             backpressure=m.config.backpressure.enabled,
-            target_rate_rps=m.workload.generator.rate,
+            target_rate_rps=m.workload.generator.total_records(m.workload.duration_s) / m.workload.duration_s,
             duration_s=observed.duration_s,
             warmup_s=m.run.warmup_s,
             generator=observed.generator,
@@ -184,8 +237,15 @@ class Run:
             drained=observed.drained,
             app_failed=observed.app_failed,
             load_end_ms=observed.load_end_ms,
+            evidence=observed.evidence,
         )
-        summary = summarize(facts, batches, executors)
+        summary = summarize(
+            facts,
+            tables["batches"][0],
+            tables["executors"][0],
+            offsets=tables["offsets"][0],
+            gc_events=tables["gc"][0],
+        )
         write_json(self.directory.file("summary.json"), summary)
         counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}
         events.emit("run_finished", outcome=summary["outcome"], **counts)
@@ -197,10 +257,11 @@ class Run:
         config = {
             "bootstrap_servers": self.backend.bootstrap_servers,
             "topic": self.topic,
-            "rate_rps": workload.generator.rate,
+            "profile": workload.generator.model_dump(mode="json"),
             "duration_s": workload.duration_s,
             "values_per_record": workload.records.values,
             "ranks": workload.records.ranks,
+            "steps": workload.records.steps,
             "seed": workload.seed,
             "stats_path": str(self.directory.file("generator-stats.jsonl")),
             "result_path": str(self.directory.file("generator-result.json")),
@@ -212,7 +273,7 @@ class Run:
             [sys.executable, "-m", "generators.produce", "--config", str(config_path)],
             self.directory.logs / "generator.log",
         )
-        events.emit("generator_started", rate_rps=workload.generator.rate, duration_s=workload.duration_s)
+        events.emit("generator_started", profile=config["profile"], duration_s=workload.duration_s)
         interval_s = self.manifest.config.batch_interval_ms / 1000
         with Progress(
             TextColumn("[bold]load[/]"), BarColumn(), TimeElapsedColumn(), TextColumn("left"),
@@ -223,9 +284,7 @@ class Run:
             started = time.monotonic()
             while process.alive():
                 if not app.alive():
-                    events.emit(
-                        "app_failed", phase="load", log_tail=app.process.log_tail() if app.process else ""
-                    )
+                    events.emit("app_failed", phase="load", log_tail=app.log_tail())
                     self.supervisor.stop(process)
                     break
                 latest = spark_rest.latest_completed()
@@ -248,31 +307,30 @@ class Run:
         )
         return result
 
-    def _drain(self, app: SparkApp, produced: int, events: EventLog) -> tuple[bool, int | None]:
+    def _drain(
+        self, app: SparkApp, produced: int, offsets: OffsetReader, events: EventLog
+    ) -> tuple[bool, int | None]:
         """Wait until the app has processed everything produced and committed its offsets."""
         deadline = time.monotonic() + self.manifest.run.drain_timeout_s
         while time.monotonic() < deadline and app.alive():
             processed = sum(int(b["records"]) for b in app.processed_batches())
-            if processed >= produced and self._lag() == 0:
+            if processed >= produced and offsets.lag() == 0:
                 events.emit("drained", processed=processed, produced=produced)
                 return True, 0
             time.sleep(TICK_S)
-        backlog = self._lag()
-        events.emit("drain_timeout" if app.alive() else "app_failed", backlog=backlog)
+        backlog = offsets.lag()
+        events.emit("drain_timeout" if app.alive() else "app_failed", phase="drain", backlog=backlog)
         return False, backlog
 
-    def _lag(self) -> int:
-        return consumer_lag(self.backend.bootstrap_servers, self.topic, self.group_id)
-
-    def _stop_app(self, app: SparkApp, events: EventLog) -> bool:
-        """Ask the driver to stop; True if the app had failed on its own before that."""
+    def _stop_app(self, app: SparkApp, events: EventLog) -> tuple[bool, int | None]:
+        """Ask the driver to stop; whether the app had ended on its own before that, and its exit code."""
         failed_early = not app.alive()
         app.request_stop()
         code = app.wait(APP_STOP_TIMEOUT_S)
         if app.process is not None:
             code = self.supervisor.stop(app.process)
         events.emit("app_stopped", exit_code=code, failed_early=failed_early)
-        return failed_early
+        return failed_early, code
 
     def _generator_rows(self) -> list[dict[str, Any]]:
         path = self.directory.file("generator-stats.jsonl")

@@ -111,6 +111,9 @@ class SparkApp:
             env=spark_environment(self.conf_dir),
         )
 
+    def log_tail(self) -> str:
+        return self.process.log_tail() if self.process else ""
+
     def alive(self) -> bool:
         return self.process is not None and self.process.alive()
 

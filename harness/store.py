@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from harness.errors import UsageError
+
 SCHEMA_VERSION = 1
 COMPLETE_MARKER = "COMPLETE"
 
@@ -68,3 +70,23 @@ class RunDirectory:
         marker = self.path / COMPLETE_MARKER
         _partial(marker).write_text("")
         os.replace(_partial(marker), marker)
+
+
+def find_run_dirs(paths: list[Path]) -> list[Path]:
+    """Run directories (those with ``spec.json``) named by ``paths`` or found below them, sorted.
+
+    A path may be a run directory, an experiment directory or a results root. A path that does not
+    exist or holds no run directory is a UsageError naming it.
+    """
+    found: set[Path] = set()
+    for path in map(Path, paths):
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        if (path / "spec.json").is_file():
+            found.add(path)
+            continue
+        runs = {spec.parent for spec in path.rglob("spec.json") if spec.is_file()} if path.is_dir() else set()
+        if not runs:
+            raise UsageError(f"{path}: holds no run directory (no spec.json found)")
+        found |= runs
+    return sorted(found)

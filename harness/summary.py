@@ -6,11 +6,13 @@ run directory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from harness.outcomes import Evidence
 from harness.store import SCHEMA_VERSION
 
 OUTCOMES = (
@@ -24,6 +26,9 @@ OUTCOMES = (
 )
 # Total delay growing faster than this (ms per second of run) means the app falls behind its input.
 UNSTABLE_SLOPE_MS_PER_S = 10.0
+# Consumer lag growing faster than this share of the target rate means input outpaces processing,
+# even when backpressure keeps the delay bounded.
+UNSTABLE_LAG_SHARE = 0.05
 # A generator that sent less than this share of its target rate could not produce the load.
 GENERATOR_TOLERANCE = 0.05
 
@@ -45,6 +50,7 @@ class RunFacts:
     drained: bool
     app_failed: bool
     load_end_ms: int | None
+    evidence: tuple[Evidence, ...] = ()
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -80,42 +86,64 @@ def _executor_peaks(samples: list[dict[str, Any]], column: str) -> int | None:
     return int(max(values)) if values else None
 
 
-def _gc_time_frac(samples: list[dict[str, Any]], duration_s: float) -> float | None:
-    last_gc: dict[str, float] = {}
-    for sample in samples:
-        if sample.get("total_gc_time_ms") is not None:
-            last_gc[sample["executor_id"]] = max(
-                last_gc.get(sample["executor_id"], 0), sample["total_gc_time_ms"]
-            )
-    if not last_gc or duration_s <= 0:
-        return None
-    return sum(last_gc.values()) / (duration_s * 1000.0 * len(last_gc))
+def lag_slope_per_s(offsets: Sequence[dict[str, Any]], start_ms: float, end_ms: float | None) -> float | None:
+    """Slope of the total consumer lag (records per second) between ``start_ms`` and ``end_ms``."""
+    totals: dict[int, int] = {}
+    for row in offsets:
+        if row["sample_time_ms"] >= start_ms and (end_ms is None or row["sample_time_ms"] <= end_ms):
+            totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
+    times = sorted(totals)
+    return slope_per_s(times, [totals[t] for t in times])
 
 
-def _executors_lost(samples: list[dict[str, Any]]) -> int:
-    last_state: dict[str, bool] = {}
-    for sample in samples:
-        last_state[sample["executor_id"]] = sample["is_active"]
-    return sum(1 for active in last_state.values() if not active)
+def gc_statistics(gc_events: Sequence[dict[str, Any]], duration_s: float) -> dict[str, Any]:
+    """GC count and the share of time in stop-the-world pauses, per JVM, from the parsed GC logs.
+
+    The executors' JVMs are what the paper studies; in local mode the driver is the only JVM.
+    """
+    executors = [e for e in gc_events if str(e["source"]).startswith("executor")]
+    events = [e for e in (executors or gc_events) if e["pause_ms"] > 0]
+    jvms = {e["source"] for e in (executors or gc_events)}
+    if not jvms or duration_s <= 0:
+        return {"gc_count": None, "gc_time_frac": None, "full_gc_count": None}
+    pause_ms = sum(e["pause_ms"] for e in events)
+    return {
+        "gc_count": len(events),
+        "full_gc_count": sum(1 for e in events if e["kind"] == "full"),
+        "gc_time_frac": pause_ms / (duration_s * 1000.0 * len(jvms)),
+    }
 
 
-def classify(facts: RunFacts, delay_slope: float | None) -> str:
+def classify(facts: RunFacts, delay_slope: float | None, lag_slope: float | None = None) -> str:
+    kinds = {evidence.kind for evidence in facts.evidence}
+    if "oom" in kinds:
+        return "oom"
+    if "executor_lost" in kinds:
+        return "executor_lost"
     if facts.app_failed:
         return "app_failed"
     achieved = facts.generator.get("achieved_rate_rps") or 0.0
     if achieved < (1 - GENERATOR_TOLERANCE) * facts.target_rate_rps or facts.generator.get("failed"):
         return "generator_saturated"
-    if not facts.drained or (delay_slope is not None and delay_slope > UNSTABLE_SLOPE_MS_PER_S):
+    delay_grows = delay_slope is not None and delay_slope > UNSTABLE_SLOPE_MS_PER_S
+    lag_grows = lag_slope is not None and lag_slope > UNSTABLE_LAG_SHARE * facts.target_rate_rps
+    if not facts.drained or delay_grows or lag_grows:
         return "unstable"
     return "stable"
 
 
 def summarize(
-    facts: RunFacts, batches: list[dict[str, Any]], executors: list[dict[str, Any]]
+    facts: RunFacts,
+    batches: list[dict[str, Any]],
+    executors: list[dict[str, Any]],
+    offsets: Sequence[dict[str, Any]] = (),
+    gc_events: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     measured = measured_batches(batches, facts.warmup_s)
     loaded = [b for b in measured if facts.load_end_ms is None or b["batch_time_ms"] <= facts.load_end_ms]
     delay_slope = slope_per_s([b["batch_time_ms"] for b in loaded], [b["total_delay_ms"] for b in loaded])
+    measured_from = measured[0]["batch_time_ms"] if measured else 0
+    lag_slope = lag_slope_per_s(offsets, measured_from, facts.load_end_ms)
     interval_s = facts.batch_interval_ms / 1000.0
     # Throughput counts the batches under load, as the artifact did; draining batches would dilute it.
     records = [b["input_records"] for b in loaded]
@@ -126,7 +154,7 @@ def summarize(
         "schema_version": SCHEMA_VERSION,
         "run_id": facts.run_id,
         "experiment": facts.experiment,
-        "outcome": classify(facts, delay_slope),
+        "outcome": classify(facts, delay_slope, lag_slope),
         "duration_s": facts.duration_s,
         "backpressure": facts.backpressure,
         "target_rate_rps": facts.target_rate_rps,
@@ -143,11 +171,12 @@ def summarize(
         "total_delay_ms": percentiles([b["total_delay_ms"] for b in measured]),
         "proc_time_ms": percentiles([b["processing_time_ms"] for b in measured]),
         "delay_slope": delay_slope,
-        "gc_time_frac": _gc_time_frac(executors, facts.duration_s),
-        "gc_count": None,
+        "lag_slope_rps": lag_slope,
+        **gc_statistics(gc_events, facts.duration_s),
         "peak_heap_bytes": _executor_peaks(executors, "peak_jvm_heap_bytes"),
         "peak_storage_mem_bytes": _executor_peaks(executors, "peak_on_heap_storage_bytes"),
         "peak_execution_mem_bytes": _executor_peaks(executors, "peak_on_heap_execution_bytes"),
-        "oom_count": None,
-        "executors_lost": _executors_lost(executors),
+        "oom_count": sum(1 for e in facts.evidence if e.kind == "oom"),
+        "executors_lost": sum(1 for e in facts.evidence if e.kind == "executor_lost"),
+        "evidence": [e.to_json() for e in facts.evidence],
     }

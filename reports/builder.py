@@ -17,8 +17,7 @@ import jinja2
 import pandas as pd
 from pyarrow import ArrowException
 
-from harness.errors import UsageError
-from harness.store import SCHEMA_VERSION
+from harness.store import SCHEMA_VERSION, find_run_dirs
 from harness.summary import OUTCOMES
 from reports import figures
 
@@ -32,29 +31,6 @@ _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 # ---------------------------------------------------------------------------------------------------------
 # Finding runs
-
-
-def _is_run_dir(path: Path) -> bool:
-    return (path / "spec.json").is_file()
-
-
-def find_run_dirs(paths: list[Path]) -> list[Path]:
-    """Each path is a run directory (has spec.json) or a directory holding run directories at any depth
-    (an experiment dir or an --out root). Returns run dirs sorted by path. Raises UsageError naming the path
-    if a path does not exist or holds no run directory."""
-    found: set[Path] = set()
-    for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or directory")
-        if _is_run_dir(path):
-            found.add(path)
-            continue
-        runs = {spec.parent for spec in path.rglob("spec.json") if spec.is_file()} if path.is_dir() else set()
-        if not runs:
-            raise UsageError(f"{path}: holds no run directory (no spec.json found)")
-        found |= runs
-    return sorted(found)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -41,6 +41,17 @@ class LocalBackend:
             return self.standalone.master_url
         return f"local[{self.platform.spark.cores}]"
 
+    def executor_logs(self, app_id: str) -> list[tuple[str, Path]]:
+        """The standalone executors' stdout and stderr as (name in the run's logs, path)."""
+        if self.standalone is None:
+            return []
+        logs = []
+        for executor_dir in sorted((self.standalone.workdir / "work" / app_id).glob("*")):
+            for stream in ("stdout", "stderr"):
+                if (executor_dir / stream).is_file():
+                    logs.append((f"executor-{executor_dir.name}.{stream}", executor_dir / stream))
+        return logs
+
     def create_topic(self, name: str, partitions: int) -> None:
         self.broker.create_topic(name, partitions)
 

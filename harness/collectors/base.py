@@ -43,6 +43,13 @@ class CollectorSet:
             collector.start()
         self._thread.start()
 
+    def add(self, *collectors: Collector) -> None:
+        """Collectors that can start only later (the driver's endpoints once it is up)."""
+        with self._lock:
+            for collector in collectors:
+                collector.start()
+                self.collectors.append(collector)
+
     def poll_now(self) -> None:
         with self._lock:
             for collector in self.collectors:

@@ -1,4 +1,4 @@
-"""Spark's monitoring REST API on the driver: streaming batches and executor samples.
+"""Spark's monitoring REST API on the driver: streaming batches and executor samples (live and removed).
 
 Batches are kept by id and updated on every poll, so a batch seen while queued is recorded again
 once it completes, and batches stay recorded after Spark drops them from its retained window.
@@ -26,6 +26,23 @@ BATCH_COLUMNS = [
     "total_delay_ms",
     "output_ops_failed",
 ]
+# Peak metrics Spark reports per executor (``peakMemoryMetrics``), as column -> Spark's name.
+PEAK_METRICS = {
+    "peak_jvm_heap_bytes": "JVMHeapMemory",
+    "peak_jvm_off_heap_bytes": "JVMOffHeapMemory",
+    "peak_on_heap_execution_bytes": "OnHeapExecutionMemory",
+    "peak_on_heap_storage_bytes": "OnHeapStorageMemory",
+    "peak_on_heap_unified_bytes": "OnHeapUnifiedMemory",
+    "peak_off_heap_execution_bytes": "OffHeapExecutionMemory",
+    "peak_off_heap_storage_bytes": "OffHeapStorageMemory",
+    "peak_direct_pool_bytes": "DirectPoolMemory",
+    "peak_process_tree_jvm_rss_bytes": "ProcessTreeJVMRSSMemory",
+    "peak_process_tree_python_rss_bytes": "ProcessTreePythonRSSMemory",
+    "minor_gc_count": "MinorGCCount",
+    "minor_gc_time_ms": "MinorGCTime",
+    "major_gc_count": "MajorGCCount",
+    "major_gc_time_ms": "MajorGCTime",
+}
 EXECUTOR_COLUMNS = [
     "sample_time_ms",
     "executor_id",
@@ -37,9 +54,9 @@ EXECUTOR_COLUMNS = [
     "total_gc_time_ms",
     "completed_tasks",
     "failed_tasks",
-    "peak_jvm_heap_bytes",
-    "peak_on_heap_execution_bytes",
-    "peak_on_heap_storage_bytes",
+    *PEAK_METRICS,
+    "remove_time_ms",
+    "remove_reason",
 ]
 HTTP_TIMEOUT_S = 5.0
 
@@ -73,6 +90,7 @@ def batch_row(raw: dict[str, Any]) -> dict[str, Any]:
 def executor_row(raw: dict[str, Any], sample_time_ms: int) -> dict[str, Any]:
     memory = raw.get("memoryMetrics") or {}
     peak = raw.get("peakMemoryMetrics") or {}
+    remove_time = raw.get("removeTime")
     return {
         "sample_time_ms": sample_time_ms,
         "executor_id": str(raw["id"]),
@@ -84,9 +102,9 @@ def executor_row(raw: dict[str, Any], sample_time_ms: int) -> dict[str, Any]:
         "total_gc_time_ms": raw.get("totalGCTime"),
         "completed_tasks": raw.get("completedTasks"),
         "failed_tasks": raw.get("failedTasks"),
-        "peak_jvm_heap_bytes": peak.get("JVMHeapMemory"),
-        "peak_on_heap_execution_bytes": peak.get("OnHeapExecutionMemory"),
-        "peak_on_heap_storage_bytes": peak.get("OnHeapStorageMemory"),
+        **{column: peak.get(name) for column, name in PEAK_METRICS.items()},
+        "remove_time_ms": parse_spark_time(remove_time) if remove_time else None,
+        "remove_reason": raw.get("removeReason"),
     }
 
 
@@ -113,7 +131,8 @@ class SparkRestCollector:
     def poll(self) -> None:
         try:
             batches = self._fetch(f"{self._base}/streaming/batches")
-            executors = self._fetch(f"{self._base}/executors")
+            # allexecutors also lists removed executors, with the reason (an OOM exits with code 52).
+            executors = self._fetch(f"{self._base}/allexecutors")
         except (urllib.error.URLError, OSError, ValueError):
             # The driver is busy or gone: the next poll catches up, as batches are kept by id.
             self.failed_polls += 1

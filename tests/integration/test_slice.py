@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
 
-RATE, DURATION = 500, 16
+RATE, DURATION = 250, 16
 
 
 def run_dir_of(out: Path, experiment: str) -> Path:
@@ -41,7 +41,7 @@ def test_bounded_run_drains_with_nothing_lost(tmp_path: Path, topology: str) -> 
 
     batches = pd.read_parquet(run / "batches.parquet")
     completed = batches[batches.status == "COMPLETED"]
-    assert len(completed) >= DURATION // 2
+    assert len(completed) >= DURATION // 2  # one per 2 s batch of load, at least
     # Spark's own count of what entered its batches agrees with the generator's acknowledgements.
     assert completed.input_records.sum() == summary["produced"]
     assert completed.total_delay_ms.notna().all()

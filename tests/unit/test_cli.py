@@ -22,7 +22,11 @@ def test_validate_reports_every_bad_file_and_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"name": "x", "workload": {"generator": {"rate": "fast"}}, "extra": 1}))
+    bad.write_text(
+        yaml.safe_dump(
+            {"name": "x", "workload": {"generator": {"profile": "constant", "rate": "fast"}}, "extra": 1}
+        )
+    )
     assert main(["validate", str(DEMO), str(bad), str(tmp_path / "missing.yaml")]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml: extra: unknown key" in err
@@ -33,7 +37,11 @@ def test_validate_reports_every_bad_file_and_exits_2(
 
 def test_run_with_a_bad_manifest_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"name": "x", "workload": {"generator": {"rate": 5}, "app": "nope"}}))
+    bad.write_text(
+        yaml.safe_dump(
+            {"name": "x", "workload": {"generator": {"profile": "constant", "rate": 5}, "app": "nope"}}
+        )
+    )
     out = tmp_path / "results"
     assert main(["run", str(bad), "--out", str(out)]) == 2
     assert "workload.app" in capsys.readouterr().err

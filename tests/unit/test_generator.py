@@ -1,19 +1,43 @@
-"""The generator's schedule and per-second statistics (the sending itself is an integration test)."""
+"""The generator's record keys and per-second statistics (the sending itself is an integration test)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from generators.produce import SecondStats, planned_per_second
+from generators.produce import GeneratorConfig, SecondStats
+from generators.profiles import parse_profile
 
 
-@pytest.mark.parametrize(
-    ("rate", "duration", "expected"),
-    [(1000, 3, [1000, 1000, 1000]), (2.5, 2, [3, 2]), (3, 1.5, [3, 1]), (0.5, 4, [1, 0, 1, 0])],
-)
-def test_planned_per_second_follows_due_times(rate: float, duration: float, expected: list[int]) -> None:
-    assert planned_per_second(rate, duration) == expected
-    assert sum(planned_per_second(rate, duration)) == int(rate * duration)
+def config(tmp_path: Path, ranks: int, steps: int | None) -> GeneratorConfig:
+    return GeneratorConfig(
+        bootstrap_servers="127.0.0.1:1",
+        topic="t",
+        profile=parse_profile({"profile": "step", "steps": [{"duration_s": 1, "rate": 10}]}),
+        duration_s=2.0,
+        values_per_record=4,
+        ranks=ranks,
+        steps=steps,
+        seed=1,
+        stats_path=tmp_path / "stats.jsonl",
+        result_path=tmp_path / "result.json",
+    )
+
+
+def test_keys_cycle_ranks_then_steps(tmp_path: Path) -> None:
+    unbounded = config(tmp_path, ranks=3, steps=None)
+    assert [unbounded.key(i) for i in range(7)] == [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (0, 2)]
+    bounded = config(tmp_path, ranks=2, steps=2)
+    assert [bounded.key(i) for i in range(6)] == [(0, 0), (1, 0), (0, 1), (1, 1), (0, 0), (1, 0)]
+
+
+def test_config_round_trips_through_json(tmp_path: Path) -> None:
+    original = config(tmp_path, ranks=2, steps=None)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(original.to_json()))
+    assert GeneratorConfig.from_file(path) == original
 
 
 def test_second_stats_row() -> None:

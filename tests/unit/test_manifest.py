@@ -61,6 +61,16 @@ def test_wrong_type_is_named_with_its_path(tmp_path: Path) -> None:
         ({"config": {"spark_conf": {"streaming.foo": "1"}}}, "config.spark_conf"),
         ({"config": {"backpressure": {"pid": {"integral": -1}}}}, "config.backpressure.pid.integral"),
         ({"name": "has space"}, "name"),
+        ({"workload": {"generator": {"profile": "zigzag", "rate": 5}}}, "workload.generator"),
+        ({"workload": {"generator": {"rate": 5}}}, "workload.generator"),
+        (
+            {"workload": {"generator": {"profile": "burst", "base_rate": -1, "burst_rate": 5, "burst_s": 1}}},
+            "workload.generator.base_rate",
+        ),
+        (
+            {"workload": {"generator": {"profile": "constant", "rate": 5}, "records": {"steps": 0}}},
+            "workload.records.steps",
+        ),
     ],
 )
 def test_invalid_values_name_the_field(patch: dict, field: str) -> None:
@@ -81,7 +91,7 @@ def test_missing_file_and_bad_yaml_name_the_file(tmp_path: Path) -> None:
 def test_run_id_is_stable_and_ignores_name_but_not_settings() -> None:
     a = parse_manifest(MINIMAL, "a")
     renamed = parse_manifest({**MINIMAL, "name": "other", "description": "x"}, "b")
-    faster = parse_manifest({**MINIMAL, "workload": {"generator": {"rate": 501}}}, "c")
+    faster = parse_manifest({**MINIMAL, "workload": {"generator": {"profile": "constant", "rate": 501}}}, "c")
     assert run_id_for(a) == run_id_for(renamed)
     assert run_id_for(a) != run_id_for(faster)
     assert len(run_id_for(a)) == 12
@@ -92,3 +102,13 @@ def test_expand_gives_one_run_per_manifest(tmp_path: Path) -> None:
     runs = expand(load_manifest(path), path)
     assert [r.run_id for r in runs] == [run_id_for(runs[0].manifest)]
     assert runs[0].experiment == "m"
+
+
+def test_trace_files_resolve_next_to_the_manifest(tmp_path: Path) -> None:
+    (tmp_path / "load.csv").write_text("time_s,rate\n0,100\n5,300\n")
+    data = {**MINIMAL, "workload": {"generator": {"profile": "trace", "file": "load.csv"}}}
+    manifest = load_manifest(write(tmp_path, data))
+    assert manifest.workload.generator.planned_per_second(7) == [100] * 5 + [300] * 2
+    (tmp_path / "load.csv").unlink()
+    with pytest.raises(UsageError, match=r"m.yaml: workload.generator.file: trace file load.csv: not found"):
+        load_manifest(write(tmp_path, data))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.manifest import parse_manifest
 from harness.spark_conf import resolve_spark_conf
 
-BASE = {"name": "m", "workload": {"generator": {"rate": 500}}}
+BASE = {"name": "m", "workload": {"generator": {"profile": "constant", "rate": 500}}}
 
 
 def test_backpressure_keys_are_first_class() -> None:
@@ -16,7 +18,7 @@ def test_backpressure_keys_are_first_class() -> None:
         "pid": {"proportional": 0.5, "derived": 0.1},
     }
     manifest = parse_manifest({**BASE, "config": {"backpressure": backpressure}}, "m")
-    conf = resolve_spark_conf(manifest, "local[2]", "abc")
+    conf = resolve_spark_conf(manifest, "local[2]", "abc", Path("/runs/r1/logs"))
     assert conf["spark.master"] == "local[2]"
     assert conf["spark.streaming.backpressure.enabled"] == "true"
     assert conf["spark.streaming.backpressure.initialRate"] == "2000"
@@ -36,7 +38,7 @@ def test_optional_rates_are_left_to_spark_and_user_keys_win() -> None:
                     "spark_conf": {"spark.streaming.blockInterval": "400ms", "spark.driver.memory": "3g"}}},
         "m",
     )  # fmt: skip
-    conf = resolve_spark_conf(manifest, "spark://127.0.0.1:7077", "abc")
+    conf = resolve_spark_conf(manifest, "spark://127.0.0.1:7077", "abc", Path("/runs/r1/logs"))
     assert conf["spark.streaming.backpressure.enabled"] == "false"
     assert "spark.streaming.backpressure.initialRate" not in conf
     assert "spark.streaming.kafka.maxRatePerPartition" not in conf
@@ -44,3 +46,19 @@ def test_optional_rates_are_left_to_spark_and_user_keys_win() -> None:
     assert conf["spark.driver.memory"] == "3g"
     assert conf["spark.executor.memory"] == "2g"
     assert conf["spark.cores.max"] == "1"
+
+
+def test_gc_logs_and_metrics_are_always_on_and_user_jvm_options_are_kept() -> None:
+    manifest = parse_manifest(
+        {**BASE, "config": {"spark_conf": {"spark.executor.extraJavaOptions": "-XX:+UseParallelGC"}}}, "m"
+    )
+    conf = resolve_spark_conf(manifest, "local[2]", "abc", Path("/runs/r1/logs"))
+    assert (
+        conf["spark.driver.extraJavaOptions"]
+        == "-Xlog:gc*:file=/runs/r1/logs/gc-driver.log:time,uptime,level,tags"
+    )
+    assert conf["spark.executor.extraJavaOptions"] == (
+        "-XX:+UseParallelGC -Xlog:gc*:file=/runs/r1/logs/gc-executor-%p.log:time,uptime,level,tags"
+    )
+    assert conf["spark.executor.processTreeMetrics.enabled"] == "true"
+    assert conf["spark.metrics.conf.*.source.jvm.class"] == "org.apache.spark.metrics.source.JvmSource"

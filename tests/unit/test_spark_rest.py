@@ -34,6 +34,14 @@ EXECUTOR = {
 }
 
 
+REMOVED = {
+    "id": "1",
+    "isActive": False,
+    "removeTime": "2026-11-21T10:23:30.000GMT",
+    "removeReason": "Command exited with code 52",
+}
+
+
 def test_parse_spark_time_is_utc_epoch_ms() -> None:
     assert parse_spark_time("2026-11-21T10:23:22.000GMT") == 1795256602000
 
@@ -50,7 +58,7 @@ class FakeDriver:
         self.urls.append(url)
         if self.down:
             raise urllib.error.URLError("connection refused")
-        return self.batches if url.endswith("/streaming/batches") else [EXECUTOR]
+        return self.batches if url.endswith("/streaming/batches") else [EXECUTOR, REMOVED]
 
 
 def test_batches_are_updated_by_id_and_kept_after_the_driver_forgets_them() -> None:
@@ -82,7 +90,11 @@ def test_batches_are_updated_by_id_and_kept_after_the_driver_forgets_them() -> N
         }
     ]
     executors, _ = tables["executors"]
-    assert len(executors) == 3
+    assert len(executors) == 6
+    removed = executors[1]
+    assert removed["executor_id"] == "1" and not removed["is_active"]
+    assert removed["remove_reason"].endswith("exited with code 52")
+    assert removed["remove_time_ms"] == 1795256610000
     assert executors[0]["sample_time_ms"] == 1_000_000
     assert executors[0]["peak_jvm_heap_bytes"] == 143718448
     assert driver.urls[0] == "http://127.0.0.1:4040/api/v1/applications/app-1/streaming/batches"

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from harness.summary import RunFacts, classify, percentiles, slope_per_s, summarize
+from harness.outcomes import Evidence
+from harness.summary import RunFacts, classify, gc_statistics, percentiles, slope_per_s, summarize
 
 T0 = 1_800_000_000_000
 
@@ -95,16 +96,54 @@ def test_outcome_precedence() -> None:
     assert classify(FACTS, 9.0) == "stable"
 
 
-def test_executor_peaks_gc_share_and_lost_executors() -> None:
+def test_executor_peaks() -> None:
     samples = [
-        {"executor_id": "1", "is_active": True, "total_gc_time_ms": 100, "peak_jvm_heap_bytes": 10,
-         "peak_on_heap_storage_bytes": 5, "peak_on_heap_execution_bytes": 0},
-        {"executor_id": "1", "is_active": False, "total_gc_time_ms": 300, "peak_jvm_heap_bytes": 30,
-         "peak_on_heap_storage_bytes": 7, "peak_on_heap_execution_bytes": 0},
+        {"executor_id": "1", "is_active": True, "peak_jvm_heap_bytes": 10, "peak_on_heap_storage_bytes": 5,
+         "peak_on_heap_execution_bytes": 0},
+        {"executor_id": "1", "is_active": True, "peak_jvm_heap_bytes": 30, "peak_on_heap_storage_bytes": 7,
+         "peak_on_heap_execution_bytes": 0},
     ]  # fmt: skip
     summary = summarize(FACTS, [batch(i, 2000, 400.0) for i in range(10)], samples)
     assert summary["peak_heap_bytes"] == 30
     assert summary["peak_storage_mem_bytes"] == 7
     assert summary["peak_execution_mem_bytes"] is None
-    assert summary["gc_time_frac"] == pytest.approx(300 / 30000)
-    assert summary["executors_lost"] == 1
+
+
+def test_evidence_decides_oom_and_lost_executors_first() -> None:
+    oom = Evidence("oom", "executor 1", "Command exited with code 52")
+    lost = Evidence("executor_lost", "executor 2", "Worker shutting down")
+    failed = replace(FACTS, app_failed=True)
+    assert classify(replace(failed, evidence=(lost, oom)), None) == "oom"
+    assert classify(replace(failed, evidence=(lost,)), None) == "executor_lost"
+    summary = summarize(replace(FACTS, evidence=(oom, lost)), [batch(i, 2000, 400.0) for i in range(10)], [])
+    assert (summary["outcome"], summary["oom_count"], summary["executors_lost"]) == ("oom", 1, 1)
+    assert summary["evidence"][0] == {
+        "kind": "oom",
+        "source": "executor 1",
+        "detail": "Command exited with code 52",
+    }
+
+
+def test_growing_lag_is_unstable_even_with_bounded_delay() -> None:
+    batches = [batch(i, 1000, 400.0) for i in range(10)]
+    growing = [
+        {"sample_time_ms": T0 + s * 1000, "partition": p, "lag": 100 * s} for s in range(18) for p in (0, 1)
+    ]
+    summary = summarize(FACTS, batches, [], offsets=growing)
+    assert summary["lag_slope_rps"] == pytest.approx(200.0)  # two partitions, 100 records/s each
+    assert summary["outcome"] == "unstable"
+    steady = [{**row, "lag": 5} for row in growing]
+    assert summarize(FACTS, batches, [], offsets=steady)["outcome"] == "stable"
+
+
+def test_gc_statistics_prefer_executor_jvms() -> None:
+    events = [
+        {"source": "driver", "kind": "young", "pause_ms": 100.0},
+        {"source": "executor-11", "kind": "young", "pause_ms": 30.0},
+        {"source": "executor-11", "kind": "full", "pause_ms": 270.0},
+        {"source": "executor-12", "kind": "concurrent", "pause_ms": 0.0},
+    ]
+    stats = gc_statistics(events, duration_s=10.0)
+    assert stats == {"gc_count": 2, "full_gc_count": 1, "gc_time_frac": pytest.approx(300 / (10_000 * 2))}
+    assert gc_statistics(events[:1], 10.0)["gc_time_frac"] == pytest.approx(0.01)
+    assert gc_statistics([], 10.0)["gc_count"] is None

@@ -1,0 +1,83 @@
+"""The driver JVM as Spark's JvmSource reports it, scraped from the Prometheus servlet.
+
+The servlet publishes each gauge as ``metrics_<app-id>_driver_<source>_<name>_Value``; the JVM's own
+gauges (heap and non-heap pools, GC count and time per collector, direct buffers, CPU time) are kept.
+Executors' memory and GC figures come from the REST collector's peak metrics instead.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from harness.collectors.base import Rows
+
+JVM_COLUMNS = ["sample_time_ms", "source", "metric", "value"]
+PROMETHEUS_PATH = "/metrics/prometheus"
+HTTP_TIMEOUT_S = 5.0
+# The servlet's settings: Spark publishes no Prometheus metrics unless told to (see spark_conf).
+SPARK_CONF = {
+    "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
+    "spark.metrics.conf.*.sink.prometheusServlet.path": PROMETHEUS_PATH,
+    "spark.metrics.conf.*.source.jvm.class": "org.apache.spark.metrics.source.JvmSource",
+}
+
+FetchText = Callable[[str], str]
+
+
+def fetch_text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
+        return response.read().decode("utf-8", errors="replace")
+
+
+def parse_driver_jvm(text: str, app_id: str) -> dict[str, float]:
+    """JVM gauges of the driver, by name (e.g. ``jvm_heap_used``, ``jvm_G1_Young_Generation_time``)."""
+    prefix = re.escape(f"metrics_{app_id.replace('-', '_')}_driver_")
+    pattern = re.compile(rf"^{prefix}((?:jvm|JVMCPU)_\S+?)_Value\{{[^}}]*\}} (\S+)$")
+    gauges = {}
+    for line in text.splitlines():
+        match = pattern.match(line)
+        if match:
+            try:
+                gauges[match.group(1)] = float(match.group(2))
+            except ValueError:
+                continue
+    return gauges
+
+
+class DriverJvmCollector:
+    name = "driver_jvm"
+
+    def __init__(
+        self, ui_url: str, app_id: str, fetch: FetchText = fetch_text, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._url = ui_url.rstrip("/") + PROMETHEUS_PATH
+        self._app_id = app_id
+        self._fetch = fetch
+        self._clock = clock
+        self._rows: Rows = []
+        self.failed_polls = 0
+
+    def start(self) -> None:
+        pass
+
+    def poll(self) -> None:
+        try:
+            gauges = parse_driver_jvm(self._fetch(self._url), self._app_id)
+        except (urllib.error.URLError, OSError):
+            self.failed_polls += 1
+            return
+        sample_time_ms = round(self._clock() * 1000)
+        self._rows.extend(
+            {"sample_time_ms": sample_time_ms, "source": "driver", "metric": name, "value": value}
+            for name, value in sorted(gauges.items())
+        )
+
+    def stop(self) -> None:
+        pass
+
+    def tables(self) -> dict[str, tuple[Rows, list[str]]]:
+        return {"jvm": (self._rows, JVM_COLUMNS)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -56,16 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
 def _validate(manifests: list[Path], console: Console) -> None:
-    from harness.manifest import expand, load_manifest
+    from harness.manifest import load_experiment
 
     errors = []
     for path in manifests:
         try:
-            runs = expand(load_manifest(path), path)
-            console.print(f"{path}: ok ({len(runs)} run{'s' if len(runs) != 1 else ''})")
+            runs = load_experiment(path)
         except UsageError as exc:
             errors.append(str(exc))
+            continue
+        cells = len({json.dumps(run.cell, sort_keys=True) for run in runs})
+        reps = runs[0].repetitions
+        console.print(
+            f"{path}: ok ({_count(len(runs), 'run')}: {_count(cells, 'cell')} x {_count(reps, 'repetition')})"
+        )
     if errors:
         raise UsageError("\n".join(errors))
 

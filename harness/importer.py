@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
 from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS
 from harness.errors import UsageError
 from harness.events import EventLog
 from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
-from harness.summary import UNSTABLE_SLOPE_MS_PER_S, percentiles, slope_per_s
+from harness.summary import UNSTABLE_SLOPE_MS_PER_S, gc_statistics, percentiles, slope_per_s
 
 EXPERIMENT = "sensors2022-artifact"
 SOURCE = "sensors2022-artifact"
@@ -367,7 +368,19 @@ def batch_table(rows: list[Row]) -> list[dict[str, Any]]:
     ]
 
 
-def imported_summary(run_id: str, rows: list[Row]) -> dict[str, Any]:
+def gc_table(folder: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """GC events of the driver's and executors' JDK 8 logs, with the JVM each came from."""
+    rows: list[dict[str, Any]] = []
+    problems = []
+    for path in sorted([*folder.glob("DRIVER.log"), *folder.glob("EXECUTOR*.log")]):
+        source = "driver" if path.name == "DRIVER.log" else f"executor-{path.stem.removeprefix('EXECUTOR')}"
+        events, warnings = parse_gc_file(path)
+        rows.extend({"source": source, **event.row()} for event in events)
+        problems.extend(Problem(path.name, None, warning) for warning in warnings)
+    return rows, problems
+
+
+def imported_summary(run_id: str, rows: list[Row], gc_rows: list[dict[str, Any]] = ()) -> dict[str, Any]:
     """``summary.json`` for an imported run: the keys of ``harness.summary.summarize``, unknowns null."""
     table = batch_table(rows)
     delay_slope = slope_per_s([b["batch_time_ms"] for b in table], [b["total_delay_ms"] for b in table])
@@ -398,9 +411,7 @@ def imported_summary(run_id: str, rows: list[Row]) -> dict[str, Any]:
         "proc_time_ms": percentiles([b["processing_time_ms"] for b in table]),
         "delay_slope": delay_slope,
         "lag_slope_rps": None,
-        "gc_time_frac": None,
-        "gc_count": None,
-        "full_gc_count": None,
+        **gc_statistics(gc_rows, len(rows) * interval_s),
         "peak_heap_bytes": None,
         "peak_storage_mem_bytes": None,
         "peak_execution_mem_bytes": None,
@@ -458,6 +469,7 @@ class ArtifactRun:
     rows: list[Row]
     statistics: dict[str, Any]
     problems: list[Problem]
+    gc_rows: list[dict[str, Any]]
 
 
 def read_artifact_folder(folder: Path) -> ArtifactRun:
@@ -487,7 +499,8 @@ def read_artifact_folder(folder: Path) -> ArtifactRun:
         result["source_logs"].append(summary)
     if logs:
         problems.append(Problem(logs[0].name, None, THLOSS_NOTE))
-    return ArtifactRun(folder, rows, result, problems)
+    gc_rows, found = gc_table(folder)
+    return ArtifactRun(folder, rows, result, problems + found, gc_rows)
 
 
 def _copy_logs(folder: Path, logs: Path) -> None:
@@ -520,7 +533,8 @@ def write_run(artifact: ArtifactRun, dest: Path, run_id: str) -> Path:
         write_table(run.file("executors.parquet"), [], EXECUTOR_COLUMNS)
         write_table(run.file("generator.parquet"), [], GENERATOR_COLUMNS)
         write_json(run.file("artifact_statistics.json"), artifact.statistics)
-        write_json(run.file("summary.json"), imported_summary(run_id, artifact.rows))
+        write_table(run.file("gc.parquet"), artifact.gc_rows, ["source", *GC_EVENT_COLUMNS])
+        write_json(run.file("summary.json"), imported_summary(run_id, artifact.rows, artifact.gc_rows))
         _copy_logs(artifact.folder, run.logs)
         events.emit(
             "run_imported",

@@ -7,14 +7,18 @@ backpressure and its PID, any ``spark.*`` key).
 
 from __future__ import annotations
 
+import copy
+import difflib
 import hashlib
+import itertools
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from apps import APP_SCRIPTS
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
@@ -30,6 +34,11 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def jvm_memory_bytes(value: str) -> int:
+    """A JVM memory size (``512m``, ``2g``) in bytes."""
+    return int(value[:-1]) << {"k": 10, "m": 20, "g": 30, "t": 40}[value[-1].lower()]
 
 
 def _memory(value: str) -> str:
@@ -133,15 +142,27 @@ class Manifest(Strict):
             raise ValueError("letters, digits, '.', '_' and '-' only, starting with a letter or digit")
         return name
 
+    @model_validator(mode="after")
+    def _warmup_within_load(self) -> Manifest:
+        if self.run.warmup_s >= self.workload.duration_s:
+            raise ValueError(
+                f"run.warmup_s ({self.run.warmup_s:g}) must be shorter than workload.duration_s "
+                f"({self.workload.duration_s:g})"
+            )
+        return self
+
 
 class RunSpec(BaseModel):
-    """One run: the manifest's settings fully resolved, with a stable id derived from them."""
+    """One run: a matrix cell's settings fully resolved, one repetition, with a stable id."""
 
     model_config = ConfigDict(frozen=True)
 
     experiment: str
     run_id: str
     manifest: Manifest
+    cell: dict[str, Any]
+    repetition: int
+    repetitions: int
     source_file: str
 
 
@@ -152,12 +173,28 @@ def _field_path(location: tuple[Any, ...]) -> str:
         for i, part in enumerate(location)
         if not (i > 0 and location[i - 1] == "generator" and part in PROFILE_NAMES)
     ]
-    return ".".join(parts) or "(top level)"
+    return ".".join(parts)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _model_at(path: list[str]) -> type[BaseModel] | None:
+    """The schema model that the keys at ``path`` belong to, where the path leads to one."""
+    model: type[BaseModel] = Manifest
+    for part in path:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _describe(error: dict[str, Any], path: str) -> str:
     if error["type"] == "extra_forbidden":
-        return "unknown key"
+        parent = _model_at(path.split(".")[:-1])
+        close = difflib.get_close_matches(
+            path.split(".")[-1], list(parent.model_fields) if parent else [], n=1
+        )
+        return f"unknown key (did you mean {close[0]!r}?)" if close else "unknown key"
     # The pressure profile is the manifest's one tagged union.
     if error["type"] == "union_tag_not_found":
         return f"needs `profile:`, one of {', '.join(PROFILE_NAMES)}"
@@ -166,19 +203,26 @@ def _describe(error: dict[str, Any]) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
+def _errors(exc: ValidationError, source: str, matrix_keys: Iterable[str] = ()) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        path = _field_path(error["loc"])
+        shown = f"matrix.{path}" if any(path == k or path.startswith(k + ".") for k in matrix_keys) else path
+        # A rule over several fields (a model validator) names them in its message.
+        lines.append(
+            f"{source}: {shown}: {_describe(error, path)}" if path else f"{source}: {_describe(error, path)}"
+        )
+    return lines
+
+
 def parse_manifest(data: Any, source: str, base_dir: Path | None = None) -> Manifest:
-    """Validate a manifest's data; files it names (trace profiles) resolve against ``base_dir``."""
-    if not isinstance(data, dict):
-        raise UsageError(f"{source}: a manifest must be a mapping of keys to values")
-    try:
-        return Manifest.model_validate(data, context={BASE_DIR_CONTEXT: base_dir or Path.cwd()})
-    except ValidationError as exc:
-        lines = [f"{source}: {_field_path(e['loc'])}: {_describe(e)}" for e in exc.errors()]
-        raise UsageError("\n".join(lines)) from None
+    """Validate one run's settings (no matrix); files they name resolve against ``base_dir``."""
+    if not isinstance(data, dict) or "matrix" in data or "repetitions" in data:
+        raise UsageError(f"{source}: one run's settings: a mapping without matrix or repetitions")
+    return expand_data(data, source, base_dir)[0].manifest
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read and validate a manifest; UsageError names the file and every bad field."""
+def read_manifest_data(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -191,22 +235,84 @@ def load_manifest(path: Path) -> Manifest:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise UsageError(f"{path}: not valid YAML{where}") from None
-    return parse_manifest(data, str(path), path.parent)
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: a manifest must be a mapping of keys to values")
+    return data
 
 
-def run_id_for(manifest: Manifest) -> str:
-    """A stable id: the hash of everything that defines the run (not its name or description)."""
+def run_id_for(manifest: Manifest, repetition: int = 1) -> str:
+    """A stable id: the hash of everything that defines the run (not its name or description), and
+    the repetition."""
     resolved = manifest.model_dump(mode="json", exclude={"name", "description"})
     canonical = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return f"{hashlib.sha256(canonical.encode()).hexdigest()[:12]}-r{repetition}"
 
 
-def expand(manifest: Manifest, source_file: Path) -> list[RunSpec]:
-    return [
-        RunSpec(
-            experiment=manifest.name,
-            run_id=run_id_for(manifest),
-            manifest=manifest,
-            source_file=str(source_file),
-        )
-    ]
+def _matrix(data: dict[str, Any], source: str) -> tuple[dict[str, list[Any]], int]:
+    matrix = data.pop("matrix", None) or {}
+    repetitions = data.pop("repetitions", 1)
+    problems = []
+    if not isinstance(matrix, dict):
+        problems.append(f"{source}: matrix: a mapping of dotted field paths to lists of values")
+        matrix = {}
+    for key, values in matrix.items():
+        if not isinstance(key, str) or not key:
+            problems.append(f"{source}: matrix: keys are dotted field paths such as config.batch_interval_ms")
+        elif not isinstance(values, list) or not values:
+            problems.append(f"{source}: matrix.{key}: a non-empty list of values")
+        elif key.split(".")[0] in ("name", "description"):
+            problems.append(f"{source}: matrix.{key}: the name and description cannot vary")
+    if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
+        problems.append(f"{source}: repetitions: a whole number of at least 1")
+    if problems:
+        raise UsageError("\n".join(problems))
+    return matrix, repetitions
+
+
+def _set_path(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+    *parents, leaf = key.split(".")
+    node = data
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError(f"{source}: matrix.{key}: {part} is not a section")
+        node = child
+    node[leaf] = value
+
+
+def expand_data(data: Any, source: str, base_dir: Path | None = None) -> list[RunSpec]:
+    """Every run of a manifest: the matrix's cartesian product, each cell repeated."""
+    data = copy.deepcopy(data)
+    matrix, repetitions = _matrix(data, source)
+    cells = [dict(zip(matrix, values, strict=True)) for values in itertools.product(*matrix.values())]
+    context = {BASE_DIR_CONTEXT: base_dir or Path.cwd()}
+    specs, problems = [], []
+    for cell in cells:
+        cell_data = copy.deepcopy(data)
+        for key, value in cell.items():
+            _set_path(cell_data, key, value, source)
+        try:
+            manifest = Manifest.model_validate(cell_data, context=context)
+        except ValidationError as exc:
+            problems.extend(line for line in _errors(exc, source, matrix) if line not in problems)
+            continue
+        for repetition in range(1, repetitions + 1):
+            specs.append(
+                RunSpec(
+                    experiment=manifest.name,
+                    run_id=run_id_for(manifest, repetition),
+                    manifest=manifest,
+                    cell=cell,
+                    repetition=repetition,
+                    repetitions=repetitions,
+                    source_file=source,
+                )
+            )
+    if problems:
+        raise UsageError("\n".join(problems))
+    return specs
+
+
+def load_experiment(path: Path) -> list[RunSpec]:
+    """Read a manifest and expand it into its runs; UsageError names the file and every bad field."""
+    return expand_data(read_manifest_data(path), str(path), path.parent)

@@ -8,6 +8,7 @@ outcome; only a fault of the harness itself ends the experiment.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import sys
@@ -21,15 +22,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from apps.driver import AppConfig
 from harness import environment, jvm
-from harness.backends.local import LocalBackend
+from harness.backends.local import LocalBackend, capacity_problems
 from harness.collectors.base import CollectorSet
 from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
 from harness.collectors.jvm_metrics import JVM_COLUMNS, DriverJvmCollector
 from harness.collectors.kafka_offsets import OFFSET_COLUMNS, KafkaOffsetsCollector, OffsetReader
 from harness.collectors.processes import PROCESS_COLUMNS, ProcessCollector
 from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS, SparkRestCollector
+from harness.control.pid import replay_pid
+from harness.errors import UsageError
 from harness.events import EventLog
-from harness.manifest import Platform, RunSpec, expand, load_manifest
+from harness.manifest import Platform, RunSpec, expand_data, read_manifest_data
 from harness.outcomes import Evidence, driver_evidence, executor_evidence, log_evidence
 from harness.processes import ProcessSupervisor
 from harness.spark_app import SparkApp, jvm_jars
@@ -57,6 +60,9 @@ TABLE_COLUMNS = {
     "processes": PROCESS_COLUMNS,
     "gc": ["source", *GC_EVENT_COLUMNS],
 }
+# batch_rate_rps: records per second a batch took in; pid_*: Spark's PID replayed over the batches
+# (the rate computed after the batch, and the limit in force after it).
+RATE_LIMIT_COLUMNS = ["batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"]
 APP_STOP_TIMEOUT_S = 60.0
 TICK_S = 0.5
 
@@ -218,6 +224,7 @@ class Run:
         self._collect_logs(observed, events)
         tables = {name: observed.tables.get(name, ([], columns)) for name, columns in TABLE_COLUMNS.items()}
         tables["generator"] = (self._generator_rows(), GENERATOR_COLUMNS)
+        tables["rate_limits"] = (self._rate_limits(tables["batches"][0]), RATE_LIMIT_COLUMNS)
         for name, (rows, columns) in tables.items():
             write_table(self.directory.file(f"{name}.parquet"), rows, columns)
         app_batches = app.processed_batches()
@@ -332,6 +339,30 @@ class Run:
         events.emit("app_stopped", exit_code=code, failed_early=failed_early)
         return failed_early, code
 
+    def _rate_limits(self, batches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The direct stream's limits, as batch sizes imply them and as Spark's PID computes them."""
+        config = self.manifest.config
+        interval_ms = config.batch_interval_ms
+        pid = config.backpressure.pid
+        replayed = {
+            row["batch_time_ms"]: row
+            for row in replay_pid(
+                batches, interval_ms, pid.proportional, pid.integral, pid.derived, pid.min_rate
+            )
+        }
+        rows = []
+        for batch in batches:
+            if batch["status"] != "COMPLETED":
+                continue
+            replay = replayed.get(batch["batch_time_ms"], {})
+            rows.append({
+                "batch_time_ms": batch["batch_time_ms"],
+                "batch_rate_rps": batch["input_records"] * 1000.0 / interval_ms,
+                "pid_rate_rps": replay.get("rate_rps"),
+                "pid_limit_rps": replay.get("latest_rate_rps"),
+            })  # fmt: skip
+        return rows
+
     def _generator_rows(self) -> list[dict[str, Any]]:
         path = self.directory.file("generator-stats.jsonl")
         if not path.exists():
@@ -343,34 +374,54 @@ def run_experiment(
     manifest_path: Path, out: Path, console: Console, backend: str | None = None
 ) -> ExperimentResult:
     """Run every run of a manifest that is not yet complete, then report the experiment."""
-    manifest = load_manifest(manifest_path)
-    if backend is not None and backend != manifest.platform.backend:
-        manifest = manifest.model_copy(
-            update={"platform": manifest.platform.model_copy(update={"backend": backend})}
-        )
-    specs = expand(manifest, manifest_path)
+    data = read_manifest_data(manifest_path)
+    if backend is not None:
+        data.setdefault("platform", {})["backend"] = backend
+    specs = expand_data(data, str(manifest_path), manifest_path.parent)
+    manifest = specs[0].manifest
     experiment_dir = out / manifest.name
     pending = [s for s in specs if not RunDirectory(out, s.experiment, s.run_id).complete]
     for spec in specs:
         if spec not in pending:
             console.log(f"{spec.experiment}/{spec.run_id}: complete, skipped")
     if pending:
-        preflight()
-        _run_on_backend(pending, manifest.platform, out, experiment_dir / "backend", console)
+        preflight(pending)
+        # Runs that share a platform share a backend; a platform change (memory levels) restarts it.
+        by_platform = itertools.groupby(
+            sorted(pending, key=lambda s: s.manifest.platform.model_dump_json()),
+            key=lambda s: s.manifest.platform,
+        )
+        done = 0
+        for platform, group in by_platform:
+            runs = list(group)
+            _run_on_backend(runs, platform, out, experiment_dir / "backend", console, done, len(pending))
+            done += len(runs)
     run_dirs = [RunDirectory(out, s.experiment, s.run_id).path for s in specs]
     report = build_report([experiment_dir], experiment_dir / "report.html")
     return ExperimentResult(experiment_dir, run_dirs, report)
 
 
-def preflight() -> None:
-    """Fail on a missing JDK, jar or JVM helper before anything is started or written."""
+def preflight(specs: list[RunSpec]) -> None:
+    """Fail on a missing JDK, jar or JVM helper, or a platform larger than this machine, before
+    anything is started or written."""
     jvm.require_jdk()
     jvm.classpath("kafka-broker")
     jvm_jars()
+    problems = []
+    for spec in specs:
+        problems += [f"{spec.source_file}: {p}" for p in capacity_problems(spec.manifest.platform)]
+    if problems:
+        raise UsageError("\n".join(dict.fromkeys(problems)))
 
 
 def _run_on_backend(
-    specs: list[RunSpec], platform: Platform, out: Path, backend_dir: Path, console: Console
+    specs: list[RunSpec],
+    platform: Platform,
+    out: Path,
+    backend_dir: Path,
+    console: Console,
+    done: int,
+    total: int,
 ) -> None:
     """Bring the backend up, run the specs on it, and take everything down whatever happens."""
     backend_dir.mkdir(parents=True, exist_ok=True)
@@ -388,7 +439,11 @@ def _run_on_backend(
             console.log(
                 f"backend {backend.name}: Kafka at {backend.bootstrap_servers}, Spark {backend.spark_master}"
             )
-            for spec in specs:
+            for number, spec in enumerate(specs, start=done + 1):
+                cell = ", ".join(f"{k}={v}" for k, v in spec.cell.items()) or "single cell"
+                console.log(
+                    f"[bold]run {number}/{total}[/]: {cell}, repetition {spec.repetition}/{spec.repetitions}"
+                )
                 summary = Run(spec, out, backend, supervisor, console).execute()
                 console.log(_one_line(summary))
         finally:

@@ -19,7 +19,8 @@ KAFKA_MAIN = "kafka.Kafka"
 STORAGE_TOOL_MAIN = "kafka.tools.StorageTool"
 START_TIMEOUT_S = 90.0
 PORT_ATTEMPTS = 3
-BROKER_HEAP = "-Xmx1g"
+KAFKA_HEAP_BYTES = 1 << 30
+BROKER_HEAP = f"-Xmx{KAFKA_HEAP_BYTES >> 20}m"
 
 _LOG4J = """\
 log4j.rootLogger=INFO, file

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
-from harness.backends.kafka_broker import KafkaBroker
+import psutil
+
+from harness.backends.kafka_broker import KAFKA_HEAP_BYTES, KafkaBroker
 from harness.backends.spark_standalone import SparkStandalone
-from harness.manifest import Platform
+from harness.manifest import Platform, jvm_memory_bytes
 from harness.processes import ProcessSupervisor
 
 
@@ -60,3 +63,22 @@ class LocalBackend:
             self.standalone.stop()
         self.broker.stop()
         shutil.rmtree(self.broker.data_dir, ignore_errors=True)
+
+
+def capacity_problems(platform: Platform) -> list[str]:
+    """What a platform asks of this machine beyond its cores and memory."""
+    spark = platform.spark
+    cpus = os.cpu_count() or 1
+    total = psutil.virtual_memory().total
+    asked = jvm_memory_bytes(spark.driver_memory) + KAFKA_HEAP_BYTES
+    if spark.topology == "standalone":
+        asked += jvm_memory_bytes(spark.executor_memory)
+    problems = []
+    if spark.cores > cpus:
+        problems.append(f"platform.spark.cores: {spark.cores} is more than this machine's {cpus} cores")
+    if asked > total:
+        problems.append(
+            f"platform.spark: driver, executor and broker memory come to {asked / 2**30:.1f} GiB; "
+            f"this machine has {total / 2**30:.1f} GiB"
+        )
+    return problems

@@ -15,7 +15,7 @@ DEMO = REPO_ROOT / "experiments" / "demo.yaml"
 
 def test_validate_accepts_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(DEMO)]) == 0
-    assert "demo.yaml: ok (1 run)" in capsys.readouterr().out
+    assert "demo.yaml: ok (1 run: 1 cell x 1 repetition)" in capsys.readouterr().out
 
 
 def test_validate_reports_every_bad_file_and_exits_2(

@@ -36,6 +36,7 @@ RUN_FILES = {
     "batches.parquet",
     "executors.parquet",
     "generator.parquet",
+    "gc.parquet",
     "events.jsonl",
     "logs",
 }
@@ -343,3 +344,14 @@ def test_artifact_statistics_on_a_short_run() -> None:
     nothing = artifact_statistics(rows([5] * 9))
     assert set(nothing.values()) == {None}
     assert "Throughput (MBps)" in nothing and "AVG Rec (s)" in nothing
+
+
+def test_gc_logs_become_gc_events_and_summary_figures(sample_run: Path) -> None:
+    gc = pd.read_parquet(sample_run / "gc.parquet")
+    assert set(gc.source) == {"driver", "executor-2"}
+    executor = gc[gc.source == "executor-2"]
+    assert len(executor) == 88 and (executor.kind == "full").sum() == 12
+    summary = json.loads((sample_run / "summary.json").read_text())
+    # The executor's JVM is what counts: 22,753.3 ms of pauses over 905 batches of 2 s.
+    assert summary["gc_count"] == 88 and summary["full_gc_count"] == 12
+    assert summary["gc_time_frac"] == pytest.approx(22753.3 / 1_810_000, rel=1e-3)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from harness.errors import UsageError
-from harness.manifest import expand, load_manifest, parse_manifest, run_id_for
+from harness.manifest import load_experiment, parse_manifest, run_id_for
 from harness.paths import REPO_ROOT
 
 MINIMAL = {"name": "m", "workload": {"generator": {"profile": "constant", "rate": 500}}}
@@ -18,6 +19,11 @@ def write(tmp_path: Path, data: object, name: str = "m.yaml") -> Path:
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
     return path
+
+
+def load_manifest(path: Path):
+    [run] = load_experiment(path)
+    return run.manifest
 
 
 def test_demo_manifest_loads() -> None:
@@ -94,14 +100,53 @@ def test_run_id_is_stable_and_ignores_name_but_not_settings() -> None:
     faster = parse_manifest({**MINIMAL, "workload": {"generator": {"profile": "constant", "rate": 501}}}, "c")
     assert run_id_for(a) == run_id_for(renamed)
     assert run_id_for(a) != run_id_for(faster)
-    assert len(run_id_for(a)) == 12
+    assert run_id_for(a) != run_id_for(a, repetition=2)
+    assert re.fullmatch(r"[0-9a-f]{12}-r1", run_id_for(a))
 
 
 def test_expand_gives_one_run_per_manifest(tmp_path: Path) -> None:
-    path = write(tmp_path, MINIMAL)
-    runs = expand(load_manifest(path), path)
+    runs = load_experiment(write(tmp_path, MINIMAL))
     assert [r.run_id for r in runs] == [run_id_for(runs[0].manifest)]
-    assert runs[0].experiment == "m"
+    assert runs[0].experiment == "m" and runs[0].cell == {} and runs[0].repetition == 1
+
+
+def test_matrix_is_a_cartesian_product_with_repetitions(tmp_path: Path) -> None:
+    data = {
+        **MINIMAL,
+        "matrix": {"config.backpressure.enabled": [True, False], "workload.generator.rate": [100, 200, 300]},
+        "repetitions": 2,
+    }
+    runs = load_experiment(write(tmp_path, data))
+    assert len(runs) == 12
+    assert len({r.run_id for r in runs}) == 12
+    assert runs[0].cell == {"config.backpressure.enabled": True, "workload.generator.rate": 100}
+    assert [r.repetition for r in runs[:2]] == [1, 2]
+    assert runs[5].manifest.config.backpressure.enabled is True
+    assert runs[5].manifest.workload.generator.rate == 300
+    assert runs[6].manifest.config.backpressure.enabled is False
+    # Stable: the same manifest expands to the same ids, in the same order.
+    assert [r.run_id for r in load_experiment(write(tmp_path, data))] == [r.run_id for r in runs]
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"matrix": {"config.batch_intervl_ms": [1000]}},
+         "matrix.config.batch_intervl_ms: unknown key (did you mean 'batch_interval_ms'?)"),
+        ({"matrix": {"config.batch_interval_ms": [1000, -5]}},
+         "matrix.config.batch_interval_ms: Input should be"),
+        ({"matrix": {"config.batch_interval_ms": []}}, "matrix.config.batch_interval_ms: a non-empty list"),
+        ({"matrix": {"name": ["a", "b"]}}, "matrix.name: the name and description cannot vary"),
+        ({"matrix": [1, 2]}, "matrix: a mapping"),
+        ({"repetitions": 0}, "repetitions: a whole number of at least 1"),
+        ({"conifg": {}}, "conifg: unknown key (did you mean 'config'?)"),
+        ({"run": {"warmup_s": 60}}, "run.warmup_s (60) must be shorter than workload.duration_s (60)"),
+    ],
+)  # fmt: skip
+def test_bad_matrices_and_keys_name_the_field(tmp_path: Path, patch: dict, message: str) -> None:
+    with pytest.raises(UsageError) as error:
+        load_experiment(write(tmp_path, {**MINIMAL, **patch}))
+    assert f"m.yaml: {message}" in str(error.value)
 
 
 def test_trace_files_resolve_next_to_the_manifest(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from pyspark.streaming import StreamingContext
 HANDSHAKE_FILE = "driver.json"
 STOP_FILE = "STOP"
 BATCHES_FILE = "batches.jsonl"
+# The direct stream's offset ranges per batch, written by the JVM helper.
+OFFSETS_FILE = "offsets.jsonl"
 
 
 @dataclass(frozen=True)
@@ -31,26 +33,21 @@ class AppConfig:
     group_id: str
     batch_interval_ms: int
     output_dir: Path
+    source: str = "direct"  # "direct" or "receiver"
+    receivers: int = 1
+    checkpoint_dir: Path | None = None  # the stateful apps' (default: output_dir/checkpoint)
+    state_timeout_s: float = 20.0  # a key not updated this long leaves the state (the paper's 20 s)
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:
         raw = json.loads(path.read_text())
-        return cls(
-            bootstrap_servers=raw["bootstrap_servers"],
-            topic=raw["topic"],
-            group_id=raw["group_id"],
-            batch_interval_ms=int(raw["batch_interval_ms"]),
-            output_dir=Path(raw["output_dir"]),
-        )
+        raw["output_dir"] = Path(raw["output_dir"])
+        raw["checkpoint_dir"] = Path(raw.get("checkpoint_dir") or raw["output_dir"] / "checkpoint")
+        return cls(**{key: raw[key] for key in cls.__dataclass_fields__ if key in raw})
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "bootstrap_servers": self.bootstrap_servers,
-            "topic": self.topic,
-            "group_id": self.group_id,
-            "batch_interval_ms": self.batch_interval_ms,
-            "output_dir": str(self.output_dir),
-        }
+        raw = asdict(self)
+        return {key: str(value) if isinstance(value, Path) else value for key, value in raw.items()}
 
 
 def parse_args() -> AppConfig:

@@ -1,24 +1,39 @@
-"""The Python side of the JVM helper: a direct Kafka DStream of record values as ``bytes``."""
+"""The Python side of the JVM helper: DStreams of Kafka record values as ``bytes``, either direct
+(Spark's Kafka 0-10 integration) or through receivers (the original artifact's ingestion path)."""
 
 from __future__ import annotations
 
 from pyspark.serializers import NoOpSerializer
 from pyspark.streaming import DStream, StreamingContext
 
-HELPER_CLASS = "bpbench.jvm.KafkaDirectStreams"
+from apps.driver import OFFSETS_FILE, AppConfig
+
+DIRECT_HELPER = "bpbench.jvm.KafkaDirectStreams"
+RECEIVER_HELPER = "bpbench.jvm.KafkaReceiverStreams"
 
 
-def direct_value_stream(
-    ssc: StreamingContext, bootstrap_servers: str, topics: list[str], group_id: str
-) -> DStream:
+def _helper(ssc: StreamingContext, name: str):  # noqa: ANN202 - a Py4J proxy
     jvm = ssc.sparkContext._jvm
     # Jars given with --jars are visible only to the context class loader, not to Py4J's lookup.
     loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-    helper = loader.loadClass(HELPER_CLASS).newInstance()
-    params = {
-        "bootstrap.servers": bootstrap_servers,
-        "group.id": group_id,
+    return loader.loadClass(name).newInstance()
+
+
+def _kafka_params(config: AppConfig) -> dict[str, str]:
+    return {
+        "bootstrap.servers": config.bootstrap_servers,
+        "group.id": config.group_id,
         "auto.offset.reset": "earliest",
     }
-    jstream = helper.createValueStream(ssc._jssc, params, list(topics))
+
+
+def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
+    """The app's input as the manifest's source says: ``direct`` or ``receiver``."""
+    params = _kafka_params(config)
+    if config.source == "receiver":
+        helper = _helper(ssc, RECEIVER_HELPER)
+        jstream = helper.createValueStream(ssc._jssc, params, [config.topic], config.receivers)
+    else:
+        offset_log = str(config.output_dir / OFFSETS_FILE)
+        jstream = _helper(ssc, DIRECT_HELPER).createValueStream(ssc._jssc, params, [config.topic], offset_log)
     return DStream(jstream, ssc, NoOpSerializer())

@@ -10,7 +10,7 @@ from pyspark import SparkContext
 from pyspark.streaming import DStream, StreamingContext
 
 from apps.driver import BatchOutput, parse_args, run_until_stopped
-from apps.kafka_dstream import direct_value_stream
+from apps.kafka_dstream import value_stream
 from apps.records import decode
 
 Key = tuple[int, int]
@@ -42,10 +42,8 @@ def stateless_sums(records: DStream) -> DStream:
 
 def main() -> None:
     config = parse_args()
-    sc = SparkContext.getOrCreate()
-    sc.setLogLevel("WARN")
-    ssc = StreamingContext(sc, config.batch_interval_ms / 1000)
-    records = direct_value_stream(ssc, config.bootstrap_servers, [config.topic], config.group_id)
+    ssc = StreamingContext(SparkContext.getOrCreate(), config.batch_interval_ms / 1000)
+    records = value_stream(ssc, config)
     output = BatchOutput(config.output_dir)
 
     def report(batch_time, rdd) -> None:

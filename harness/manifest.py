@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from apps import APP_SCRIPTS
+from apps import APP_JVM_CLASSES, APP_SCRIPTS
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
 
@@ -78,8 +78,15 @@ class ArtifactRecords(Strict):
 
 
 class Workload(Strict):
-    app: str = "stateless_sum"
-    source: Literal["direct"] = "direct"
+    app: str = Field("stateless_sum", description="stateless_sum, sum, global_sum or global_histogram")
+    impl: Literal["python", "jvm"] = Field(
+        "python", description="PySpark, or the Java port (Python serialization changes the memory profile)"
+    )
+    state_timeout_s: PositiveFloat = Field(20.0, description="stateful apps: an idle key leaves the state")
+    source: Literal["direct", "receiver"] = Field(
+        "direct", description="direct Kafka stream, or receivers rate-limited by Spark's BlockGenerator"
+    )
+    receivers: PositiveInt = Field(1, description="receivers (source: receiver); each holds one core")
     duration_s: PositiveFloat = 60.0
     generator: Profile
     records: ArtifactRecords = ArtifactRecords()
@@ -102,13 +109,19 @@ class PID(Strict):
 
 class Backpressure(Strict):
     enabled: bool = True
-    initial_rate: PositiveInt | None = None
-    max_rate_per_partition: PositiveInt | None = None
+    initial_rate: PositiveInt | None = Field(None, description="spark.streaming.backpressure.initialRate")
+    max_rate_per_partition: PositiveInt | None = Field(
+        None, description="spark.streaming.kafka.maxRatePerPartition (direct)"
+    )
+    max_rate: PositiveInt | None = Field(None, description="spark.streaming.receiver.maxRate (receiver)")
     pid: PID = PID()
 
 
 class Config(Strict):
     batch_interval_ms: PositiveInt = 2000
+    block_interval_ms: PositiveInt | None = Field(
+        None, description="spark.streaming.blockInterval (receiver)"
+    )
     backpressure: Backpressure = Backpressure()
     spark_conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
@@ -141,6 +154,22 @@ class Manifest(Strict):
         if not _NAME_RE.match(name):
             raise ValueError("letters, digits, '.', '_' and '-' only, starting with a letter or digit")
         return name
+
+    @model_validator(mode="after")
+    def _implementation_exists(self) -> Manifest:
+        workload = self.workload
+        if workload.impl == "jvm" and workload.app not in APP_JVM_CLASSES:
+            raise ValueError(f"workload.impl: {workload.app} has no JVM implementation")
+        return self
+
+    @model_validator(mode="after")
+    def _cores_for_receivers(self) -> Manifest:
+        if self.workload.source == "receiver" and self.platform.spark.cores <= self.workload.receivers:
+            raise ValueError(
+                f"platform.spark.cores ({self.platform.spark.cores}) must exceed workload.receivers "
+                f"({self.workload.receivers}): each receiver holds a core, and batches need one more"
+            )
+        return self
 
     @model_validator(mode="after")
     def _warmup_within_load(self) -> Manifest:

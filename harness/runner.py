@@ -20,14 +20,16 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from apps.driver import AppConfig
+from apps.driver import OFFSETS_FILE, AppConfig
 from harness import environment, jvm
+from harness.accounting import direct_backlog, processed_until, read_offset_log
 from harness.backends.local import LocalBackend, capacity_problems
 from harness.collectors.base import CollectorSet
 from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
 from harness.collectors.jvm_metrics import JVM_COLUMNS, DriverJvmCollector
 from harness.collectors.kafka_offsets import OFFSET_COLUMNS, KafkaOffsetsCollector, OffsetReader
 from harness.collectors.processes import PROCESS_COLUMNS, ProcessCollector
+from harness.collectors.spark_logs import LOGGED_RATE_COLUMNS, logged_rate_limits
 from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS, SparkRestCollector
 from harness.control.pid import replay_pid
 from harness.errors import UsageError
@@ -59,6 +61,7 @@ TABLE_COLUMNS = {
     "offsets": OFFSET_COLUMNS,
     "processes": PROCESS_COLUMNS,
     "gc": ["source", *GC_EVENT_COLUMNS],
+    "logged_rate_limits": LOGGED_RATE_COLUMNS,
 }
 # batch_rate_rps: records per second a batch took in; pid_*: Spark's PID replayed over the batches
 # (the rate computed after the batch, and the limit in force after it).
@@ -125,14 +128,20 @@ class Run:
             self.manifest, self.backend.spark_master, self.spec.run_id, self.directory.logs
         )
         self._write_spec(spark_conf)
+        workload = self.manifest.workload
         app = SparkApp(
-            self.manifest.workload.app,
+            workload.app,
+            workload.impl,
             AppConfig(
-                self.backend.bootstrap_servers,
-                self.topic,
-                self.group_id,
-                self.manifest.config.batch_interval_ms,
-                self.directory.app,
+                bootstrap_servers=self.backend.bootstrap_servers,
+                topic=self.topic,
+                group_id=self.group_id,
+                batch_interval_ms=self.manifest.config.batch_interval_ms,
+                output_dir=self.directory.app,
+                source=workload.source,
+                receivers=workload.receivers,
+                checkpoint_dir=self.directory.path / "checkpoint",
+                state_timeout_s=workload.state_timeout_s,
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",
@@ -168,7 +177,7 @@ class Run:
         )
         self.console.log(
             f"[bold]{self.spec.experiment}/{self.spec.run_id}[/]: "
-            f"submitting {app.app} to {self.backend.spark_master}"
+            f"submitting {app.app} ({app.impl}) to {self.backend.spark_master}"
         )
         try:
             app.submit(self.supervisor, spark_conf)
@@ -185,16 +194,30 @@ class Run:
                 observed.generator = self._generate(app, spark_rest, events)
                 observed.load_end_ms = int(time.time() * 1000)
                 if app.alive():
-                    produced = int(observed.generator.get("acked", 0))
-                    observed.drained, observed.backlog = self._drain(app, produced, offsets, events)
+                    observed.drained = self._drain(
+                        app, int(observed.generator.get("acked", 0)), offsets, events
+                    )
         finally:
             observed.tables.update(collectors.stop())
-            offsets.close()
-        # An app that never announced itself failed, even if its process is still hanging on.
-        failed_early, observed.app_exit_code = self._stop_app(app, events)
-        observed.app_failed = failed_early or driver is None
+            try:
+                # An app that never announced itself failed, even if its process is still hanging on.
+                failed_early, observed.app_exit_code = self._stop_app(app, events)
+                observed.app_failed = failed_early or driver is None
+                observed.backlog = self._backlog(app, offsets)
+            finally:
+                offsets.close()
+        events.emit("backlog", records=observed.backlog, drained=observed.drained)
         observed.duration_s = time.monotonic() - started
         return observed
+
+    def _backlog(self, app: SparkApp, offsets: OffsetReader) -> int:
+        """Records left in Kafka after the app stopped (see harness.accounting)."""
+        if self.manifest.workload.source == "receiver":
+            return offsets.lag()
+        end_offsets = {p.partition: p.end_offset for p in offsets.read()}
+        finished = [batch["batch_time_ms"] for batch in app.processed_batches()]
+        until = processed_until(read_offset_log(app.output_dir / OFFSETS_FILE), finished)
+        return direct_backlog(end_offsets, until)
 
     def _collect_logs(self, observed: Observation, events: EventLog) -> None:
         """Bring executor logs into the run, parse GC logs, and gather the evidence of failures."""
@@ -209,6 +232,12 @@ class Run:
             for warning in warnings:
                 events.emit("gc_log_warning", file=path.name, warning=warning)
         observed.tables["gc"] = (gc_rows, ["source", *GC_EVENT_COLUMNS])
+        logged: list[dict[str, Any]] = []
+        for path in sorted(
+            [self.directory.logs / "driver.log", *self.directory.logs.glob("executor-*.stderr")]
+        ):
+            logged.extend(logged_rate_limits(path, path.stem))
+        observed.tables["logged_rate_limits"] = (logged, LOGGED_RATE_COLUMNS)
         executors = observed.tables.get("executors", ([], []))[0]
         app_logs = [p for p in self.directory.logs.iterdir() if not p.name.startswith("gc-")]
         observed.evidence = (
@@ -314,20 +343,17 @@ class Run:
         )
         return result
 
-    def _drain(
-        self, app: SparkApp, produced: int, offsets: OffsetReader, events: EventLog
-    ) -> tuple[bool, int | None]:
+    def _drain(self, app: SparkApp, produced: int, offsets: OffsetReader, events: EventLog) -> bool:
         """Wait until the app has processed everything produced and committed its offsets."""
         deadline = time.monotonic() + self.manifest.run.drain_timeout_s
         while time.monotonic() < deadline and app.alive():
             processed = sum(int(b["records"]) for b in app.processed_batches())
             if processed >= produced and offsets.lag() == 0:
                 events.emit("drained", processed=processed, produced=produced)
-                return True, 0
+                return True
             time.sleep(TICK_S)
-        backlog = offsets.lag()
-        events.emit("drain_timeout" if app.alive() else "app_failed", phase="drain", backlog=backlog)
-        return False, backlog
+        events.emit("drain_timeout" if app.alive() else "app_failed", phase="drain", lag=offsets.lag())
+        return False
 
     def _stop_app(self, app: SparkApp, events: EventLog) -> tuple[bool, int | None]:
         """Ask the driver to stop; whether the app had ended on its own before that, and its exit code."""

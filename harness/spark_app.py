@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps import APP_SCRIPTS
+from apps import APP_JVM_CLASSES, APP_SCRIPTS
 from apps.driver import BATCHES_FILE, HANDSHAKE_FILE, STOP_FILE, AppConfig
 from harness import jvm
 from harness.errors import UsageError
@@ -27,7 +27,7 @@ appender.console.type = Console
 appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+appender.console.layout.pattern = %d{yyyy-MM-dd'T'HH:mm:ss.SSSZ} %p %c{1}: %m%n
 logger.jetty.name = org.sparkproject.jetty
 logger.jetty.level = warn
 logger.kafka.name = org.apache.kafka
@@ -75,8 +75,9 @@ def jvm_jars() -> list[Path]:
 class SparkApp:
     """One app under test: its spark-submit process and the files it shares with the harness."""
 
-    def __init__(self, app: str, config: AppConfig, conf_dir: Path, log_path: Path) -> None:
+    def __init__(self, app: str, impl: str, config: AppConfig, conf_dir: Path, log_path: Path) -> None:
         self.app = app
+        self.impl = impl
         self.config = config
         self.conf_dir = conf_dir
         self.log_path = log_path
@@ -90,16 +91,18 @@ class SparkApp:
     def submit_command(self, spark_conf: dict[str, str]) -> list[str]:
         config_file = self.output_dir / "app-config.json"
         config_file.write_text(json.dumps(self.config.to_json(), indent=2))
-        command = [
-            str(jvm.spark_home() / "bin" / "spark-submit"),
-            "--jars",
-            ",".join(map(str, jvm_jars())),
-            "--py-files",
-            str(package_apps(self.output_dir / "apps.zip")),
-        ]
+        command = [str(jvm.spark_home() / "bin" / "spark-submit")]
         for key, value in spark_conf.items():
             command += ["--conf", f"{key}={value}"]
-        return [*command, str(APPS_DIR / APP_SCRIPTS[self.app]), "--config", str(config_file)]
+        if self.impl == "jvm":
+            # The helper jar is the application; only the connectors ride along.
+            connectors = ",".join(map(str, jvm_jars()[1:]))
+            command += ["--class", APP_JVM_CLASSES[self.app], "--jars", connectors, str(JVM_HELPER_JAR)]
+        else:
+            command += ["--jars", ",".join(map(str, jvm_jars()))]
+            command += ["--py-files", str(package_apps(self.output_dir / "apps.zip"))]
+            command += [str(APPS_DIR / APP_SCRIPTS[self.app])]
+        return [*command, "--config", str(config_file)]
 
     def submit(self, supervisor: ProcessSupervisor, spark_conf: dict[str, str]) -> None:
         jvm.require_jdk()

@@ -52,6 +52,10 @@ def resolve_spark_conf(manifest: Manifest, master: str, run_id: str, log_dir: Pa
         conf["spark.streaming.backpressure.initialRate"] = backpressure.initial_rate
     if backpressure.max_rate_per_partition is not None:
         conf["spark.streaming.kafka.maxRatePerPartition"] = backpressure.max_rate_per_partition
+    if backpressure.max_rate is not None:
+        conf["spark.streaming.receiver.maxRate"] = backpressure.max_rate
+    if manifest.config.block_interval_ms is not None:
+        conf["spark.streaming.blockInterval"] = f"{manifest.config.block_interval_ms}ms"
     if spark.topology == "standalone":
         conf["spark.executor.memory"] = spark.executor_memory
         conf["spark.executor.cores"] = spark.cores

@@ -1,5 +1,10 @@
 package bpbench.jvm;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,11 +38,13 @@ public final class KafkaDirectStreams {
     }
 
     /**
-     * A stream of record values from {@code topics}. After each batch the consumed offsets are
-     * committed to {@code group.id}, so the consumer group's lag in Kafka follows the application.
+     * A stream of record values from {@code topics}. For each batch the offset ranges it covers are
+     * appended to {@code offsetLog} (one JSON line: batch time and [partition, from, until] ranges),
+     * so the harness can tell exactly which records the batches the app finished held; and the
+     * offsets are committed to {@code group.id}, so the group's lag in Kafka follows the app.
      */
     public JavaDStream<byte[]> createValueStream(
-            JavaStreamingContext jssc, Map<String, String> kafkaParams, List<String> topics) {
+            JavaStreamingContext jssc, Map<String, String> kafkaParams, List<String> topics, String offsetLog) {
         Map<String, Object> params = new HashMap<>(kafkaParams);
         params.put("key.deserializer", ByteArrayDeserializer.class);
         params.put("value.deserializer", ByteArrayDeserializer.class);
@@ -47,10 +54,24 @@ public final class KafkaDirectStreams {
                 jssc,
                 LocationStrategies.PreferConsistent(),
                 ConsumerStrategies.<byte[], byte[]>Subscribe(topics, params));
-        input.foreachRDD(rdd -> {
+        input.foreachRDD((rdd, time) -> {
             OffsetRange[] ranges = ((HasOffsetRanges) rdd.rdd()).offsetRanges();
+            appendOffsets(offsetLog, time.milliseconds(), ranges);
             ((CanCommitOffsets) input.inputDStream()).commitAsync(ranges);
         });
         return input.map(ConsumerRecord::value);
+    }
+
+    private static void appendOffsets(String offsetLog, long batchTimeMs, OffsetRange[] ranges)
+            throws IOException {
+        StringBuilder line = new StringBuilder("{\"batch_time_ms\": ").append(batchTimeMs).append(", \"ranges\": [");
+        for (int i = 0; i < ranges.length; i++) {
+            OffsetRange range = ranges[i];
+            line.append(i == 0 ? "" : ", ").append('[').append(range.partition()).append(", ")
+                    .append(range.fromOffset()).append(", ").append(range.untilOffset()).append(']');
+        }
+        line.append("]}\n");
+        Files.writeString(Path.of(offsetLog), line, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 }

@@ -1,0 +1,66 @@
+package bpbench.jvm.apps;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.spark.streaming.Duration;
+import org.apache.spark.streaming.Durations;
+
+/**
+ * What the harness tells an app in its {@code --config} JSON file, the same file the Python apps
+ * read ({@code apps/driver.py}): the input ({@code source} "direct" or "receiver"), the batch
+ * interval and the output folder, plus the state settings of the stateful apps.
+ */
+public record AppConfig(
+        String bootstrapServers,
+        String topic,
+        String groupId,
+        long batchIntervalMs,
+        String outputDir,
+        String source,
+        int receivers,
+        String checkpointDir,
+        long stateTimeoutMs) {
+
+    /** The paper's state timeout: a key not updated for 20 s leaves the state. */
+    static final double DEFAULT_STATE_TIMEOUT_S = 20.0;
+
+    public static AppConfig fromArgs(String[] args) throws IOException {
+        if (args.length != 2 || !args[0].equals("--config")) {
+            throw new IllegalArgumentException("usage: --config FILE");
+        }
+        return fromJson(new ObjectMapper().readTree(Path.of(args[1]).toFile()));
+    }
+
+    static AppConfig fromJson(JsonNode raw) {
+        String outputDir = raw.get("output_dir").asText();
+        String checkpointDir = raw.hasNonNull("checkpoint_dir")
+                ? raw.get("checkpoint_dir").asText()
+                : Path.of(outputDir, "checkpoint").toString();
+        double timeoutS = raw.path("state_timeout_s").asDouble(DEFAULT_STATE_TIMEOUT_S);
+        return new AppConfig(
+                raw.get("bootstrap_servers").asText(),
+                raw.get("topic").asText(),
+                raw.get("group_id").asText(),
+                raw.get("batch_interval_ms").asLong(),
+                outputDir,
+                raw.path("source").asText("direct"),
+                raw.path("receivers").asInt(1),
+                checkpointDir,
+                Math.round(timeoutS * 1000));
+    }
+
+    public boolean readsThroughReceivers() {
+        return source.equals("receiver");
+    }
+
+    public Duration batchInterval() {
+        return Durations.milliseconds(batchIntervalMs);
+    }
+
+    public Duration stateTimeout() {
+        return Durations.milliseconds(stateTimeoutMs);
+    }
+}

@@ -1,0 +1,65 @@
+package bpbench.jvm.apps;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.spark.streaming.Time;
+import org.apache.spark.streaming.api.java.JavaDStream;
+
+/**
+ * The app's own account of what it processed: one JSON line per batch in
+ * {@code batches.jsonl}, appended by the driver, as {@code apps/driver.py} writes it.
+ *
+ * <p>It holds only the file's path, so the output operations that capture it survive the
+ * checkpointing of the DStream graph.
+ */
+public final class BatchLog implements Serializable {
+
+    static final String BATCHES_FILE = "batches.jsonl";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String path;
+
+    public BatchLog(String outputDir) {
+        this.path = Path.of(outputDir, BATCHES_FILE).toString();
+    }
+
+    /** Every batch of {@code parts} becomes one line: the sum of its parts, from {@code zero}. */
+    public <R extends BatchReport<R>> void writeEachBatch(JavaDStream<R> parts, R zero) {
+        parts.foreachRDD((rdd, time) -> append(time, rdd.fold(zero, BatchReport::plus).fields()));
+    }
+
+    public void append(Time batchTime, Map<String, Object> fields) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("batch_time_ms", batchTime.milliseconds());
+        line.putAll(fields);
+        write(toJson(line) + "\n");
+    }
+
+    private static String toJson(Map<String, Object> line) {
+        try {
+            return JSON.writeValueAsString(line);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a batch line that is not JSON: " + line, e);
+        }
+    }
+
+    private synchronized void write(String line) {
+        try {
+            // Opened, appended and closed per batch: each line is on disk when the batch ends.
+            Files.writeString(Path.of(path), line, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,251 @@
+"""The four paper apps, in Python and on the JVM, run with spark-submit against a real Kafka broker.
+
+Each case produces the same small input (3 ranks x 4 steps x 2 records of 4 values), lets the app
+consume it in two batches, stops it through the STOP file and checks every line of its
+``batches.jsonl`` against a plain-Python computation on the records that batch consumed. One more
+case checks that the JVM apps' state timeout empties the state.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from confluent_kafka import Producer
+
+from apps import APP_SCRIPTS
+from apps.driver import BATCHES_FILE, OFFSETS_FILE, STOP_FILE, AppConfig
+from apps.records import encode
+from harness import jvm
+from harness.backends.kafka_broker import KafkaBroker
+from harness.net import LOOPBACK, free_port
+from harness.processes import ProcessSupervisor
+from harness.spark_app import SparkApp, spark_environment
+
+RANKS, STEPS, COPIES, VALUES_PER_RECORD = 3, 4, 2, 4
+RECORDS_PER_BATCH = 12  # maxRatePerPartition x 1 s batches: the 24 records arrive in two batches
+STATE_TIMEOUT_S = 120  # longer than a run: no key leaves the state unless a test sets a short timeout
+RUN_TIMEOUT_S = 120.0
+EXIT_TIMEOUT_S = 120.0  # a Python app behind its batches finishes them before it exits
+
+Record = tuple[int, int, list[float]]  # rank, step, values
+
+
+# Every app the harness knows, each in both implementations.
+PAPER_APPS = sorted(APP_SCRIPTS)
+
+
+# --- input and the plain-Python reference ----------------------------------------------------------
+
+
+def input_records() -> list[Record]:
+    """Every key twice, the copies in separate halves (batches); values are exact multiples of 1/64.
+
+    They run from -7/64 to 71/64, so both clamped histogram bins are used, and none lies on a bin edge.
+    """
+    records = []
+    for _copy in range(COPIES):
+        for rank in range(RANKS):
+            for step in range(STEPS):
+                first = len(records) * VALUES_PER_RECORD
+                values = [(2 * ((first + j) % 40) - 7) / 64 for j in range(VALUES_PER_RECORD)]
+                records.append((rank, step, values))
+    return records
+
+
+def grouped(records: list[Record]) -> dict[tuple[int, int], list[float]]:
+    by_key = defaultdict(list)
+    for rank, step, values in records:
+        by_key[(rank, step)].extend(values)
+    return by_key
+
+
+def histogram(values: list[float]) -> list[int]:
+    bins = [0] * 10
+    for value in values:
+        bins[0 if value < 0 else 9 if value >= 1 else int(value * 10)] += 1
+    return bins
+
+
+def expected_report(app: str, batch: list[Record], consumed: list[Record]) -> dict:
+    """The figures of one batch: ``batch`` is what it consumed, ``consumed`` all records so far."""
+    in_batch, in_state = grouped(batch), grouped(consumed)
+    values = [v for vs in in_batch.values() for v in vs]
+    report = {"keys": len(in_batch), "records": len(batch)}
+    if app == "global_histogram":
+        state_values = [v for vs in in_state.values() for v in vs]
+        return report | {
+            "histogram": histogram(values),
+            "histogram_total": len(values),
+            "state_keys": len(in_state),
+            "state_histogram": histogram(state_values),
+        }
+    report |= {"values": len(values), "value_sum": sum(values)}
+    if app == "sum":
+        report |= {"state_keys": len(in_state), "state_value_sum": sum(sum(vs) for vs in in_state.values())}
+    if app == "global_sum":
+        report |= {
+            "local_mean_sum": sum(sum(vs) / len(vs) for vs in in_batch.values()),
+            "state_keys": len(in_state),
+            "global_mean_sum": sum(sum(vs) / len(vs) for vs in in_state.values()),
+        }
+    return report
+
+
+# --- Kafka and spark-submit -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KafkaBroker, ProcessSupervisor]]:
+    jvm.build_helper()
+    with ProcessSupervisor() as supervisor:
+        kafka = KafkaBroker(tmp_path_factory.mktemp("kafka"), supervisor)
+        kafka.start()
+        yield kafka, supervisor
+
+
+def produce(bootstrap_servers: str, topic: str, records: list[Record]) -> None:
+    delivered = []
+    producer = Producer({"bootstrap.servers": bootstrap_servers, "acks": "all", "log_level": 3})
+    for rank, step, values in records:
+        payload = encode(rank, step, np.array(values, dtype=np.float32))
+        producer.produce(topic, payload, on_delivery=lambda err, _msg: delivered.append(err is None))
+    assert producer.flush(30) == 0
+    assert delivered == [True] * len(records)
+
+
+def spark_conf(name: str) -> dict[str, str]:
+    return {
+        "spark.master": "local[2]",
+        "spark.app": f"bpbench-test-{name}",
+        "spark.driver.host": LOOPBACK,
+        "spark.driver.bindAddress": LOOPBACK,
+        "spark.ui.port": str(free_port()),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.streaming.kafka.maxRatePerPartition": str(RECORDS_PER_BATCH),
+    }
+
+
+def submit_command(app: str, implementation: str, config_file: Path, output_dir: Path) -> list[str]:
+    """spark-submit for one app, built by the harness itself."""
+    config = AppConfig.from_file(config_file)
+    logs = output_dir.parent
+    spark_app = SparkApp(app, implementation, config, logs / "spark-conf", logs / "driver.log")
+    return spark_app.submit_command(spark_conf(f"{app}-{implementation}"))
+
+
+def write_config(folder: Path, bootstrap_servers: str, topic: str, state_timeout_s: float) -> Path:
+    output_dir = folder / "out"
+    output_dir.mkdir(parents=True)
+    config = AppConfig(bootstrap_servers, topic, f"group-{topic}", 1000, output_dir).to_json()
+    config |= {"checkpoint_dir": str(folder / "checkpoint"), "state_timeout_s": state_timeout_s}
+    path = folder / "app-config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def batches(output_dir: Path) -> list[dict]:
+    path = output_dir / BATCHES_FILE
+    complete = path.read_text().split("\n")[:-1] if path.exists() else []
+    return [json.loads(line) for line in complete if line.strip()]
+
+
+def logged_offsets(output_dir: Path) -> int:
+    """How many records the direct stream's offset log says the batches covered."""
+    lines = (output_dir / OFFSETS_FILE).read_text().splitlines()
+    return sum(until - start for line in lines for _, start, until in json.loads(line)["ranges"])
+
+
+def consumed(reported: list[dict]) -> int:
+    return sum(line["records"] for line in reported)
+
+
+def run_app(
+    broker: tuple[KafkaBroker, ProcessSupervisor],
+    folder: Path,
+    app: str,
+    implementation: str,
+    done: Callable[[list[dict]], bool],
+    state_timeout_s: float = STATE_TIMEOUT_S,
+) -> list[dict]:
+    """Produce the input to a topic of its own, run the app on it until ``done`` holds for its
+    batches, stop it through the STOP file and return its batches; the app must exit with 0."""
+    kafka, supervisor = broker
+    topic = f"paper-{app}-{implementation}-{folder.name}"
+    kafka.create_topic(topic, partitions=1)  # one partition: batches take the records in produced order
+    produce(kafka.bootstrap_servers, topic, input_records())
+    config_file = write_config(folder, kafka.bootstrap_servers, topic, state_timeout_s)
+    output_dir = folder / "out"
+    with supervisor.scope():
+        process = supervisor.start(
+            f"spark-app:{topic}",
+            submit_command(app, implementation, config_file, output_dir),
+            folder / "spark-app.log",
+            env=spark_environment(folder / "conf"),
+            cwd=folder,
+        )
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while not done(batches(output_dir)):
+            assert process.alive(), f"the app exited early:\n{process.log_tail(40)}"
+            assert time.monotonic() < deadline, f"the app did not get there:\n{process.log_tail(40)}"
+            time.sleep(0.2)
+        (output_dir / STOP_FILE).touch()
+        try:
+            code = process.popen.wait(timeout=EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            code = None
+        assert code == 0, f"exit {code}:\n{process.log_tail(40)}"
+    assert (output_dir / "driver.json").exists()
+    return batches(output_dir)
+
+
+def assert_report_equals(line: dict, expected: dict) -> None:
+    """Counts exactly; means up to rounding, since the order of a float sum is Spark's."""
+    reported = {key: line.get(key) for key in expected}
+    floats = {key for key, value in expected.items() if isinstance(value, float)}
+    assert {k: v for k, v in reported.items() if k not in floats} == {
+        k: v for k, v in expected.items() if k not in floats
+    }, line
+    assert {k: reported[k] for k in floats} == pytest.approx({k: expected[k] for k in floats}), line
+
+
+# --- the test -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("implementation", ["jvm", "python"])
+@pytest.mark.parametrize("app", PAPER_APPS)
+def test_app_reports_what_it_consumed(
+    broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path, app: str, implementation: str
+) -> None:
+    records = input_records()
+    reported = run_app(broker, tmp_path, app, implementation, lambda lines: consumed(lines) >= len(records))
+
+    assert consumed(reported) == len(records)
+    assert max(line["records"] for line in reported) == RECORDS_PER_BATCH
+    assert logged_offsets(tmp_path / "out") == len(records)
+    offset = 0
+    for line in reported:
+        batch = records[offset : offset + line["records"]]
+        offset += line["records"]
+        assert_report_equals(line, expected_report(app, batch, records[:offset]))
+
+
+def test_jvm_state_drops_keys_after_the_timeout(
+    broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path
+) -> None:
+    """mapWithState's timeout, as the JVM apps configure it; the Python apps' is unit-tested.
+
+    Spark drops stale keys when it scans the whole state, on a checkpointed batch (every tenth).
+    """
+
+    def state_emptied(lines: list[dict]) -> bool:
+        return consumed(lines) == len(input_records()) and lines[-1]["state_keys"] == 0
+
+    reported = run_app(broker, tmp_path, "sum", "jvm", state_emptied, state_timeout_s=2)
+    assert max(line["state_keys"] for line in reported) == RANKS * STEPS

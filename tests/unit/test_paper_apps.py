@@ -1,0 +1,203 @@
+"""SUM, GlobalSUM and GlobalHistogram: their pure functions, run batch by batch as the Spark pipeline
+runs them, against a plain-Python computation of the same figures."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from apps.driver import AppConfig
+from apps.paper_apps import (
+    GLOBAL_HISTOGRAM,
+    GLOBAL_SUM,
+    SUM,
+    StatefulApp,
+    add_parts,
+    histogram_bins,
+    histogram_record,
+    is_stale,
+    mean,
+    merge_histograms,
+    report_part,
+    update_timed_state,
+)
+from apps.records import encode
+
+INTERVAL_MS = 1000
+Batch = list[tuple[int, int, list[float]]]  # (rank, step, values) per record
+
+
+def record_bytes(batch: Batch) -> list[bytes]:
+    return [encode(rank, step, np.array(values, dtype=np.float32)) for rank, step, values in batch]
+
+
+def run_pipeline(app: StatefulApp, batches: list[Batch], timeout_ms: int) -> list[dict]:
+    """What the Spark pipeline does per batch, without Spark: update each key's state, then report."""
+    update = functools.partial(update_timed_state, app.merge, INTERVAL_MS, timeout_ms)
+    states: dict = {}
+    reports = []
+    for batch in batches:
+        new_values = defaultdict(list)
+        for key, value in map(app.record_value, record_bytes(batch)):
+            new_values[key].append(value)
+        for key in states.keys() | new_values.keys():
+            states[key] = update(new_values.get(key, []), states.get(key))
+        states = {key: state for key, state in states.items() if state is not None}
+        parts = [report_part(app, state) for state in states.values()]
+        reports.append(app.report(functools.reduce(add_parts, parts, app.zero)))
+    return reports
+
+
+# --- the plain-Python reference ------------------------------------------------------------------
+
+
+def reference_bin(value: float) -> int:
+    if math.isnan(value) or value < 0:
+        return 0
+    return 9 if value >= 1 else math.floor(value * 10)
+
+
+def values_by_key(batch: Batch) -> dict[tuple[int, int], list[float]]:
+    grouped = defaultdict(list)
+    for rank, step, values in batch:
+        grouped[(rank, step)].extend(values)
+    return grouped
+
+
+def live_values(batches: list[Batch], upto: int, timeout_batches: int) -> dict[tuple[int, int], list[float]]:
+    """Every value of the keys still in the state after batch ``upto``: updated within the timeout."""
+    last_update = {key: i for i, batch in enumerate(batches[: upto + 1]) for key in values_by_key(batch)}
+    grouped = defaultdict(list)
+    for batch in batches[: upto + 1]:
+        for key, values in values_by_key(batch).items():
+            if upto - last_update[key] <= timeout_batches:
+                grouped[key].extend(values)
+    return grouped
+
+
+def reference_batch_sums(batch: Batch) -> dict:
+    grouped = values_by_key(batch)
+    return {
+        "keys": len(grouped),
+        "records": len(batch),
+        "values": sum(len(v) for v in grouped.values()),
+        "value_sum": sum(sum(v) for v in grouped.values()),
+    }
+
+
+def reference_histogram(values: list[float]) -> list[int]:
+    bins = [0] * 10
+    for value in values:
+        bins[reference_bin(value)] += 1
+    return bins
+
+
+# --- input -----------------------------------------------------------------------------------------
+
+# Values are multiples of 1/64, exact in float32, so sums in any order are exact.
+BATCHES: list[Batch] = [
+    [(0, 0, [0.125, 0.5]), (0, 0, [0.875]), (1, 0, [0.25, 0.015625]), (1, 1, [-0.5, 1.5, 0.984375])],
+    [(0, 0, [0.375]), (2, 3, [0.0, 0.09375, 0.109375])],
+    [],
+    [(1, 0, [0.6875, 0.6875, 0.6875])],
+    [],
+]
+TIMEOUT_MS = 2000  # two idle batches are kept, a third drops the key
+
+
+# --- tests -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [-0.5, 0.0, 0.05, 0.1, 0.7, 0.99999994, 1.0, 1.5, float("nan"), np.inf])
+def test_histogram_bin_clamps_and_matches_float64_arithmetic(value: float) -> None:
+    as_float32 = float(np.float32(value))
+    assert histogram_bins(np.array([value], dtype=np.float32)).tolist() == [reference_bin(as_float32)]
+
+
+def test_histogram_of_a_record_and_merging() -> None:
+    values = [0.05, 0.15, 0.15, 0.95, 1.2, -0.1]
+    key, (bins, records) = histogram_record(encode(2, 9, np.array(values, dtype=np.float32)))
+    assert key == (2, 9) and records == 1
+    assert list(bins) == reference_histogram([float(np.float32(v)) for v in values])
+    assert merge_histograms((bins, 1), (bins, 2)) == (tuple(2 * b for b in bins), 3)
+
+
+def test_mean_of_no_values_is_zero() -> None:
+    assert mean((0.0, 0, 1)) == 0.0
+    assert mean((3.0, 4, 2)) == 0.75
+
+
+def test_timeout_drops_a_stale_key_and_keeps_a_fresh_one() -> None:
+    update = functools.partial(update_timed_state, lambda a, b: a + b, INTERVAL_MS, TIMEOUT_MS)
+    assert update([5, 1], None) == (0, 6, 6)
+    assert update([], (1, 6, None)) == (2, 6, None)  # idle for 2 s: not older than the timeout
+    assert update([], (2, 6, None)) is None  # idle for 3 s: dropped
+    assert update([4], (2, 6, None)) == (0, 10, 4)  # updated just in time: fresh again
+    assert update([], (0, 10, 4)) == (1, 10, None)  # the batch value lasts one batch
+    assert update([], None) is None
+    assert not is_stale(20, 1000, 20_000) and is_stale(21, 1000, 20_000)
+    assert is_stale(11, 2000, 20_000)
+
+
+def test_sum_accumulates_across_batches_until_the_timeout() -> None:
+    reports = run_pipeline(SUM, BATCHES, TIMEOUT_MS)
+    for i, (batch, report) in enumerate(zip(BATCHES, reports, strict=True)):
+        live = live_values(BATCHES, i, TIMEOUT_MS // INTERVAL_MS)
+        assert report == {
+            **reference_batch_sums(batch),
+            "state_keys": len(live),
+            "state_value_sum": sum(sum(v) for v in live.values()),
+        }, f"batch {i}"
+    # (1, 1), last updated in batch 0, leaves after batch 3; (0, 0) and (2, 3) after batch 4.
+    assert [r["state_keys"] for r in reports] == [3, 4, 4, 3, 1]
+
+
+def test_global_sum_takes_local_and_global_means() -> None:
+    reports = run_pipeline(GLOBAL_SUM, BATCHES, TIMEOUT_MS)
+    for i, (batch, report) in enumerate(zip(BATCHES, reports, strict=True)):
+        live = live_values(BATCHES, i, TIMEOUT_MS // INTERVAL_MS)
+        expected = {
+            **reference_batch_sums(batch),
+            "local_mean_sum": sum(sum(v) / len(v) for v in values_by_key(batch).values()),
+            "state_keys": len(live),
+            "global_mean_sum": sum(sum(v) / len(v) for v in live.values()),
+        }
+        assert report == pytest.approx(expected), f"batch {i}"
+    # After batch 3: (1, 0) has a local mean of 0.6875 and, over its 5 values, a global one of 2.328125 / 5.
+    assert reports[3]["local_mean_sum"] == 0.6875
+    assert reports[3]["global_mean_sum"] == pytest.approx(2.328125 / 5 + 1.875 / 4 + 0.203125 / 3)
+
+
+def test_global_histogram_counts_per_batch_and_in_state() -> None:
+    reports = run_pipeline(GLOBAL_HISTOGRAM, BATCHES, TIMEOUT_MS)
+    for i, (batch, report) in enumerate(zip(BATCHES, reports, strict=True)):
+        live = live_values(BATCHES, i, TIMEOUT_MS // INTERVAL_MS)
+        batch_values = [v for _, _, values in batch for v in values]
+        assert report == {
+            "keys": len(values_by_key(batch)),
+            "records": len(batch),
+            "histogram": reference_histogram(batch_values),
+            "histogram_total": len(batch_values),
+            "state_keys": len(live),
+            "state_histogram": reference_histogram([v for values in live.values() for v in values]),
+        }, f"batch {i}"
+
+
+def test_app_config_defaults_state_to_the_paper_and_the_output_dir(tmp_path: Path) -> None:
+    config = tmp_path / "app.json"
+    base = {"bootstrap_servers": "b", "topic": "t", "group_id": "g", "batch_interval_ms": 1000}
+    config.write_text(json.dumps({**base, "output_dir": str(tmp_path)}))
+    loaded = AppConfig.from_file(config)
+    assert (loaded.checkpoint_dir, loaded.state_timeout_s) == (tmp_path / "checkpoint", 20.0)
+    config.write_text(
+        json.dumps({**base, "output_dir": str(tmp_path), "checkpoint_dir": "/ck", "state_timeout_s": 1.5})
+    )
+    loaded = AppConfig.from_file(config)
+    assert (loaded.checkpoint_dir, loaded.state_timeout_s) == (Path("/ck"), 1.5)
+    assert AppConfig.from_file(config) == loaded

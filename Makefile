@@ -7,7 +7,8 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup demo run report test test-unit lint format lock-jars lock-python clean distclean
+.PHONY: help setup setup-browser demo run report paper test test-unit test-e2e bench-report docs lint format \
+	lock-jars lock-python clean distclean
 
 help:
 	@echo "make demo                 set up if needed, run experiments/demo.yaml, print the report path"
@@ -15,6 +16,8 @@ help:
 	@echo "make setup                virtualenv, Python packages, locked jars, JVM helper (idempotent)"
 	@echo "make run EXP=FILE [OUT=results] [BACKEND=local]"
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
+	@echo "make paper                the reduced Sensors 2022 set (under an hour here), then its report"
+	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
 $(INSTALLED): pyproject.toml requirements.lock
@@ -34,6 +37,9 @@ demo: setup
 run: setup
 	$(BIN)/bpbench run $(EXP) --out $(OUT) $(if $(BACKEND),--backend $(BACKEND))
 
+paper: setup
+	$(BIN)/bpbench run experiments/sensors2022/reduced.yaml --out $(OUT)
+
 report: $(INSTALLED)
 	@test -n "$(RESULTS)" || { echo "error: name the results with RESULTS=DIR"; exit 2; }
 	$(BIN)/bpbench report $(RESULTS) -o $(or $(REPORT),$(RESULTS)/report.html)
@@ -44,6 +50,16 @@ test: setup
 test-unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit
 
+test-e2e: $(INSTALLED)
+	$(BIN)/pytest tests/e2e
+
+# Debian's chromium, for the browser test of the report (needs root or sudo; CI runs it).
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+bench-report: $(INSTALLED)
+	$(BIN)/python benchmarks/report_bench.py
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -51,6 +67,10 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The manifest reference is generated from the schema (a unit test fails when it is stale).
+docs: $(INSTALLED)
+	$(BIN)/python -m harness.manifest_doc > docs/manifest.md
 
 lock-jars: $(INSTALLED)
 	$(BIN)/bpbench lock-jars

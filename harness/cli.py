@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     report.add_argument("-o", "--output", type=Path, default=Path("report.html"))
 
+    compare = commands.add_parser("compare", help="two result sets side by side (median per metric)")
+    compare.add_argument("baseline", type=Path, metavar="BASELINE")
+    compare.add_argument("contender", type=Path, metavar="CONTENDER")
+    compare.add_argument("-o", "--output", type=Path, default=None, help="also write an HTML page")
+
     export = commands.add_parser("export", help="write run directories as CSV files")
     export.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     export.add_argument("--csv", action="store_true", required=True, help="CSV, one file per table")
@@ -114,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
             from reports.builder import build_report
 
             console.print(f"report: {build_report(args.dirs, args.output)}")
+        elif args.command == "compare":
+            from reports.compare import compare, compare_text
+
+            Console(highlight=False, soft_wrap=True).print(
+                compare_text(args.baseline, args.contender), markup=False
+            )
+            if args.output:
+                console.print(f"compare: {compare(args.baseline, args.contender, args.output)}")
         elif args.command == "export":
             from harness.export import export_csv
 

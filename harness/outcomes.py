@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,40 @@ def driver_evidence(exit_code: int | None, stop_requested_first: bool) -> list[E
     if exit_code == OOM_EXIT_CODE and not stop_requested_first:
         return [Evidence("oom", "driver", f"the driver exited with code {OOM_EXIT_CODE}")]
     return []
+
+
+_WORKER_EXIT = re.compile(
+    r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}) .*Worker: Executor (\S+)/(\d+) finished with state "
+    r"(\w+)(?: message (.*?))? exitStatus (-?\d+)"
+)
+
+
+def worker_evidence(lines: Iterable[str], app_id: str, before_ms: int | None) -> list[Evidence]:
+    """Executors of ``app_id`` that a standalone worker saw end: exit status 52 is an out-of-memory
+    death whenever it happens (also while the app finishes its queued batches on the way out); any
+    other end counts only before ``before_ms``, when the harness began stopping the app."""
+    found = []
+    for line in lines:
+        match = _WORKER_EXIT.match(line)
+        if not match or match.group(2) != app_id:
+            continue
+        moment = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f%z")
+        state, message, status = match.group(4), match.group(5) or "", int(match.group(6))
+        if status != OOM_EXIT_CODE and before_ms is not None and moment.timestamp() * 1000 >= before_ms:
+            continue
+        kind = "oom" if status == OOM_EXIT_CODE else "executor_lost"
+        found.append(
+            Evidence(kind, f"executor {match.group(3)}", f"{state}: {message} (exit status {status})".strip())
+        )
+    return found
+
+
+def distinct(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    """One piece per failure: the REST API and the worker's log may both report an executor's end."""
+    seen: dict[tuple[str, str], Evidence] = {}
+    for piece in evidence:
+        key = (
+            (piece.kind, piece.source) if piece.source.startswith("executor ") else (piece.kind, piece.detail)
+        )
+        seen.setdefault(key, piece)
+    return tuple(seen.values())

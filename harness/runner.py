@@ -9,9 +9,7 @@ outcome; only a fault of the harness itself ends the experiment.
 from __future__ import annotations
 
 import itertools
-import json
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +32,16 @@ from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS, Spark
 from harness.control.pid import replay_pid
 from harness.errors import UsageError
 from harness.events import EventLog
+from harness.load import GENERATOR_COLUMNS, LoadGenerator
 from harness.manifest import Platform, RunSpec, expand_data, read_manifest_data
-from harness.outcomes import Evidence, driver_evidence, executor_evidence, log_evidence
+from harness.outcomes import (
+    Evidence,
+    distinct,
+    driver_evidence,
+    executor_evidence,
+    log_evidence,
+    worker_evidence,
+)
 from harness.processes import ProcessSupervisor
 from harness.spark_app import SparkApp, jvm_jars
 from harness.spark_conf import resolve_spark_conf
@@ -43,16 +49,6 @@ from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
 from harness.summary import RunFacts, summarize
 from reports.builder import build_report
 
-GENERATOR_COLUMNS = [
-    "second",
-    "planned",
-    "sent",
-    "acked",
-    "failed",
-    "lateness_p50_ms",
-    "lateness_p99_ms",
-    "lateness_max_ms",
-]
 # Every table a run writes, with its columns, so a table is written even when nothing filled it.
 TABLE_COLUMNS = {
     "batches": BATCH_COLUMNS,
@@ -89,6 +85,7 @@ class Observation:
     app_id: str | None = None
     app_failed: bool = False
     app_exit_code: int | None = None
+    stop_requested_ms: int | None = None
     duration_s: float = 0.0
     evidence: tuple[Evidence, ...] = ()
 
@@ -107,6 +104,9 @@ class Run:
         self.console = console
         self.topic = f"bpbench-{spec.run_id}"
         self.group_id = f"bpbench-{spec.run_id}"
+        self.load = LoadGenerator(
+            self.directory.path, spec.manifest.workload, backend.bootstrap_servers, self.topic
+        )
 
     def execute(self) -> dict[str, Any]:
         self.directory.prepare()
@@ -201,6 +201,7 @@ class Run:
             observed.tables.update(collectors.stop())
             try:
                 # An app that never announced itself failed, even if its process is still hanging on.
+                observed.stop_requested_ms = int(time.time() * 1000)
                 failed_early, observed.app_exit_code = self._stop_app(app, events)
                 observed.app_failed = failed_early or driver is None
                 observed.backlog = self._backlog(app, offsets)
@@ -240,19 +241,27 @@ class Run:
         observed.tables["logged_rate_limits"] = (logged, LOGGED_RATE_COLUMNS)
         executors = observed.tables.get("executors", ([], []))[0]
         app_logs = [p for p in self.directory.logs.iterdir() if not p.name.startswith("gc-")]
-        observed.evidence = (
-            *executor_evidence(executors),
-            *driver_evidence(observed.app_exit_code, stop_requested_first=not observed.app_failed),
-            *log_evidence(app_logs),
+        worker = (
+            worker_evidence(self.backend.worker_log_lines(), observed.app_id, observed.stop_requested_ms)
+            if observed.app_id
+            else []
+        )
+        observed.evidence = distinct(
+            [
+                *executor_evidence(executors),
+                *worker,
+                *driver_evidence(observed.app_exit_code, stop_requested_first=not observed.app_failed),
+                *log_evidence(app_logs),
+            ]
         )
         for evidence in observed.evidence:
-            events.emit("failure_evidence", **evidence.to_json())
+            events.emit("failure_evidence", evidence=evidence.to_json())
 
     def _record(self, app: SparkApp, observed: Observation, events: EventLog) -> dict[str, Any]:
         """Write the run's tables and summary, then mark it complete."""
         self._collect_logs(observed, events)
         tables = {name: observed.tables.get(name, ([], columns)) for name, columns in TABLE_COLUMNS.items()}
-        tables["generator"] = (self._generator_rows(), GENERATOR_COLUMNS)
+        tables["generator"] = (self.load.rows(), GENERATOR_COLUMNS)
         tables["rate_limits"] = (self._rate_limits(tables["batches"][0]), RATE_LIMIT_COLUMNS)
         for name, (rows, columns) in tables.items():
             write_table(self.directory.file(f"{name}.parquet"), rows, columns)
@@ -290,26 +299,8 @@ class Run:
 
     def _generate(self, app: SparkApp, spark_rest: SparkRestCollector, events: EventLog) -> dict[str, Any]:
         workload = self.manifest.workload
-        config = {
-            "bootstrap_servers": self.backend.bootstrap_servers,
-            "topic": self.topic,
-            "profile": workload.generator.model_dump(mode="json"),
-            "duration_s": workload.duration_s,
-            "values_per_record": workload.records.values,
-            "ranks": workload.records.ranks,
-            "steps": workload.records.steps,
-            "seed": workload.seed,
-            "stats_path": str(self.directory.file("generator-stats.jsonl")),
-            "result_path": str(self.directory.file("generator-result.json")),
-        }
-        config_path = self.directory.file("generator-config.json")
-        write_json(config_path, config)
-        process = self.supervisor.start(
-            "generator",
-            [sys.executable, "-m", "generators.produce", "--config", str(config_path)],
-            self.directory.logs / "generator.log",
-        )
-        events.emit("generator_started", profile=config["profile"], duration_s=workload.duration_s)
+        process = self.load.start(self.supervisor)
+        events.emit("generator_started", profile=self.load.config["profile"], duration_s=workload.duration_s)
         interval_s = self.manifest.config.batch_interval_ms / 1000
         with Progress(
             TextColumn("[bold]load[/]"), BarColumn(), TimeElapsedColumn(), TextColumn("left"),
@@ -334,8 +325,7 @@ class Run:
                     task, completed=min(time.monotonic() - started, workload.duration_s), live=live
                 )
                 time.sleep(TICK_S)
-        result_path = self.directory.file("generator-result.json")
-        result = json.loads(result_path.read_text()) if result_path.exists() else {}
+        result = self.load.result()
         events.emit("generator_finished", **result)
         self.console.log(
             f"generator: {result.get('acked', 0):,} records acknowledged "
@@ -388,12 +378,6 @@ class Run:
                 "pid_limit_rps": replay.get("latest_rate_rps"),
             })  # fmt: skip
         return rows
-
-    def _generator_rows(self) -> list[dict[str, Any]]:
-        path = self.directory.file("generator-stats.jsonl")
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def run_experiment(

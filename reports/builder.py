@@ -1,12 +1,18 @@
-"""Turns run directories into one self-contained HTML report."""
+"""Turns run directories into one self-contained HTML report, with its figures also as PNG and SVG files.
+
+``build_report(paths, output)`` is the entry point (the runner and ``bpbench report`` call it). It
+reads every run's small files, groups runs into configurations, then draws one configuration at a
+time, reading each run's tables only while its figures are drawn.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
-from collections.abc import Callable, Iterable
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -14,116 +20,54 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import pandas as pd
-from pyarrow import ArrowException
 
-from harness.store import SCHEMA_VERSION, find_run_dirs
+from harness.importer import THROUGHPUT_COLUMN
+from harness.store import find_run_dirs
 from harness.summary import OUTCOMES
 from reports import figures
+from reports.artifact import ARTIFACT_COLUMNS, artifact_method, reported
+from reports.claims import (
+    DEGRADED_THROUGHPUT_SHARE,
+    HIGH_GC_SHARE,
+    SLOPE_THRESHOLD_MS_PER_S,
+    ClaimResult,
+    ClaimRun,
+    evaluate,
+)
+from reports.metrics import METRICS, METRICS_BY_KEY, Metric, diff_percent, fmt_number, fmt_percent
+from reports.runs import (
+    MISSING,
+    Configuration,
+    Run,
+    SkippedRun,
+    app_name,
+    as_number,
+    backpressure,
+    executor_memory_bytes,
+    flatten,
+    group_configurations,
+    is_stateful,
+    load_run,
+    load_tables,
+    nested,
+    pressure_level,
+    record_bytes,
+    repetition,
+)
+from reports.stats import Estimate, TestResult, bootstrap_median_ci, welch_t_test
 
-MISSING = "–"
+__all__ = ["build_report", "find_run_dirs", "load_run"]
+
 TEMPLATE = "report.html.j2"
 KNOWN_OUTCOMES = frozenset(OUTCOMES)
 # Spark's own default for spark.redaction.regex: a shared report must not carry credentials.
 _REDACT = re.compile(r"(?i)secret|password|token|access[.]key")
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Finding runs
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Loading runs
-
-
-@dataclass
-class Run:
-    path: Path
-    spec: dict[str, Any]
-    summary: dict[str, Any]
-    batches: pd.DataFrame
-    executors: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def run_id(self) -> str:
-        return str(self.summary.get("run_id") or self.spec.get("run_id") or self.path.name)
-
-    @property
-    def experiment(self) -> str:
-        return str(self.summary.get("experiment") or self.spec.get("experiment") or self.path.parent.name)
-
-
-@dataclass(frozen=True)
-class SkippedRun:
-    name: str
-    reason: str
-
-
-def _display_name(run_dir: Path) -> str:
-    return f"{run_dir.parent.name}/{run_dir.name}"
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    """Reads a schema-versioned JSON object; ValueError carries a reason fit for the report."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ValueError(f"{path.name} is missing") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path.name} is unreadable: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name} is not a JSON object")
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"{path.name} has unsupported schema_version {version!r}")
-    return data
-
-
-def _read_parquet(path: Path, notes: list[str]) -> pd.DataFrame:
-    if not path.is_file():
-        return pd.DataFrame()
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError, ArrowException) as exc:
-        # A damaged file must not cost the whole report: say so in the run's section instead.
-        notes.append(f"{path.name} could not be read: {exc}")
-        return pd.DataFrame()
-
-
-def load_run(run_dir: Path) -> Run | SkippedRun:
-    if not (run_dir / "COMPLETE").exists():
-        return SkippedRun(_display_name(run_dir), "no COMPLETE marker")
-    try:
-        spec = _read_json(run_dir / "spec.json")
-        summary = _read_json(run_dir / "summary.json")
-    except ValueError as exc:
-        return SkippedRun(_display_name(run_dir), str(exc))
-    notes: list[str] = []
-    batches = _read_parquet(run_dir / "batches.parquet", notes)
-    executors = _read_parquet(run_dir / "executors.parquet", notes)
-    return Run(run_dir, spec, summary, batches, executors, notes)
+REDACTED = "*********(redacted)"
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Formatting
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def fmt_number(value: Any, decimals: int = 0) -> str:
-    """Thousands-separated number, or the missing marker for null, NaN and non-numbers."""
-    number = _as_number(value)
-    if number is None:
-        return MISSING if value is None or isinstance(value, float) else str(value)
-    return f"{number:,.{decimals}f}"
 
 
 def fmt_on_off(value: Any) -> str:
@@ -132,14 +76,19 @@ def fmt_on_off(value: Any) -> str:
     return MISSING
 
 
-def _nested(summary: dict[str, Any], key: str, sub: str) -> Any:
-    group = summary.get(key)
-    return group.get(sub) if isinstance(group, dict) else None
+def outcome_class(outcome: Any) -> str:
+    # Only known outcomes become class names: anything else from the file stays plain text.
+    return f"outcome-{outcome}" if outcome in KNOWN_OUTCOMES else "outcome-unknown"
+
+
+def outcome_text(summary: dict[str, Any]) -> str:
+    outcome = summary.get("outcome")
+    return outcome if isinstance(outcome, str) and outcome else MISSING
 
 
 @dataclass(frozen=True)
 class Column:
-    """One summary-table column after run id, experiment and outcome; group spans a two-level header."""
+    """One column of the runs table after run, configuration and outcome; group spans a two-level header."""
 
     label: str
     cell: Callable[[dict[str, Any]], str]
@@ -151,7 +100,7 @@ def _plain(key: str, decimals: int = 0) -> Callable[[dict[str, Any]], str]:
 
 
 def _percentile(key: str, sub: str) -> Callable[[dict[str, Any]], str]:
-    return lambda summary: fmt_number(_nested(summary, key, sub), 0)
+    return lambda summary: fmt_number(nested(summary, key, sub), 0)
 
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
@@ -173,8 +122,14 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("p50", _percentile("proc_time_ms", "p50"), "Processing time (ms)"),
     Column("p95", _percentile("proc_time_ms", "p95"), "Processing time (ms)"),
     Column("Delay slope (ms/s)", _plain("delay_slope", 2)),
+    Column("GC share (%)", lambda s: fmt_number(_scaled(s.get("gc_time_frac"), 100), 2)),
     Column("Batches", _plain("batches")),
 )
+
+
+def _scaled(value: Any, factor: float) -> float | None:
+    number = as_number(value)
+    return None if number is None else number * factor
 
 
 @dataclass(frozen=True)
@@ -202,43 +157,8 @@ def header_rows(columns: Iterable[Column]) -> tuple[list[HeaderCell], list[Heade
     return top, bottom
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Views handed to the template
-
-
-@dataclass(frozen=True)
-class FigureView:
-    title: str
-    data_uri: str
-
-
-@dataclass
-class RunView:
-    anchor: str
-    run_id: str
-    experiment: str
-    outcome: str
-    outcome_class: str
-    path: str
-    cells: list[str]
-    figures: list[FigureView]
-    no_batches: bool
-    notes: list[str]
-    spark_conf: list[tuple[str, str]]
-    versions: list[tuple[str, str]]
-    manifest_json: str
-
-
-def _outcome(summary: dict[str, Any]) -> tuple[str, str]:
-    outcome = summary.get("outcome")
-    if not isinstance(outcome, str) or not outcome:
-        return MISSING, "outcome-unknown"
-    # Only known outcomes become class names: anything else from the file stays plain text.
-    return outcome, f"outcome-{outcome}" if outcome in KNOWN_OUTCOMES else "outcome-unknown"
-
-
-def _anchor(run_id: str, taken: set[str]) -> str:
-    base = "run-" + (_ANCHOR_UNSAFE.sub("-", run_id).strip("-") or "unnamed")
+def _anchor(prefix: str, name: str, taken: set[str]) -> str:
+    base = prefix + (_ANCHOR_UNSAFE.sub("-", name).strip("-") or "unnamed")
     anchor, suffix = base, 2
     while anchor in taken:
         anchor, suffix = f"{base}-{suffix}", suffix + 1
@@ -251,59 +171,696 @@ def _pairs(mapping: Any, redact: bool = False) -> list[tuple[str, str]]:
         return []
     pairs = []
     for key, value in sorted(mapping.items(), key=lambda item: str(item[0])):
-        text = "*********(redacted)" if redact and _REDACT.search(str(key)) else str(value)
+        text = REDACTED if redact and _REDACT.search(str(key)) else MISSING if value is None else str(value)
         pairs.append((str(key), text))
     return pairs
 
 
-def _positive(value: Any) -> float | None:
-    number = _as_number(value)
-    return float(number) if number is not None and number > 0 else None
+def _redacted_manifest(manifest: Any) -> Any:
+    """The manifest with the values of secret-looking keys (e.g. in its spark_conf) hidden."""
+    if isinstance(manifest, dict):
+        return {
+            key: REDACTED if _REDACT.search(str(key)) else _redacted_manifest(value)
+            for key, value in manifest.items()
+        }
+    if isinstance(manifest, list):
+        return [_redacted_manifest(item) for item in manifest]
+    return manifest
 
 
-def _first_batch_ms(batches: pd.DataFrame) -> float | None:
-    if "batch_time_ms" not in batches.columns:
-        return None
-    first = pd.to_numeric(batches["batch_time_ms"], errors="coerce").min()
-    return None if pd.isna(first) else float(first)
+# ---------------------------------------------------------------------------------------------------------
+# Views handed to the template
 
 
-def _run_figures(run: Run) -> tuple[list[FigureView], bool]:
-    """The run's figures and whether the batch figure had to be left out for lack of batches."""
-    interval_ms = _positive(run.summary.get("batch_interval_ms"))
-    target_rps = _positive(run.summary.get("target_rate_rps"))
-    target_per_batch = target_rps * interval_ms / 1000.0 if target_rps and interval_ms else None
-    views: list[FigureView] = []
-    batch_png = figures.batch_figure(
-        run.batches, target_per_batch=target_per_batch, batch_interval_ms=interval_ms
+@dataclass(frozen=True)
+class FigureView:
+    title: str
+    anchor: str
+    data_uri: str
+    files: list[tuple[str, str]]  # (format, relative path)
+    caption: str = ""
+
+
+@dataclass
+class RunView:
+    anchor: str
+    run_id: str
+    experiment: str
+    imported: bool
+    config_label: str
+    config_anchor: str
+    repetition: int | None
+    outcome: str
+    outcome_class: str
+    path: str
+    cells: list[str]
+    figures: list[FigureView] = field(default_factory=list)
+    no_batches: bool = False
+    notes: list[str] = field(default_factory=list)
+    evidence: list[tuple[str, str, str]] = field(default_factory=list)
+    spark_conf: list[tuple[str, str]] = field(default_factory=list)
+    versions: list[tuple[str, str]] = field(default_factory=list)
+    provenance: list[tuple[str, str]] = field(default_factory=list)
+    manifest_json: str = ""
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    label: str
+    median: str
+    ci: str
+    n: int
+    values: str
+    baseline: str = ""
+    diff: str = ""
+    test: str = ""
+    significant: bool = False
+    # "better" or "worse" when the difference is significant and the metric has a better direction.
+    diff_class: str = ""
+
+
+@dataclass
+class ConfigView:
+    anchor: str
+    index: int
+    label: str
+    fields: list[tuple[str, str]]
+    experiments: list[str]
+    imported: bool
+    runs: list[RunView]
+    outcomes: str
+    rows: list[MetricRow] = field(default_factory=list)
+    overview: list[str] = field(default_factory=list)
+    baseline_label: str = ""
+    baseline_anchor: str = ""
+    baseline_note: str = ""
+    overlay: FigureView | None = None
+
+
+@dataclass(frozen=True)
+class CheckView:
+    run_id: str
+    run_anchor: str
+    figure_anchor: str
+    config: str
+    config_anchor: str
+    config_index: int
+    answer: str
+    supports_class: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    id: str
+    title: str
+    statement: str
+    rule: str
+    verdict: str
+    verdict_class: str
+    reason: str
+    checks: list[CheckView]
+    figure: FigureView | None
+
+
+@dataclass(frozen=True)
+class ArtifactRow:
+    label: str
+    anchor: str
+    source: str
+    app: str
+    memory: str
+    record_bytes: str
+    window: str
+    values: list[str]
+    matches: str
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Figures on disk
+
+
+class FigureStore:
+    """Writes figure files to ``<stem>_figures.partial/`` and swaps it in when the report is done."""
+
+    def __init__(self, output: Path) -> None:
+        self.final = output.with_name(f"{output.stem}_figures")
+        self.partial = output.with_name(f"{output.stem}_figures.partial")
+        shutil.rmtree(self.partial, ignore_errors=True)
+        self.partial.mkdir(parents=True)
+
+    def add(self, rendered: figures.RenderedFigure, anchor: str, caption: str = "") -> FigureView:
+        files = [("PNG", rendered.png, "png")]
+        if rendered.svg is not None:
+            files.append(("SVG", rendered.svg, "svg"))
+        links = []
+        for label, data, suffix in files:
+            name = f"{rendered.name}.{suffix}"
+            (self.partial / name).write_bytes(data)
+            links.append((label, f"{self.final.name}/{name}"))
+        return FigureView(rendered.title, anchor, rendered.data_uri, links, caption)
+
+    def commit(self) -> None:
+        old = self.final.with_name(self.final.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.final.exists():
+            os.replace(self.final, old)
+        os.replace(self.partial, self.final)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.partial, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per run
+
+
+def claim_run(run: Run, config_label: str, label: str | None = None) -> ClaimRun:
+    """The numbers the claim rules need; ``label`` names the run where its id is not unique."""
+    summary = run.summary
+    app = app_name(run)
+    return ClaimRun(
+        run_id=label or run.run_id,
+        config=config_label,
+        backpressure=backpressure(run),
+        outcome=summary.get("outcome") if isinstance(summary.get("outcome"), str) else None,
+        imported=run.imported,
+        app=app,
+        stateful=is_stateful(app),
+        pressure=pressure_level(run),
+        batch_interval_ms=as_number(summary.get("batch_interval_ms")),
+        delay_slope=as_number(summary.get("delay_slope")),
+        proc_time_p50_ms=as_number(nested(summary, "proc_time_ms", "p50")),
+        input_rate_rps=as_number(summary.get("input_rate_rps")),
+        throughput_rps=as_number(summary.get("throughput_rps")),
+        gc_time_frac=as_number(summary.get("gc_time_frac")),
+        lost=as_number(summary.get("lost")),
+        oom_count=as_number(summary.get("oom_count")),
+        executors_lost=as_number(summary.get("executors_lost")),
     )
-    if batch_png is not None:
-        views.append(FigureView("Input size and delay per batch", figures.png_data_uri(batch_png)))
-    if not run.executors.empty:
-        memory_png = figures.executor_memory_figure(run.executors, origin_ms=_first_batch_ms(run.batches))
-        if memory_png is not None:
-            views.append(FigureView("Executor memory", figures.png_data_uri(memory_png)))
-    return views, batch_png is None
 
 
-def run_view(run: Run, taken_anchors: set[str]) -> RunView:
-    outcome, outcome_class = _outcome(run.summary)
-    run_figures, no_batches = _run_figures(run)
+def _evidence(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    found = summary.get("evidence")
+    if not isinstance(found, list):
+        return []
+    return [
+        (str(e.get("kind", MISSING)), str(e.get("source", MISSING)), str(e.get("detail", "")))
+        for e in found
+        if isinstance(e, dict)
+    ]
+
+
+def _provenance(run: Run) -> list[tuple[str, str]]:
+    spec = run.spec
+    host = spec.get("host") if isinstance(spec.get("host"), dict) else {}
+    memory = as_number(host.get("memory_bytes"))
+    pairs = [
+        ("run directory", str(run.path)),
+        ("manifest file", str(spec.get("source_file") or spec.get("source_folder") or MISSING)),
+        ("git commit", str(spec.get("git_commit") or MISSING)),
+        ("topic", str(spec.get("topic") or MISSING)),
+        ("host platform", str(host.get("platform") or MISSING)),
+        ("host CPUs", str(host.get("cpus") or MISSING)),
+        ("host memory", f"{memory / 2**30:,.1f} GiB" if memory else MISSING),
+    ]
+    if run.imported:
+        pairs.append(("imported from", str(spec.get("source") or "original artifact")))
+    return pairs
+
+
+def run_view(run: Run, config: Configuration, anchor: str) -> RunView:
+    outcome = outcome_text(run.summary)
     return RunView(
-        anchor=_anchor(run.run_id, taken_anchors),
+        anchor=anchor,
         run_id=run.run_id,
         experiment=run.experiment,
+        imported=run.imported,
+        config_label=config.label,
+        config_anchor=config.anchor,
+        repetition=repetition(run),
         outcome=outcome,
-        outcome_class=outcome_class,
+        outcome_class=outcome_class(outcome),
         path=str(run.path),
         cells=[column.cell(run.summary) for column in SUMMARY_COLUMNS],
-        figures=run_figures,
-        no_batches=no_batches,
         notes=run.notes,
+        evidence=_evidence(run.summary),
         spark_conf=_pairs(run.spec.get("spark_conf"), redact=True),
         versions=_pairs(run.spec.get("versions")),
-        manifest_json=json.dumps(run.spec.get("manifest"), indent=2, sort_keys=True, default=str),
+        provenance=_provenance(run),
+        manifest_json=json.dumps(
+            _redacted_manifest(run.spec.get("manifest")), indent=2, sort_keys=True, default=str
+        ),
     )
+
+
+@dataclass
+class DrawnRun:
+    view: RunView
+    series: figures.RunSeries | None
+    artifact: dict[str, Any]
+
+
+def draw_run(run: Run, config: Configuration, anchor: str, store: FigureStore) -> DrawnRun:
+    """The run's view with its figures, and what the configuration overlay and artifact table need."""
+    view = run_view(run, config, anchor)
+    tables = load_tables(run)
+    interval = as_number(run.summary.get("batch_interval_ms"))
+    artifact = artifact_method(tables["batches"], record_bytes(run), interval)
+    series = figures.run_series(
+        run.run_id, tables, run.events, interval, as_number(run.summary.get("target_rate_rps"))
+    )
+    del tables
+    view.notes = run.notes
+    view.no_batches = series is None or series.batches.empty
+    if series is not None:
+        timeline = figures.timeline_figure(series, f"{anchor}-timeline")
+        view.figures.append(store.add(timeline, f"fig-{anchor}-timeline", TIMELINE_CAPTION))
+        if figures.has_memory_data(series):
+            memory = figures.memory_figure(series, f"{anchor}-memory")
+            view.figures.append(store.add(memory, f"fig-{anchor}-memory", MEMORY_CAPTION))
+    return DrawnRun(view, series, artifact)
+
+
+TIMELINE_CAPTION = (
+    "Top: input records per batch against the batch's capacity (its processing rate times the batch "
+    "interval): input above capacity means the batch took longer than the interval. Then scheduling and "
+    "total delay against the batch interval; the rate limit (the batch rate and the PID limit); the Kafka "
+    "consumer lag summed over partitions. Vertical lines: out of memory (red), executor lost (orange)."
+)
+MEMORY_CAPTION = (
+    "Unified Memory Manager on heap (largest over the executors that run tasks): storage used and the "
+    "peaks of storage and execution memory; the JVM heap's peak and its occupancy after each GC; GC pauses "
+    "with the cumulative pause time."
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Comparison across repetitions
+
+
+def _settings_without_backpressure(config: Configuration) -> str:
+    flat = {k: v for k, v in flatten(config.settings).items() if k != "config.backpressure.enabled"}
+    return json.dumps(flat, sort_keys=True, default=str)
+
+
+def config_backpressure(config: Configuration) -> bool | None:
+    values = {backpressure(run) for run in config.runs}
+    return values.pop() if len(values) == 1 else None
+
+
+def choose_baselines(configs: Sequence[Configuration]) -> tuple[dict[str, Configuration | None], bool]:
+    """Each configuration's baseline, and whether they are backpressure twins: a configuration with
+    backpressure on is compared with its twin with it off when such pairs exist, else every
+    configuration with the first. Imported runs are compared in the artifact section instead."""
+    ours = [c for c in configs if not c.imported]
+    off = {_settings_without_backpressure(c): c for c in ours if config_backpressure(c) is False}
+    twins = {
+        c.key: off.get(_settings_without_backpressure(c)) for c in ours if config_backpressure(c) is True
+    }
+    baselines: dict[str, Configuration | None] = {c.key: None for c in configs}
+    if any(twin is not None for twin in twins.values()):
+        baselines.update(twins)
+        return baselines, True
+    baselines.update({c.key: ours[0] for c in ours[1:]})
+    return baselines, False
+
+
+def _values(config: Configuration, metric: Metric) -> list[float | None]:
+    return [metric.value(run.summary) for run in config.runs]
+
+
+def format_ci(estimate: Estimate, metric: Metric) -> str:
+    if estimate.n == 0:
+        return MISSING
+    if estimate.low is None or estimate.high is None:
+        return f"n={estimate.n}"
+    return f"[{metric.format(estimate.low)}, {metric.format(estimate.high)}]"
+
+
+def format_test(result: TestResult) -> str:
+    if result.p_value is None:
+        return result.note or MISSING
+    return f"p = {result.p_value:.3f}" + (f" ({result.note})" if result.note else "")
+
+
+def metric_row(config: Configuration, baseline: Configuration | None, metric: Metric) -> MetricRow:
+    values = _values(config, metric)
+    estimate = bootstrap_median_ci(values)
+    values_text = ", ".join(metric.format(v) for v in values) if len(values) <= 6 else f"{len(values)} runs"
+    if baseline is None:
+        return MetricRow(
+            metric.title,
+            metric.format(estimate.median),
+            format_ci(estimate, metric),
+            estimate.n,
+            values_text,
+        )
+    base_values = _values(baseline, metric)
+    base = bootstrap_median_ci(base_values)
+    test = welch_t_test(base_values, values)
+    return MetricRow(
+        label=metric.title,
+        median=metric.format(estimate.median),
+        ci=format_ci(estimate, metric),
+        n=estimate.n,
+        values=values_text,
+        baseline=metric.format(base.median),
+        diff=fmt_percent(diff_percent(base.median, estimate.median)),
+        # A metric neither side recorded has nothing to test, whatever the number of runs.
+        test=format_test(test) if estimate.n or base.n else MISSING,
+        significant=test.significant,
+        diff_class=_direction(metric, base.median, estimate.median) if test.significant else "",
+    )
+
+
+def _direction(metric: Metric, baseline: float | None, contender: float | None) -> str:
+    if metric.better is None or baseline is None or contender is None or baseline == contender:
+        return ""
+    higher = contender > baseline
+    return "better" if higher == (metric.better == "higher") else "worse"
+
+
+OVERVIEW_KEYS = (
+    "throughput_rps",
+    "input_rate_rps",
+    "sched_delay_ms.p95",
+    "total_delay_ms.p95",
+    "proc_time_ms.p50",
+    "delay_slope",
+    "gc_time_frac",
+    "peak_heap_bytes",
+    "lost",
+)
+OVERVIEW_METRICS: tuple[Metric, ...] = tuple(METRICS_BY_KEY[key] for key in OVERVIEW_KEYS)
+
+
+def overview_cells(config: Configuration) -> list[str]:
+    """Median and interval of the headline metrics, one line per configuration."""
+    cells = []
+    for metric in OVERVIEW_METRICS:
+        estimate = bootstrap_median_ci(_values(config, metric))
+        interval = format_ci(estimate, metric)
+        cells.append(f"{metric.format(estimate.median)} {interval}" if estimate.n else MISSING)
+    return cells
+
+
+def outcome_counts(config: Configuration) -> str:
+    counts = Counter(outcome_text(run.summary) for run in config.runs)
+    return ", ".join(f"{outcome} {count}" for outcome, count in sorted(counts.items()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Claims
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _gc_percent(run: ClaimRun) -> float | None:
+    return None if run.gc_time_frac is None else run.gc_time_frac * 100
+
+
+def _processing_share(run: ClaimRun) -> float | None:
+    return _ratio(run.proc_time_p50_ms, run.batch_interval_ms)
+
+
+Panel = tuple[str, Callable[[ClaimRun], float | None], float | None]
+_SLOPE_PANEL: Panel = ("delay slope (ms/s)", lambda r: r.delay_slope, SLOPE_THRESHOLD_MS_PER_S)
+_PROCESSING_PANEL: Panel = ("p50 processing / batch interval", _processing_share, 1.0)
+# Each claim's figure: per panel, its label, the number per run, and the rule's threshold.
+CLAIM_PANELS: dict[str, tuple[Panel, ...]] = {
+    "C1": (_SLOPE_PANEL, _PROCESSING_PANEL),
+    "C2": (
+        ("GC time share (%)", _gc_percent, HIGH_GC_SHARE * 100),
+        (
+            "throughput / input rate",
+            lambda r: _ratio(r.throughput_rps, r.input_rate_rps),
+            DEGRADED_THROUGHPUT_SHARE,
+        ),
+    ),
+    "C3": (_SLOPE_PANEL, _PROCESSING_PANEL),
+}
+
+
+def _claim_figure(result: ClaimResult, runs: dict[str, ClaimRun], store: FigureStore) -> FigureView:
+    panels = []
+    for label, extract, threshold in CLAIM_PANELS[result.claim.id]:
+        bars = [
+            figures.Bar(
+                check.run_id, extract(runs[check.run_id]) if check.run_id in runs else None, check.supports
+            )
+            for check in result.checks
+        ]
+        panels.append((label, bars, threshold))
+    name = f"claim-{result.claim.id.lower()}"
+    rendered = figures.claim_figure(name, f"{result.claim.id}: {result.verdict}", panels)
+    caption = (
+        "The numbers each run was judged by: green supports the claim, red contradicts it, grey is unknown; "
+        "dashed: the rule's threshold."
+    )
+    return store.add(rendered, f"fig-{name}", caption)
+
+
+def _supports_class(supports: bool | None) -> str:
+    if supports is None:
+        return "unknown"
+    return "supports" if supports else "contradicts"
+
+
+def claim_views(
+    results: Sequence[ClaimResult],
+    runs: dict[str, ClaimRun],
+    anchors: dict[str, str],
+    configs: Sequence[ConfigView],
+    store: FigureStore,
+) -> list[ClaimView]:
+    """``runs`` and ``anchors`` are keyed by the run labels the claim checks carry."""
+    by_label = {config.label: config for config in configs if not config.imported}
+    views = []
+    for result in results:
+        checks = [
+            CheckView(
+                run_id=check.run_id,
+                run_anchor=anchors.get(check.run_id, ""),
+                figure_anchor=f"fig-{anchors[check.run_id]}-timeline" if check.run_id in anchors else "",
+                config=check.config,
+                config_anchor=by_label[check.config].anchor if check.config in by_label else "",
+                config_index=by_label[check.config].index if check.config in by_label else 0,
+                answer=check.answer,
+                supports_class=_supports_class(check.supports),
+                detail=check.detail,
+            )
+            for check in result.checks
+        ]
+        views.append(
+            ClaimView(
+                id=result.claim.id,
+                title=result.claim.title,
+                statement=result.claim.statement,
+                rule=result.claim.rule,
+                verdict=str(result.verdict),
+                verdict_class=result.verdict.css,
+                reason=result.reason,
+                checks=checks,
+                figure=_claim_figure(result, runs, store) if result.checks else None,
+            )
+        )
+    return views
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The original artifact side by side
+
+SIDE_BY_SIDE_KEYS = (
+    "throughput_rps",
+    "sched_delay_ms.p50",
+    "sched_delay_ms.p95",
+    "sched_delay_ms.max",
+    "proc_time_ms.p50",
+    "proc_time_ms.p95",
+    "total_delay_ms.p50",
+    "total_delay_ms.max",
+    "delay_slope",
+    "gc_time_frac",
+    "gc_count",
+)
+SIDE_BY_SIDE_METRICS: tuple[Metric, ...] = tuple(METRICS_BY_KEY[key] for key in SIDE_BY_SIDE_KEYS)
+
+
+@dataclass(frozen=True)
+class SideBySideRow:
+    label: str
+    anchor: str
+    source: str
+    n: int
+    cells: list[str]
+    outcomes: str
+
+
+def side_by_side_rows(configs: Sequence[Configuration]) -> list[SideBySideRow]:
+    """The same statistics (medians over repetitions) for the artifact's runs and ours."""
+    rows = []
+    for config in sorted(configs, key=lambda c: not c.imported):
+        cells = [m.format(bootstrap_median_ci(_values(config, m)).median) for m in SIDE_BY_SIDE_METRICS]
+        source = "original artifact" if config.imported else "ours"
+        rows.append(
+            SideBySideRow(
+                config.label, config.anchor, source, len(config.runs), cells, outcome_counts(config)
+            )
+        )
+    return rows
+
+
+def _artifact_cells(values: dict[str, Any] | None) -> list[str]:
+    values = values or {}
+    return [fmt_number(values.get(column)) for column in ARTIFACT_COLUMNS]
+
+
+def artifact_rows(drawn: Sequence[tuple[Run, DrawnRun]]) -> list[ArtifactRow]:
+    """Per run, the artifact's overall_statistics columns: for imported runs as the artifact reported
+    them and as recomputed; for ours computed with the artifact's method and our record size."""
+    rows = []
+    for run, result in sorted(drawn, key=lambda item: not item[0].imported):
+        app = app_name(run) or MISSING
+        memory = executor_memory_bytes(run)
+        memory_text = f"{memory / 2**30:g} GiB" if memory else MISSING
+        stats = result.artifact
+        window = f"{stats['window_batches']} batches"
+        size = fmt_number(stats.get("record_bytes"))
+        if run.imported:
+            artifact_json = run.artifact_statistics or {}
+            matches = artifact_json.get("matches")
+            match_text = MISSING if matches is None else "yes" if matches else "no"
+            rows.append(
+                ArtifactRow(
+                    run.run_id,
+                    result.view.anchor,
+                    "artifact, as reported",
+                    app,
+                    memory_text,
+                    size,
+                    window,
+                    _artifact_cells(reported(artifact_json)),
+                    match_text,
+                )
+            )
+            rows.append(
+                ArtifactRow(
+                    run.run_id,
+                    result.view.anchor,
+                    "artifact, recomputed",
+                    app,
+                    memory_text,
+                    size,
+                    window,
+                    _artifact_cells(stats),
+                    match_text,
+                )
+            )
+        else:
+            rows.append(
+                ArtifactRow(
+                    run.run_id,
+                    result.view.anchor,
+                    "ours, artifact's method",
+                    app,
+                    memory_text,
+                    size,
+                    window,
+                    _artifact_cells(stats),
+                    MISSING,
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Overview
+
+
+@dataclass(frozen=True)
+class GridRow:
+    index: int
+    label: str
+    anchor: str
+    cells: list[RunView | None]
+
+
+def outcome_grid(configs: Sequence[ConfigView]) -> tuple[list[str], list[GridRow]]:
+    """Configurations by repetition; runs without a repetition number fill the next free column."""
+    rows = []
+    width = 0
+    for config in configs:
+        cells: dict[int, RunView] = {}
+        for view in config.runs:
+            column = view.repetition if view.repetition and view.repetition not in cells else None
+            if column is None:
+                column = max(cells, default=0) + 1
+            cells[column] = view
+        width = max(width, max(cells, default=0))
+        rows.append((config, cells))
+    header = [f"r{i}" for i in range(1, width + 1)]
+    return header, [
+        GridRow(c.index, c.label, c.anchor, [cells.get(i) for i in range(1, width + 1)]) for c, cells in rows
+    ]
+
+
+def _distinct(runs: Sequence[Run], get: Callable[[Run], Any]) -> str:
+    counts = Counter(str(value) for value in map(get, runs) if value not in (None, "", {}))
+    if not counts:
+        return MISSING
+    if len(counts) == 1:
+        return next(iter(counts))
+    return "; ".join(f"{value} ({count} runs)" for value, count in counts.most_common())
+
+
+def _host_memory(run: Run) -> str | None:
+    memory = as_number(nested(run.spec, "host", "memory_bytes"))
+    return f"{memory / 2**30:,.1f} GiB" if memory else None
+
+
+def environment(runs: Sequence[Run]) -> list[tuple[str, str]]:
+    """Versions and hosts of our runs (the imported ones name only their JVM)."""
+    ours = [run for run in runs if not run.imported] or list(runs)
+    rows = [
+        (f"{name} version", _distinct(ours, lambda r, n=name: nested(r.spec, "versions", n)))
+        for name in ("bpbench", "spark", "kafka", "java", "python")
+    ]
+    rows += [
+        ("host platform", _distinct(ours, lambda r: nested(r.spec, "host", "platform"))),
+        ("host CPUs", _distinct(ours, lambda r: nested(r.spec, "host", "cpus"))),
+        ("host memory", _distinct(ours, _host_memory)),
+        ("git commit", _distinct(ours, lambda r: r.spec.get("git_commit"))),
+    ]
+    return rows
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    name: str
+    runs: int
+    imported: bool
+    sources: str
+
+
+def experiments(runs: Sequence[Run]) -> list[ExperimentView]:
+    grouped: dict[str, list[Run]] = {}
+    for run in runs:
+        grouped.setdefault(run.experiment, []).append(run)
+    return [
+        ExperimentView(
+            name,
+            len(members),
+            all(r.imported for r in members),
+            _distinct(members, lambda r: r.spec.get("source_file") or r.spec.get("source")),
+        )
+        for name, members in sorted(grouped.items())
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -321,24 +878,13 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_report(runs: list[RunView], skipped: list[SkippedRun], generated_at: datetime) -> str:
-    top, bottom = header_rows(SUMMARY_COLUMNS)
-    return (
-        _environment()
-        .get_template(TEMPLATE)
-        .render(
-            generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            runs=runs,
-            skipped=skipped,
-            header_top=top,
-            header_bottom=bottom,
-        )
-    )
+def render(template: str, **context: Any) -> str:
+    return _environment().get_template(template).render(**context)
 
 
-def _write_atomically(output: Path, text: str) -> None:
+def write_atomically(output: Path, text: str) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(".html.partial")
+    partial = output.with_name(output.name + ".partial")
     try:
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, output)
@@ -346,18 +892,116 @@ def _write_atomically(output: Path, text: str) -> None:
         partial.unlink(missing_ok=True)
 
 
+def _run_labels(runs: Sequence[Run]) -> dict[int, str]:
+    """A label per run, its id unless another experiment has a run of the same id."""
+    counts = Counter(run.run_id for run in runs)
+    return {
+        id(run): run.run_id if counts[run.run_id] == 1 else f"{run.experiment}/{run.run_id}" for run in runs
+    }
+
+
+def _config_view(config: Configuration, views: list[RunView]) -> ConfigView:
+    return ConfigView(
+        anchor=config.anchor,
+        index=config.index,
+        label=config.label,
+        fields=config.fields,
+        experiments=config.experiments,
+        imported=config.imported,
+        runs=views,
+        outcomes=outcome_counts(config),
+    )
+
+
+def _compare_configuration(
+    view: ConfigView, config: Configuration, baseline: Configuration | None, paired: bool
+) -> None:
+    view.rows = [metric_row(config, baseline, metric) for metric in METRICS]
+    view.overview = overview_cells(config)
+    if baseline is not None:
+        view.baseline_label = baseline.label
+        view.baseline_anchor = baseline.anchor
+        view.baseline_note = "its twin with backpressure off" if paired else "the first configuration"
+
+
 def build_report(paths: list[Path], output: Path) -> Path:
-    """Writes one self-contained HTML file at `output` (atomically) and returns output."""
+    """Writes one self-contained HTML file at ``output`` (atomically) and its figures as PNG and SVG
+    files in ``<output stem>_figures/``; returns ``output``."""
     output = Path(output)
-    runs: list[RunView] = []
+    runs: list[Run] = []
     skipped: list[SkippedRun] = []
-    anchors: set[str] = set()
     for run_dir in find_run_dirs(paths):
         loaded = load_run(run_dir)
-        if isinstance(loaded, SkippedRun):
-            skipped.append(loaded)
-        else:
-            runs.append(run_view(loaded, anchors))
-    html = render_report(runs, skipped, datetime.now(UTC))
-    _write_atomically(output, html)
+        (skipped if isinstance(loaded, SkippedRun) else runs).append(loaded)
+    configs = group_configurations(runs)
+    labels = _run_labels(runs)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    store = FigureStore(output)
+    try:
+        html = _build(configs, skipped, labels, store)
+        store.commit()
+    except BaseException:
+        store.discard()
+        raise
+    write_atomically(output, html)
     return output
+
+
+def _build(
+    configs: list[Configuration], skipped: list[SkippedRun], labels: dict[int, str], store: FigureStore
+) -> str:
+    taken: set[str] = set()
+    config_views: list[ConfigView] = []
+    drawn: list[tuple[Run, DrawnRun]] = []
+    claim_runs: dict[str, ClaimRun] = {}
+    anchors: dict[str, str] = {}
+    for config in configs:
+        results = []
+        for run in config.runs:
+            anchor = _anchor("run-", labels[id(run)], taken)
+            result = draw_run(run, config, anchor, store)
+            results.append(result)
+            drawn.append((run, result))
+            claim_runs[labels[id(run)]] = claim_run(run, config.label, labels[id(run)])
+            anchors[labels[id(run)]] = anchor
+        view = _config_view(config, [r.view for r in results])
+        series = [r.series for r in results if r.series is not None]
+        if len(series) >= 2:
+            overlay = figures.overlay_figure(series, f"{config.anchor}-overlay")
+            view.overlay = store.add(
+                overlay,
+                f"fig-{config.anchor}-overlay",
+                "Each repetition in its own colour, on the same axes.",
+            )
+        for result in results:
+            # The series served the overlay; the report needs only the rendered figures from here on.
+            result.series = None
+        config_views.append(view)
+    baselines, paired = choose_baselines(configs)
+    for config, view in zip(configs, config_views, strict=True):
+        _compare_configuration(view, config, baselines[config.key], paired)
+    all_runs = [run for run, _ in drawn]
+    claims = claim_views(evaluate(list(claim_runs.values())), claim_runs, anchors, config_views, store)
+    grid_header, grid = outcome_grid(config_views)
+    top, bottom = header_rows(SUMMARY_COLUMNS)
+    return render(
+        TEMPLATE,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        experiments=experiments(all_runs),
+        environment=environment(all_runs) if all_runs else [],
+        configs=config_views,
+        ours=[c for c in config_views if not c.imported],
+        runs=[result.view for _, result in drawn],
+        skipped=skipped,
+        grid_header=grid_header,
+        grid=grid,
+        claims=claims,
+        side_by_side_header=[m.title for m in SIDE_BY_SIDE_METRICS],
+        side_by_side=side_by_side_rows(configs) if any(c.imported for c in configs) else [],
+        artifact_header=list(ARTIFACT_COLUMNS),
+        artifact_rows=artifact_rows(drawn) if any(run.imported for run in all_runs) else [],
+        throughput_column=THROUGHPUT_COLUMN,
+        header_top=top,
+        header_bottom=bottom,
+        overview_header=[m.title for m in OVERVIEW_METRICS],
+    )

@@ -1,9 +1,19 @@
-"""Figures for the HTML report, rendered to PNG bytes so the report stays a single offline file."""
+"""Figures for the HTML report: PNG bytes to embed (the report stays one offline file) and SVG for papers.
+
+Series are prepared by small pure functions over the run's tables (``*_series``); the figure
+functions only draw them. Every time axis is seconds since the run's first batch, so the panels of
+one run, and the runs of one configuration, line up.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import matplotlib
 
@@ -15,172 +25,649 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 MIB = 1024 * 1024
 DPI = 100
-# Past this many executors a per-executor legend covers the plot and says little.
-MAX_EXECUTOR_LEGEND = 10
+WIDTH_IN = 10.0
+PANEL_HEIGHT_IN = 2.3
+# Past this many points a line's markers hide the line.
+MAX_MARKED_POINTS = 200
+LEGEND_HEADROOM = 1.3
+# GC events drawn per series at most (about one per pixel column); the peaks are kept.
+MAX_DRAWN_EVENTS = 600
 
-_THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
+
+def _tick(value: float, _position: int) -> str:
+    """Short tick labels: millions as M and hundreds of thousands as k (the panels share one left margin),
+    thousands separated below, decimals kept for small values (MiB of a tiny heap)."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.4g}M"
+    if abs(value) >= 1e5:
+        return f"{value / 1e3:,.4g}k"
+    if value == int(value) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+_THOUSANDS = FuncFormatter(_tick)
+_EXIT_52 = re.compile(r"exited with code 52\b")
+MARKER_STYLE = {
+    "oom": {"color": "#cf222e", "linestyle": "-", "label": "out of memory"},
+    "executor_lost": {"color": "#bc4c00", "linestyle": "--", "label": "executor lost"},
+}
+GC_KIND_COLOURS = {
+    "young": "#6e7781",
+    "mixed": "#8250df",
+    "full": "#cf222e",
+    "remark": "#0969da",
+    "cleanup": "#1a7f37",
+}
+
+# SVG element ids are random unless salted: a fixed salt keeps the files the same from build to build.
+plt.rcParams["svg.hashsalt"] = "bpbench"
+
+
+@dataclass(frozen=True)
+class RenderedFigure:
+    name: str
+    title: str
+    png: bytes
+    svg: bytes | None = None
+
+    @property
+    def data_uri(self) -> str:
+        return png_data_uri(self.png)
 
 
 def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _render(fig: Figure) -> bytes:
+def render(fig: Figure, name: str, title: str, svg: bool = True) -> RenderedFigure:
+    """PNG (and SVG) bytes of ``fig``; the figure is closed either way."""
     try:
-        buffer = io.BytesIO()
+        png = io.BytesIO()
         # No Software metadata: the report promises to reference nothing outside itself.
-        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-        return buffer.getvalue()
+        fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
+        vector = None
+        if svg:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+            vector = buffer.getvalue()
+        return RenderedFigure(name, title, png.getvalue(), vector)
     finally:
         plt.close(fig)
 
 
-def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+# ---------------------------------------------------------------------------------------------------------
+# Series
+
+
+def numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series(np.nan, index=frame.index, dtype="float64")
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
 
 
-def _bar_width_s(times_s: np.ndarray, batch_interval_ms: float | None) -> float:
-    if batch_interval_ms and batch_interval_ms > 0:
-        return batch_interval_ms / 1000.0
-    gaps = np.diff(times_s)
-    gaps = gaps[gaps > 0]
-    return float(np.median(gaps)) if gaps.size else 1.0
-
-
-def _plot_input(
-    ax: Axes, times_s: np.ndarray, records: np.ndarray, width_s: float, target_per_batch: float | None
-) -> None:
-    # One extra edge so the last batch gets a visible step instead of a zero-width sliver.
-    edges = np.append(times_s, times_s[-1] + width_s)
-    heights = np.append(records, records[-1])
-    ax.fill_between(edges, heights, step="post", alpha=0.35, color="tab:blue", linewidth=0)
-    ax.step(edges, heights, where="post", color="tab:blue", linewidth=1.0, label="input records")
-    if target_per_batch is not None:
-        ax.axhline(target_per_batch, color="tab:red", linestyle="--", linewidth=1.2, label="target per batch")
-    _finish_axes(ax, "records per batch")
-
-
-def _finish_axes(ax: Axes, ylabel: str) -> None:
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(True, alpha=0.3)
-
-
-def _plot_delays(
-    ax: Axes, times_s: np.ndarray, scheduling: np.ndarray, total: np.ndarray, batch_interval_ms: float | None
-) -> None:
-    marker = "." if times_s.size <= 200 else None
-    ax.plot(times_s, scheduling, color="tab:orange", linewidth=1.2, marker=marker, label="scheduling delay")
-    ax.plot(times_s, total, color="tab:purple", linewidth=1.2, marker=marker, label="total delay")
-    if batch_interval_ms is not None:
-        ax.axhline(batch_interval_ms, color="tab:gray", linestyle="--", linewidth=1.2, label="batch interval")
-    ax.set_xlabel("seconds since first batch")
-    _finish_axes(ax, "delay (ms)")
-
-
-def batch_figure(
-    batches: pd.DataFrame, *, target_per_batch: float | None, batch_interval_ms: float | None
-) -> bytes | None:
-    """Input records (top) and delays (bottom) per batch; None when no batch has a usable time."""
-    times_ms = _numeric(batches, "batch_time_ms")
-    frame = (
-        pd.DataFrame(
-            {
-                "time_ms": times_ms,
-                "records": _numeric(batches, "input_records"),
-                "scheduling": _numeric(batches, "scheduling_delay_ms"),
-                "total": _numeric(batches, "total_delay_ms"),
-            }
+def origin_ms(tables: dict[str, pd.DataFrame]) -> float | None:
+    """The first batch's time, else the earliest sample of any table."""
+    batches = tables.get("batches", pd.DataFrame())
+    first = numeric(batches, "batch_time_ms").min()
+    if not pd.isna(first):
+        return float(first)
+    candidates = [
+        numeric(tables.get(name, pd.DataFrame()), column).min()
+        for name, column in (
+            ("executors", "sample_time_ms"),
+            ("offsets", "sample_time_ms"),
+            ("gc", "time_ms"),
         )
-        .dropna(subset=["time_ms"])
-        .sort_values("time_ms", kind="stable")
-    )
-    if frame.empty:
-        return None
-
-    times_s = ((frame["time_ms"] - frame["time_ms"].iloc[0]) / 1000.0).to_numpy()
-    fig, (top, bottom) = plt.subplots(
-        2,
-        1,
-        figsize=(10, 6),
-        sharex=True,
-        gridspec_kw={"height_ratios": [1, 1.3]},
-        layout="constrained",
-    )
-    _plot_input(
-        top, times_s, frame["records"].to_numpy(), _bar_width_s(times_s, batch_interval_ms), target_per_batch
-    )
-    _plot_delays(
-        bottom, times_s, frame["scheduling"].to_numpy(), frame["total"].to_numpy(), batch_interval_ms
-    )
-    return _render(fig)
-
-
-def _executor_legend(ax: Axes, executor_ids: list[str]) -> None:
-    style_handles = [
-        Line2D([], [], color="black", linestyle="-", label="memory used"),
-        Line2D([], [], color="black", linestyle="--", label="peak JVM heap"),
     ]
+    known = [float(c) for c in candidates if not pd.isna(c)]
+    return min(known) if known else None
+
+
+def batch_series(batches: pd.DataFrame, origin: float, batch_interval_ms: float | None) -> pd.DataFrame:
+    """Per batch: seconds since origin, records, capacity per interval and delays.
+
+    Capacity is the records the batch's processing rate (records / processing time) would handle in
+    one batch interval: input above it means the batch took longer than the interval.
+    """
+    frame = pd.DataFrame(
+        {
+            "t_s": (numeric(batches, "batch_time_ms") - origin) / 1000.0,
+            "records": numeric(batches, "input_records"),
+            "scheduling": numeric(batches, "scheduling_delay_ms"),
+            "processing": numeric(batches, "processing_time_ms"),
+            "total": numeric(batches, "total_delay_ms"),
+        }
+    )
+    frame = frame.dropna(subset=["t_s"]).sort_values("t_s", kind="stable").reset_index(drop=True)
+    usable = (frame["processing"] > 0) & (frame["records"] > 0)
+    capacity = frame["records"] / frame["processing"] * (batch_interval_ms or np.nan)
+    frame["capacity"] = capacity.where(usable)
+    return frame
+
+
+def lag_series(offsets: pd.DataFrame, origin: float) -> pd.DataFrame:
+    """Total consumer lag (records) over the topic's partitions at each sample."""
+    if offsets.empty or "sample_time_ms" not in offsets.columns:
+        return pd.DataFrame({"t_s": [], "lag": []})
+    frame = pd.DataFrame({"time": numeric(offsets, "sample_time_ms"), "lag": numeric(offsets, "lag")})
+    totals = frame.dropna().groupby("time", sort=True)["lag"].sum()
+    return pd.DataFrame({"t_s": (totals.index.to_numpy() - origin) / 1000.0, "lag": totals.to_numpy()})
+
+
+def _worker_rows(executors: pd.DataFrame) -> pd.DataFrame:
+    """The executors that run tasks: all but the driver, unless the driver is the only one (local mode)."""
+    if "executor_id" not in executors.columns:
+        return executors
+    ids = executors["executor_id"].astype(str)
+    workers = executors[ids != "driver"]
+    return workers if not workers.empty else executors
+
+
+def memory_series(executors: pd.DataFrame, origin: float) -> pd.DataFrame:
+    """Per sample, the largest value over the task-running executors, in MiB (the one nearest OOM)."""
+    columns = {
+        "storage_used": "memory_used_bytes",
+        "peak_storage": "peak_on_heap_storage_bytes",
+        "peak_execution": "peak_on_heap_execution_bytes",
+        "peak_unified": "peak_on_heap_unified_bytes",
+        "peak_heap": "peak_jvm_heap_bytes",
+    }
+    if executors.empty or "sample_time_ms" not in executors.columns:
+        return pd.DataFrame(columns=["t_s", *columns])
+    rows = _worker_rows(executors)
+    frame = pd.DataFrame({name: numeric(rows, column) / MIB for name, column in columns.items()})
+    frame["time"] = numeric(rows, "sample_time_ms")
+    peaks = frame.dropna(subset=["time"]).groupby("time", sort=True).max()
+    peaks.insert(0, "t_s", (peaks.index.to_numpy() - origin) / 1000.0)
+    return peaks.reset_index(drop=True)
+
+
+def gc_series(gc: pd.DataFrame, origin: float) -> pd.DataFrame:
+    """Stop-the-world pauses of the executors' JVMs (the driver's when it is the only JVM), with the
+    cumulative pause time in seconds and the heap after each collection in MiB."""
+    if gc.empty or "time_ms" not in gc.columns:
+        return pd.DataFrame(columns=["t_s", "pause_ms", "kind", "cumulative_s", "heap_after", "heap_total"])
+    sources = gc["source"].astype(str) if "source" in gc.columns else pd.Series("", index=gc.index)
+    executors = gc[sources.str.startswith("executor")]
+    rows = executors if not executors.empty else gc
+    frame = pd.DataFrame(
+        {
+            "t_s": (numeric(rows, "time_ms") - origin) / 1000.0,
+            "pause_ms": numeric(rows, "pause_ms").fillna(0.0),
+            "kind": rows["kind"].astype(str) if "kind" in rows.columns else "young",
+            "heap_after": numeric(rows, "heap_after_bytes") / MIB,
+            "heap_total": numeric(rows, "heap_total_bytes") / MIB,
+        }
+    ).dropna(subset=["t_s"])
+    frame = frame[frame["pause_ms"] > 0].sort_values("t_s", kind="stable").reset_index(drop=True)
+    frame["cumulative_s"] = frame["pause_ms"].cumsum() / 1000.0
+    return frame
+
+
+def rate_series(rate_limits: pd.DataFrame, logged: pd.DataFrame, origin: float) -> dict[str, pd.DataFrame]:
+    series = {}
+    if not rate_limits.empty and "batch_time_ms" in rate_limits.columns:
+        t_s = (numeric(rate_limits, "batch_time_ms") - origin) / 1000.0
+        series["batch"] = pd.DataFrame({"t_s": t_s, "rate": numeric(rate_limits, "batch_rate_rps")})
+        series["pid"] = pd.DataFrame({"t_s": t_s, "rate": numeric(rate_limits, "pid_limit_rps")})
+    if not logged.empty and "time_ms" in logged.columns:
+        t_s = (numeric(logged, "time_ms") - origin) / 1000.0
+        series["logged"] = pd.DataFrame({"t_s": t_s, "rate": numeric(logged, "rate_rps")})
+    return {
+        name: frame.dropna().sort_values("t_s")
+        for name, frame in series.items()
+        if frame["rate"].notna().any()
+    }
+
+
+@dataclass(frozen=True)
+class Marker:
+    t_s: float
+    kind: str  # "oom" or "executor_lost"
+    label: str
+
+
+def markers(executors: pd.DataFrame, failure_events: Sequence[dict[str, Any]], origin: float) -> list[Marker]:
+    """OOM and executor-loss moments: each removed executor's remove time (exit code 52 is OOM), then
+    the failure evidence the run logged with a time and no removed executor to show it."""
+    found: list[Marker] = []
+    seen_executors: set[str] = set()
+    if not executors.empty and "remove_time_ms" in executors.columns:
+        removed = executors.assign(remove_ms=numeric(executors, "remove_time_ms")).dropna(
+            subset=["remove_ms"]
+        )
+        for executor_id, rows in removed.groupby(removed["executor_id"].astype(str), sort=True):
+            last = rows.iloc[-1]
+            reason = str(last.get("remove_reason") or "")
+            kind = "oom" if _EXIT_52.search(reason) else "executor_lost"
+            found.append(
+                Marker((float(last["remove_ms"]) - origin) / 1000.0, kind, f"executor {executor_id}")
+            )
+            seen_executors.add(f"executor {executor_id}")
+    for event in failure_events:
+        time_ms = event.get("time_ms")
+        # The runner nests the evidence ({"kind": "failure_evidence", "evidence": {kind, source, detail}}).
+        nested_evidence = event.get("evidence")
+        source = str((nested_evidence if isinstance(nested_evidence, dict) else event).get("source", ""))
+        kind = _evidence_kind(event)
+        if not isinstance(time_ms, int | float) or source in seen_executors or kind not in MARKER_STYLE:
+            continue
+        found.append(Marker((float(time_ms) - origin) / 1000.0, kind, source or kind))
+    return sorted(found, key=lambda m: m.t_s)
+
+
+def _evidence_kind(event: dict[str, Any]) -> str | None:
+    """``oom`` or ``executor_lost`` for a ``failure_evidence`` event: its ``evidence_kind``, or a nested
+    ``evidence`` object's ``kind`` (the event's own ``kind`` names the event), else read from its detail."""
+    if event.get("evidence_kind"):
+        return str(event["evidence_kind"])
+    evidence = event.get("evidence")
+    if isinstance(evidence, dict) and evidence.get("kind"):
+        return str(evidence["kind"])
+    detail = str(event.get("detail", ""))
+    if "OutOfMemoryError" in detail or _EXIT_52.search(detail):
+        return "oom"
+    return "executor_lost" if event.get("source") else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Drawing helpers
+
+
+def _finish(ax: Axes, ylabel: str, legend: bool = True) -> None:
+    ax.set_ylabel(ylabel)
+    # Headroom above the data for the legend in the upper left corner.
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1e-9) * LEGEND_HEADROOM)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.grid(True, alpha=0.3)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize="small", ncol=3, framealpha=0.85)
+
+
+def _no_data(ax: Axes, what: str) -> None:
+    ax.text(
+        0.5, 0.5, f"no {what} recorded", transform=ax.transAxes, ha="center", va="center", color="#59636e"
+    )
+    ax.set_yticks([])
+
+
+def _draw_markers(ax: Axes, found: Sequence[Marker], label: bool) -> None:
+    labelled: set[str] = set()
+    for marker in found:
+        style = dict(MARKER_STYLE[marker.kind])
+        name = style.pop("label")
+        ax.axvline(
+            marker.t_s,
+            linewidth=1.6,
+            alpha=0.9,
+            label=name if label and name not in labelled else None,
+            **style,
+        )
+        labelled.add(name)
+
+
+def _panels(count: int) -> tuple[Figure, list[Axes]]:
+    """Stacked panels sharing the time axis, with fixed margins: a layout engine would measure every
+    tick label of every panel, twice per figure (PNG and SVG), and cost more than the drawing."""
+    height = PANEL_HEIGHT_IN * count + 0.7
+    fig, axes = plt.subplots(count, 1, figsize=(WIDTH_IN, height), sharex=True)
+    fig.subplots_adjust(left=0.09, right=0.93, top=1 - 0.15 / height, bottom=0.55 / height, hspace=0.12)
+    return fig, list(np.atleast_1d(axes))
+
+
+def _step(ax: Axes, t_s: np.ndarray, values: np.ndarray, **style: Any) -> None:
+    ax.step(t_s, values, where="post", **{"linewidth": 1.1, **style})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Run figures
+
+
+@dataclass
+class RunSeries:
+    """Everything a run's figures draw, kept small so configurations can overlay their runs."""
+
+    run_id: str
+    batch_interval_ms: float | None
+    target_rate_rps: float | None
+    batches: pd.DataFrame
+    lag: pd.DataFrame
+    memory: pd.DataFrame
+    gc: pd.DataFrame
+    rates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    markers: list[Marker] = field(default_factory=list)
+
+
+def run_series(
+    run_id: str,
+    tables: dict[str, pd.DataFrame],
+    failure_events: Sequence[dict[str, Any]],
+    batch_interval_ms: float | None,
+    target_rate_rps: float | None,
+) -> RunSeries | None:
+    """The run's series; None when no table has a time to put on an axis."""
+    origin = origin_ms(tables)
+    if origin is None:
+        return None
+    empty = pd.DataFrame()
+    return RunSeries(
+        run_id=run_id,
+        batch_interval_ms=batch_interval_ms,
+        target_rate_rps=target_rate_rps,
+        batches=batch_series(tables.get("batches", empty), origin, batch_interval_ms),
+        lag=lag_series(tables.get("offsets", empty), origin),
+        memory=memory_series(tables.get("executors", empty), origin),
+        gc=gc_series(tables.get("gc", empty), origin),
+        rates=rate_series(tables.get("rate_limits", empty), tables.get("logged_rate_limits", empty), origin),
+        markers=markers(tables.get("executors", empty), failure_events, origin),
+    )
+
+
+def _records_panel(ax: Axes, series: RunSeries) -> None:
+    frame = series.batches
+    if frame.empty:
+        _no_data(ax, "batches")
+        return
+    t_s = frame["t_s"].to_numpy()
+    ax.fill_between(t_s, frame["records"].to_numpy(), step="post", alpha=0.3, color="tab:blue", linewidth=0)
+    _step(ax, t_s, frame["records"].to_numpy(), color="tab:blue", label="input records per batch")
+    if frame["capacity"].notna().any():
+        ax.plot(
+            t_s,
+            frame["capacity"].to_numpy(),
+            color="tab:green",
+            linewidth=1.2,
+            marker=".",
+            markersize=3,
+            label="capacity per interval (processing rate x interval)",
+        )
+    if series.target_rate_rps and series.batch_interval_ms:
+        ax.axhline(
+            series.target_rate_rps * series.batch_interval_ms / 1000.0,
+            color="tab:red",
+            linestyle=":",
+            linewidth=1.2,
+            label="target per batch",
+        )
+    _finish(ax, "records per batch", legend=False)
+    # A batch of a few records processed in a few ms has a huge capacity: keep the scale on the input.
+    top = robust_top(frame["records"], frame["capacity"])
+    if top:
+        ax.set_ylim(0, top)
+
+
+def robust_top(records: pd.Series, capacity: pd.Series) -> float | None:
+    """An upper y limit showing all the input and most of the capacity line (its 95th percentile)."""
+    candidates = [records.max(), capacity.quantile(0.95) if capacity.notna().any() else np.nan]
+    known = [float(c) for c in candidates if not pd.isna(c) and c > 0]
+    return max(known) * LEGEND_HEADROOM if known else None
+
+
+def _delay_panel(ax: Axes, series: RunSeries) -> None:
+    frame = series.batches
+    if frame.empty or frame[["scheduling", "total"]].isna().all().all():
+        _no_data(ax, "batch delays")
+        return
+    t_s = frame["t_s"].to_numpy()
+    ax.plot(t_s, frame["scheduling"].to_numpy(), color="tab:orange", linewidth=1.2, label="scheduling delay")
+    ax.plot(t_s, frame["total"].to_numpy(), color="tab:purple", linewidth=1.2, label="total delay")
+    ax.plot(t_s, frame["processing"].to_numpy(), color="tab:gray", linewidth=0.8, label="processing time")
+    if series.batch_interval_ms:
+        ax.axhline(
+            series.batch_interval_ms, color="black", linestyle="--", linewidth=1.0, label="batch interval"
+        )
+    _finish(ax, "ms", legend=False)
+
+
+def _rate_panel(ax: Axes, series: RunSeries) -> None:
+    if not series.rates:
+        _no_data(ax, "rate limits")
+        return
+    styles = {
+        "batch": ("batch rate (input / interval)", "tab:blue", "-"),
+        "pid": ("PID limit", "tab:red", "-"),
+        "logged": ("limit logged by Spark", "tab:olive", ":"),
+    }
+    for name, frame in series.rates.items():
+        label, colour, linestyle = styles[name]
+        _step(
+            ax,
+            frame["t_s"].to_numpy(),
+            frame["rate"].to_numpy(),
+            color=colour,
+            linestyle=linestyle,
+            label=label,
+        )
+    if series.target_rate_rps:
+        ax.axhline(series.target_rate_rps, color="tab:red", linestyle=":", linewidth=1.0, label="target rate")
+    _finish(ax, "records/s", legend=False)
+
+
+def _lag_panel(ax: Axes, series: RunSeries) -> None:
+    if series.lag.empty:
+        _no_data(ax, "Kafka offsets")
+        return
+    ax.plot(
+        series.lag["t_s"],
+        series.lag["lag"],
+        color="tab:brown",
+        linewidth=1.2,
+        label="Kafka lag (all partitions)",
+    )
+    _finish(ax, "records", legend=False)
+
+
+def timeline_figure(series: RunSeries, name: str, svg: bool = True) -> RenderedFigure:
+    """Input against capacity, delays, the rate limit and Kafka lag over time, with failure markers.
+
+    The rate and lag panels are left out when the run recorded neither (imported artifact runs)."""
+    draws = [_records_panel, _delay_panel]
+    if series.rates:
+        draws.append(_rate_panel)
+    if not series.lag.empty:
+        draws.append(_lag_panel)
+    fig, axes = _panels(len(draws))
+    for ax, draw in zip(axes, draws, strict=True):
+        draw(ax, series)
+        _draw_markers(ax, series.markers, label=True)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper left", fontsize="small", ncol=3, framealpha=0.85)
+    axes[-1].set_xlabel("seconds since first batch")
+    return render(fig, name, "Input, delays, rate limit and Kafka lag", svg)
+
+
+def _umm_panel(ax: Axes, memory: pd.DataFrame) -> None:
+    if memory.empty or memory[["storage_used", "peak_storage", "peak_execution"]].isna().all().all():
+        _no_data(ax, "executor memory")
+        return
+    t_s = memory["t_s"].to_numpy()
+    for column, label, colour, linestyle in (
+        ("storage_used", "storage used", "tab:blue", "-"),
+        ("peak_storage", "peak storage", "tab:blue", "--"),
+        ("peak_execution", "peak execution", "tab:orange", "--"),
+        ("peak_unified", "peak unified (storage + execution)", "tab:green", ":"),
+    ):
+        if memory[column].notna().any():
+            ax.plot(
+                t_s, memory[column].to_numpy(), color=colour, linestyle=linestyle, linewidth=1.2, label=label
+            )
+    _finish(ax, "MiB (UMM, on heap)", legend=False)
+
+
+def _heap_panel(ax: Axes, memory: pd.DataFrame, gc: pd.DataFrame) -> None:
+    has_peak = not memory.empty and memory["peak_heap"].notna().any()
+    if not has_peak and gc.empty:
+        _no_data(ax, "JVM heap")
+        return
+    if has_peak:
+        ax.plot(memory["t_s"], memory["peak_heap"], color="tab:purple", linewidth=1.2, label="peak JVM heap")
+    if not gc.empty and gc["heap_after"].notna().any():
+        after = thin_events(gc.dropna(subset=["heap_after"]), "heap_after")
+        ax.plot(
+            after["t_s"],
+            after["heap_after"],
+            linestyle="none",
+            marker=".",
+            markersize=3,
+            color="tab:gray",
+            label="heap after GC",
+        )
+        ax.step(
+            gc["t_s"],
+            gc["heap_total"],
+            where="post",
+            color="black",
+            linewidth=0.8,
+            linestyle=":",
+            label="heap size",
+        )
+    _finish(ax, "MiB", legend=False)
+
+
+def thin_events(frame: pd.DataFrame, value: str, bins: int = MAX_DRAWN_EVENTS) -> pd.DataFrame:
+    """At most one row per time bin, the one with the largest ``value``: a drawn pause or heap sample
+    per pixel column or so, keeping the peaks, instead of thousands of overlapping marks."""
+    if len(frame) <= bins:
+        return frame
+    t_s = frame["t_s"].to_numpy()
+    edges = np.linspace(t_s.min(), t_s.max(), bins + 1)
+    bin_index = np.clip(np.searchsorted(edges, t_s, side="right") - 1, 0, bins - 1)
+    keep = frame.assign(_bin=bin_index).sort_values(value, ascending=False, kind="stable")
+    return keep.drop_duplicates("_bin").drop(columns="_bin").sort_values("t_s", kind="stable")
+
+
+def _gc_panel(ax: Axes, gc: pd.DataFrame) -> None:
+    if gc.empty:
+        _no_data(ax, "GC pauses")
+        return
+    for kind, rows in gc.groupby("kind", sort=True):
+        rows = thin_events(rows, "pause_ms")
+        ax.vlines(
+            rows["t_s"],
+            0,
+            rows["pause_ms"],
+            color=GC_KIND_COLOURS.get(str(kind), "tab:gray"),
+            linewidth=1.0,
+            label=f"{kind} pause",
+        )
+    _finish(ax, "pause (ms)", legend=False)
+    twin = ax.twinx()
+    twin.plot(gc["t_s"], gc["cumulative_s"], color="black", linewidth=1.2, label="cumulative GC time")
+    twin.set_ylabel("cumulative (s)")
+    twin.set_ylim(bottom=0)
     handles, labels = ax.get_legend_handles_labels()
-    if len(executor_ids) > MAX_EXECUTOR_LEGEND:
-        handles, labels = [], []
+    more_handles, more_labels = twin.get_legend_handles_labels()
     ax.legend(
-        handles=style_handles + handles,
-        labels=[h.get_label() for h in style_handles] + labels,
+        handles + more_handles,
+        labels + more_labels,
         loc="upper left",
         fontsize="small",
-        ncol=2,
+        ncol=3,
+        framealpha=0.85,
     )
 
 
-def executor_memory_figure(executors: pd.DataFrame, *, origin_ms: float | None = None) -> bytes | None:
-    """Memory used and peak JVM heap per executor over time (MiB); None when there is nothing to draw.
+def has_memory_data(series: RunSeries) -> bool:
+    memory = series.memory
+    recorded = not memory.empty and memory.drop(columns="t_s").notna().any().any()
+    return recorded or not series.gc.empty
 
-    origin_ms is the first batch's time, so this figure's x axis lines up with the batch figure;
-    without it the first sample is the origin.
-    """
-    frame = (
-        pd.DataFrame(
-            {
-                "time_ms": _numeric(executors, "sample_time_ms"),
-                "executor": executors["executor_id"].astype(str)
-                if "executor_id" in executors.columns
-                else "?",
-                "used": _numeric(executors, "memory_used_bytes") / MIB,
-                "heap": _numeric(executors, "peak_jvm_heap_bytes") / MIB,
-            }
-        )
-        .dropna(subset=["time_ms"])
-        .sort_values("time_ms", kind="stable")
-    )
-    if frame.empty or frame[["used", "heap"]].isna().all().all():
-        return None
 
-    origin = origin_ms if origin_ms is not None else frame["time_ms"].iloc[0]
-    frame["t_s"] = (frame["time_ms"] - origin) / 1000.0
-    fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-    executor_ids = sorted(frame["executor"].unique())
+def memory_figure(series: RunSeries, name: str, svg: bool = True) -> RenderedFigure:
+    """UMM storage vs execution memory, JVM heap, and GC pauses with cumulative GC time."""
+    fig, axes = _panels(3)
+    _umm_panel(axes[0], series.memory)
+    _heap_panel(axes[1], series.memory, series.gc)
+    for ax in axes[:2]:
+        _draw_markers(ax, series.markers, label=True)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper left", fontsize="small", ncol=3, framealpha=0.85)
+    _draw_markers(axes[2], series.markers, label=False)
+    _gc_panel(axes[2], series.gc)
+    axes[-1].set_xlabel("seconds since first batch")
+    return render(fig, name, "Memory (UMM, JVM heap) and GC", svg)
+
+
+def overlay_figure(runs: Sequence[RunSeries], name: str, svg: bool = True) -> RenderedFigure:
+    """A configuration's repetitions on shared axes: input, total delay, Kafka lag and JVM heap."""
+    fig, axes = _panels(4)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for index, executor_id in enumerate(executor_ids):
-        rows = frame[frame["executor"] == executor_id]
-        colour = colours[index % len(colours)]
-        label = "driver" if executor_id == "driver" else f"executor {executor_id}"
-        ax.plot(rows["t_s"], rows["used"], color=colour, linewidth=1.2, label=label)
-        if rows["heap"].notna().any():
-            ax.plot(rows["t_s"], rows["heap"], color=colour, linewidth=1.0, linestyle="--")
-    ax.set_xlabel("seconds since first batch" if origin_ms is not None else "seconds since first sample")
-    ax.set_ylabel("MiB")
-    ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(_THOUSANDS)
-    ax.grid(True, alpha=0.3)
-    _executor_legend(ax, executor_ids)
-    return _render(fig)
+    drawn = [False] * 4
+    for index, series in enumerate(runs):
+        style = {"color": colours[index % len(colours)], "linewidth": 1.1, "label": series.run_id}
+        if not series.batches.empty:
+            _step(axes[0], series.batches["t_s"].to_numpy(), series.batches["records"].to_numpy(), **style)
+            axes[1].plot(series.batches["t_s"], series.batches["total"], **style)
+            drawn[0] = drawn[1] = True
+        if not series.lag.empty:
+            axes[2].plot(series.lag["t_s"], series.lag["lag"], **style)
+            drawn[2] = True
+        if not series.memory.empty and series.memory["peak_heap"].notna().any():
+            axes[3].plot(series.memory["t_s"], series.memory["peak_heap"], **style)
+            drawn[3] = True
+        for ax in axes:
+            _draw_markers(ax, series.markers, label=False)
+    for ax, ylabel, what, has_data in zip(
+        axes,
+        ("records per batch", "total delay (ms)", "Kafka lag (records)", "peak JVM heap (MiB)"),
+        ("batches", "batch delays", "Kafka offsets", "JVM heap"),
+        drawn,
+        strict=True,
+    ):
+        if has_data:
+            _finish(ax, ylabel, legend=ax is axes[0])
+        else:
+            _no_data(ax, what)
+    axes[-1].set_xlabel("seconds since each run's first batch")
+    return render(fig, name, "Repetitions overlaid", svg)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Claim figures
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None
+    supports: bool | None
+
+
+def claim_figure(
+    name: str, title: str, panels: Sequence[tuple[str, Sequence[Bar], float | None]], svg: bool = True
+) -> RenderedFigure:
+    """Horizontal bars of the deciding number per run, green where the run supports the claim, red
+    where it contradicts it, grey where unknown, with the rule's threshold as a dashed line."""
+    count = max((len(bars) for _label, bars, _threshold in panels), default=1)
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(WIDTH_IN, 1.3 + 0.32 * count),
+        layout="constrained",
+        squeeze=False,
+        sharey=True,
+    )
+    for ax, (xlabel, bars, threshold) in zip(axes[0], panels, strict=True):
+        colours = ["#1a7f37" if b.supports else "#cf222e" if b.supports is False else "#afb8c1" for b in bars]
+        widths = [b.value if b.value is not None and math.isfinite(b.value) else 0.0 for b in bars]
+        positions = np.arange(len(bars))
+        ax.barh(positions, widths, color=colours)
+        ax.set_yticks(positions, [b.label for b in bars], fontsize="small")
+        ax.invert_yaxis()
+        if threshold is not None:
+            ax.axvline(
+                threshold, color="black", linestyle="--", linewidth=1.0, label=f"threshold {threshold:g}"
+            )
+            ax.legend(loc="best", fontsize="small")
+        finite_widths = [abs(w) for w in widths]
+        if finite_widths and max(finite_widths) > 1000:
+            ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle(title, fontsize="medium")
+    return render(fig, name, title, svg)

@@ -55,6 +55,13 @@ class LocalBackend:
                     logs.append((f"executor-{executor_dir.name}.{stream}", executor_dir / stream))
         return logs
 
+    def worker_log_lines(self) -> list[str]:
+        """The standalone worker's log (it records each executor's exit status); none in local mode."""
+        if self.standalone is None:
+            return []
+        log = self.standalone.workdir / "spark-worker.log"
+        return log.read_text(errors="replace").splitlines() if log.exists() else []
+
     def create_topic(self, name: str, partitions: int) -> None:
         self.broker.create_topic(name, partitions)
 

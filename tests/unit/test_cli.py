@@ -64,3 +64,11 @@ def test_run_without_java_exits_2_before_anything_starts(
     assert "`java` was not found on PATH" in err and "JDK 17" in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_compare_prints_the_two_sides(capsys: pytest.CaptureFixture[str]) -> None:
+    runs = REPO_ROOT / "tests" / "fixtures" / "runs"
+    assert main(["compare", str(runs / "receiver"), str(runs / "capped-direct")]) == 0
+    out = capsys.readouterr().out
+    assert "| Throughput" in out and "Baseline:" in out
+    assert main(["compare", str(runs / "receiver"), str(runs / "nothing-here")]) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.outcomes import driver_evidence, executor_evidence, log_evidence
+from harness.outcomes import distinct, driver_evidence, executor_evidence, log_evidence, worker_evidence
 
 
 def sample(executor_id: str, active: bool, reason: str | None = None) -> dict:
@@ -44,3 +44,34 @@ def test_driver_exit_52_counts_only_if_the_harness_had_not_stopped_it() -> None:
     assert driver_evidence(52, stop_requested_first=False)[0].kind == "oom"
     assert driver_evidence(52, stop_requested_first=True) == []
     assert driver_evidence(0, stop_requested_first=False) == []
+
+
+WORKER_LOG = [
+    "2026-11-21T11:24:00.000+0000 INFO Worker: Asked to launch executor app-1/0 for x",
+    "2026-11-21T11:24:05.706+0000 INFO Worker: Executor app-1/0 finished with state EXITED message "
+    "Command exited with code 52 exitStatus 52",
+    "2026-11-21T11:24:06.000+0000 INFO Worker: Executor app-2/0 finished with state EXITED message "
+    "Command exited with code 52 exitStatus 52",
+    "2026-11-21T11:24:30.000+0000 INFO Worker: Executor app-1/1 finished with state EXITED message "
+    "Command exited with code 1 exitStatus 1",
+    "2026-11-21T11:24:57.261+0000 INFO Worker: Executor app-1/2 finished with state KILLED exitStatus 143",
+]
+
+
+def test_worker_log_exits_of_this_app_before_the_stop_and_every_oom() -> None:
+    stop_ms = 1795260290000  # 11:24:50: the KILLED executor ended because the harness stopped the app
+    evidence = worker_evidence(WORKER_LOG, "app-1", stop_ms)
+    assert [(e.kind, e.source) for e in evidence] == [("oom", "executor 0"), ("executor_lost", "executor 1")]
+    assert "Command exited with code 52" in evidence[0].detail
+    assert len(worker_evidence(WORKER_LOG, "app-1", None)) == 3
+    # An out-of-memory death while the app works off its queue on the way out still counts.
+    early_stop = 1795260240000  # 11:24:00
+    assert [(e.kind, e.source) for e in worker_evidence(WORKER_LOG, "app-1", early_stop)] == [
+        ("oom", "executor 0")
+    ]
+
+
+def test_distinct_keeps_one_piece_per_executor() -> None:
+    rest = executor_evidence([sample("0", False, "Command exited with code 52")])
+    worker = worker_evidence(WORKER_LOG[:2], "app-1", None)
+    assert len(distinct([*rest, *worker])) == 1

@@ -145,6 +145,12 @@ def make_run(
     return run_dir
 
 
+def _run_section(html: str, anchor: str) -> str:
+    start = html.index(f'<section class="run" id="{anchor}">')
+    end = html.find('<section class="run"', start + 1)
+    return html[start : end if end > 0 else len(html)]
+
+
 def _report(tmp_path: Path, *paths: Path) -> str:
     output = build_report(list(paths), tmp_path / "out" / "report.html")
     assert output == tmp_path / "out" / "report.html"
@@ -207,9 +213,11 @@ def test_report_contains_summary_and_figures(tmp_path: Path) -> None:
     assert "2,050.0" in html  # throughput
     assert "1,875" in html  # total delay max
     assert 'id="run-run-xyz"' in html and 'href="#run-run-xyz"' in html
-    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 2, "one image per figure: batches and executor memory"
-    assert "Input size and delay per batch" in html and "Executor memory" in html
+    images = re.findall(
+        r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', _run_section(html, "run-run-xyz")
+    )
+    assert len(images) == 2, "one image per run figure: the timeline, and memory and GC"
+    assert "Input, delays, rate limit and Kafka lag" in html and "Memory (UMM, JVM heap) and GC" in html
     assert "<details>" in html and "spark.streaming.backpressure.enabled" in html and "3.5.3" in html
 
 
@@ -241,7 +249,7 @@ def test_report_renders_missing_and_null_values_as_dash(tmp_path: Path) -> None:
 
     assert html.count('<td class="num">–</td>') >= 10
     assert "outcome-unknown" in html
-    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 2
+    assert len(re.findall(r'<img src="data:image/png;base64,', _run_section(html, "run-run-001"))) == 2
 
 
 def test_report_escapes_names(tmp_path: Path) -> None:
@@ -300,7 +308,11 @@ def test_report_handles_many_runs_and_duplicate_run_ids(tmp_path: Path) -> None:
 
     anchors = re.findall(r'<section class="run" id="([^"]+)"', html)
     assert len(anchors) == 6 and len(set(anchors)) == 6
-    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 6
+    runs = html[html.index('<section id="runs">') :]
+    # Batches but no executor samples or GC events: the timeline only, one per run.
+    assert len(re.findall(r'<img src="data:image/png;base64,', runs)) == 6
+    # The six runs differ only by experiment name: one configuration of six repetitions, overlaid.
+    assert 'id="fig-config-1-overlay"' in html
 
 
 def test_report_notes_unreadable_parquet(tmp_path: Path) -> None:
@@ -323,7 +335,7 @@ def test_report_leaves_no_partial_file(tmp_path: Path) -> None:
     _report(tmp_path, make_run(tmp_path / "runs"))
 
     out_dir = tmp_path / "out"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["report.html"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["report.html", "report_figures"]
     assert not list(tmp_path.rglob("*.partial"))
     assert not list((tmp_path / "runs").rglob("report.html"))
 

@@ -1,0 +1,60 @@
+"""The load generator as the runner sees it: a process with a config file in, result files out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.manifest import Workload
+from harness.processes import ManagedProcess, ProcessSupervisor
+from harness.store import write_json
+
+GENERATOR_COLUMNS = [
+    "second",
+    "planned",
+    "sent",
+    "acked",
+    "failed",
+    "lateness_p50_ms",
+    "lateness_p99_ms",
+    "lateness_max_ms",
+]
+
+
+class LoadGenerator:
+    """``generators.produce`` for one run; its files live in the run directory."""
+
+    def __init__(self, run_dir: Path, workload: Workload, bootstrap_servers: str, topic: str) -> None:
+        self.config_path = run_dir / "generator-config.json"
+        self.stats_path = run_dir / "generator-stats.jsonl"
+        self.result_path = run_dir / "generator-result.json"
+        self.log_path = run_dir / "logs" / "generator.log"
+        self.config: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            "topic": topic,
+            "profile": workload.generator.model_dump(mode="json"),
+            "duration_s": workload.duration_s,
+            "values_per_record": workload.records.values,
+            "ranks": workload.records.ranks,
+            "steps": workload.records.steps,
+            "seed": workload.seed,
+            "stats_path": str(self.stats_path),
+            "result_path": str(self.result_path),
+        }
+
+    def start(self, supervisor: ProcessSupervisor) -> ManagedProcess:
+        write_json(self.config_path, self.config)
+        command = [sys.executable, "-m", "generators.produce", "--config", str(self.config_path)]
+        return supervisor.start("generator", command, self.log_path)
+
+    def result(self) -> dict[str, Any]:
+        """The generator's totals; empty if it was stopped before writing them."""
+        return json.loads(self.result_path.read_text()) if self.result_path.exists() else {}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per second of the schedule (``GENERATOR_COLUMNS``)."""
+        if not self.stats_path.exists():
+            return []
+        return [json.loads(line) for line in self.stats_path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,455 @@
+"""The paper's claims C1-C3 checked on the runs present, as small SLO-style rules.
+
+Each rule is a pure function of ``ClaimRun`` records (numbers from a run's summary and spec) and
+returns a ``ClaimResult``: REPRODUCED, NOT REPRODUCED or INCONCLUSIVE, the sentence with the numbers
+that decided it, and the runs behind it. docs/report.md states the rules; tests/unit/test_claims.py
+checks each verdict on synthetic runs.
+
+Building blocks, each testable on its own:
+
+* per-run checks (``delay_bounded``, ``within_capacity``, ``overloaded``, ``delay_grows``,
+  ``degraded``) answer True, False or None (the numbers are missing);
+* ``majority`` folds a configuration's repetitions into one answer, so one odd repetition neither
+  makes nor breaks a claim;
+* ``verdict_over_configurations`` turns the configurations' answers into a verdict.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from harness.summary import UNSTABLE_SLOPE_MS_PER_S
+
+# Delay growing faster than this (ms per second of run) is growth without bound: the outcome rule's bar.
+SLOPE_THRESHOLD_MS_PER_S = UNSTABLE_SLOPE_MS_PER_S
+# A run spending at least this share of its time in GC pauses is "many GC operations" (C2).
+HIGH_GC_SHARE = 0.10
+# Throughput below this share of the input rate is degradation (C2).
+DEGRADED_THROUGHPUT_SHARE = 0.90
+# Input above throughput by more than this share counts as input beyond capacity (C3).
+OVERLOAD_MARGIN = 0.05
+# Outcomes that measured the system under test; the others say the load or the harness failed.
+MEASURED_OUTCOMES = frozenset({"stable", "unstable", "oom", "executor_lost"})
+FAILURE_OUTCOMES = frozenset({"oom", "executor_lost"})
+DEGRADED_OUTCOMES = frozenset({"oom", "executor_lost", "unstable"})
+
+
+class Verdict(StrEnum):
+    REPRODUCED = "REPRODUCED"
+    NOT_REPRODUCED = "NOT REPRODUCED"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+    @property
+    def css(self) -> str:
+        return "verdict-" + self.name.lower().replace("_", "-")
+
+
+@dataclass(frozen=True)
+class ClaimRun:
+    """What the rules need of one run."""
+
+    run_id: str
+    config: str
+    backpressure: bool | None
+    outcome: str | None
+    imported: bool = False
+    app: str | None = None
+    stateful: bool | None = None
+    pressure: float | None = None
+    batch_interval_ms: float | None = None
+    delay_slope: float | None = None
+    proc_time_p50_ms: float | None = None
+    input_rate_rps: float | None = None
+    throughput_rps: float | None = None
+    gc_time_frac: float | None = None
+    lost: float | None = None
+    oom_count: float | None = None
+    executors_lost: float | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One run's answer to a rule's question, with the numbers it looked at."""
+
+    run_id: str
+    config: str
+    # Whether this run's answer supports the claim; None when its numbers are missing.
+    supports: bool | None
+    answer: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    title: str
+    statement: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim
+    verdict: Verdict
+    reason: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [check.run_id for check in self.checks]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Populations
+
+
+def measured(run: ClaimRun) -> bool:
+    """Our run measured the system under test: not imported, the load was produced, nothing broke
+    in the harness (an app that failed without OOM evidence says nothing about backpressure)."""
+    return not run.imported and run.outcome in MEASURED_OUTCOMES
+
+
+def failed(run: ClaimRun) -> bool:
+    """Out of memory or an executor lost, by outcome or by evidence counted in the summary."""
+    return run.outcome in FAILURE_OUTCOMES or bool(run.oom_count) or bool(run.executors_lost)
+
+
+def format_pressure(level: float) -> str:
+    """A pressure level (bytes/s per byte of task memory) as MB/s of input per GiB of task memory."""
+    return f"{level * 2**30 / 1e6:.3g} MB/s per GiB"
+
+
+def pressure_levels(runs: Iterable[ClaimRun]) -> list[float]:
+    return sorted({run.pressure for run in runs if run.pressure is not None})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-run checks
+
+
+def delay_bounded(run: ClaimRun) -> bool | None:
+    """Total (hence scheduling) delay does not grow faster than the threshold."""
+    return None if run.delay_slope is None else run.delay_slope <= SLOPE_THRESHOLD_MS_PER_S
+
+
+def within_capacity(run: ClaimRun) -> bool | None:
+    """The median batch was processed within one batch interval: its input rate was at or below
+    the processing rate (records / processing time)."""
+    if run.proc_time_p50_ms is None or not run.batch_interval_ms:
+        return None
+    return run.proc_time_p50_ms <= run.batch_interval_ms
+
+
+def overloaded(run: ClaimRun) -> bool | None:
+    """Input exceeded capacity: the median batch took longer than the interval to process, or the
+    input rate exceeded the throughput by more than the margin."""
+    capacity = within_capacity(run)
+    rate_over = None
+    if run.input_rate_rps is not None and run.throughput_rps is not None:
+        rate_over = run.input_rate_rps > (1 + OVERLOAD_MARGIN) * run.throughput_rps
+    if capacity is False or rate_over:
+        return True
+    if capacity is None and rate_over is None:
+        return None
+    return False
+
+
+def delay_grows(run: ClaimRun) -> bool | None:
+    """Delay grows without bound: slope above the threshold, or the run ran out of memory (the
+    received data outgrew the heap before the delay could)."""
+    if run.outcome == "oom" or bool(run.oom_count):
+        return True
+    return None if run.delay_slope is None else run.delay_slope > SLOPE_THRESHOLD_MS_PER_S
+
+
+def c1_holds(run: ClaimRun) -> bool | None:
+    """Backpressure kept the run stable: delay bounded and input within capacity."""
+    bounded, within = delay_bounded(run), within_capacity(run)
+    if bounded is False or within is False:
+        return False
+    if bounded is None or within is None:
+        return None
+    return True
+
+
+def degraded(run: ClaimRun) -> bool:
+    """Any of C2's symptoms: OOM, executor lost, unstable, high GC share, loss, throughput degraded."""
+    if run.outcome in DEGRADED_OUTCOMES or failed(run):
+        return True
+    if run.gc_time_frac is not None and run.gc_time_frac >= HIGH_GC_SHARE:
+        return True
+    if run.lost is not None and run.lost > 0:
+        return True
+    return bool(
+        run.input_rate_rps
+        and run.throughput_rps is not None
+        and run.throughput_rps < DEGRADED_THROUGHPUT_SHARE * run.input_rate_rps
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Folding repetitions and configurations
+
+
+def majority(answers: Sequence[bool | None]) -> bool | None:
+    """True or False when more than half of the known answers say so; None on a tie or no answer."""
+    known = [a for a in answers if a is not None]
+    yes = sum(1 for a in known if a)
+    if known and yes * 2 > len(known):
+        return True
+    if known and (len(known) - yes) * 2 > len(known):
+        return False
+    return None
+
+
+def by_configuration(
+    runs: Iterable[ClaimRun], check: Callable[[ClaimRun], bool | None]
+) -> dict[str, bool | None]:
+    answers: dict[str, list[bool | None]] = defaultdict(list)
+    for run in runs:
+        answers[run.config].append(check(run))
+    return {config: majority(values) for config, values in answers.items()}
+
+
+def verdict_over_configurations(answers: dict[str, bool | None]) -> Verdict:
+    """REPRODUCED when every configuration holds, NOT REPRODUCED when any fails, else INCONCLUSIVE."""
+    if not answers:
+        return Verdict.INCONCLUSIVE
+    if any(answer is False for answer in answers.values()):
+        return Verdict.NOT_REPRODUCED
+    if all(answer is True for answer in answers.values()):
+        return Verdict.REPRODUCED
+    return Verdict.INCONCLUSIVE
+
+
+def _number(value: float | None, decimals: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{decimals}f}{unit}"
+
+
+def _answer(value: bool | None, yes: str, no: str) -> str:
+    return "unknown" if value is None else yes if value else no
+
+
+def _c1_detail(run: ClaimRun) -> str:
+    return (
+        f"delay slope {_number(run.delay_slope, 2, ' ms/s')}; "
+        f"p50 processing {_number(run.proc_time_p50_ms, 0, ' ms')} vs interval "
+        f"{_number(run.batch_interval_ms, 0, ' ms')}; outcome {run.outcome}"
+    )
+
+
+def _c2_detail(run: ClaimRun) -> str:
+    gc = None if run.gc_time_frac is None else run.gc_time_frac * 100
+    return (
+        f"outcome {run.outcome}; GC {_number(gc, 1, ' %')}; lost {_number(run.lost, 0)}; "
+        f"throughput {_number(run.throughput_rps, 0)} of input {_number(run.input_rate_rps, 0)} rec/s; "
+        f"app {run.app or '–'}"
+    )
+
+
+def _configs_answering(answers: dict[str, bool | None], value: bool | None) -> list[str]:
+    return [config for config, answer in answers.items() if answer is value]
+
+
+def _app_kinds(runs: Iterable[ClaimRun]) -> str:
+    kinds = {run.stateful for run in runs}
+    if kinds == {True, False}:
+        return "stateless and stateful apps"
+    if kinds == {True}:
+        return "stateful apps only"
+    if kinds == {False}:
+        return "stateless apps only"
+    return "apps of unknown kind"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The claims
+
+
+def _result(claim: Claim, verdict: Verdict, reason: str, checks: list[Check] | None = None) -> ClaimResult:
+    return ClaimResult(claim, verdict, reason, checks or [])
+
+
+C1_STATEMENT = (
+    "Backpressure keeps small and medium pipelines stable (bounded scheduling delay, input rate held at "
+    "or below processing rate), for stateless and stateful applications alike."
+)
+C1_RULE = (
+    f"Runs with backpressure on that measured the system and had no OOM or lost executor; when they span "
+    f"several pressure levels, the largest level is left to C2. A run holds when its delay slope is at "
+    f"most {SLOPE_THRESHOLD_MS_PER_S:g} ms/s and its median processing time is at most the batch interval. "
+    f"A configuration holds when most of its repetitions hold. REPRODUCED: every configuration holds; "
+    f"NOT REPRODUCED: one fails; INCONCLUSIVE: no such runs, or no majority."
+)
+
+C1 = Claim("C1", "Backpressure keeps small and medium pipelines stable", C1_STATEMENT, C1_RULE)
+
+
+def check_c1(runs: Sequence[ClaimRun]) -> ClaimResult:
+    candidates = [r for r in runs if r.backpressure is True and measured(r)]
+    excluded_failures = [r for r in candidates if failed(r)]
+    population = [r for r in candidates if not failed(r)]
+    levels = pressure_levels(candidates)
+    if len(levels) >= 2:
+        population = [r for r in population if r.pressure is None or r.pressure < levels[-1]]
+    if not population:
+        return _result(
+            C1,
+            Verdict.INCONCLUSIVE,
+            "No run with backpressure on below the largest pressure level "
+            "measured the system without OOM or lost executors.",
+        )
+    checks = [
+        Check(r.run_id, r.config, c1_holds(r), _answer(c1_holds(r), "stable", "not stable"), _c1_detail(r))
+        for r in population
+    ]
+    answers = by_configuration(population, c1_holds)
+    verdict = verdict_over_configurations(answers)
+    held = sum(1 for c in checks if c.supports)
+    scope = f"{len(answers)} configuration(s), {len(population)} run(s), {_app_kinds(population)}"
+    if excluded_failures:
+        scope += f"; {len(excluded_failures)} run(s) with OOM or lost executors left to C2"
+    if verdict is Verdict.REPRODUCED:
+        reason = f"Every configuration stayed stable: {held} of {len(checks)} runs held ({scope})."
+    elif verdict is Verdict.NOT_REPRODUCED:
+        failing = _configs_answering(answers, False)
+        reason = f"{len(failing)} configuration(s) did not stay stable: {'; '.join(failing)} ({scope})."
+    else:
+        undecided = len(_configs_answering(answers, None))
+        reason = f"No majority, or numbers missing, in {undecided} configuration(s) ({scope})."
+    return _result(C1, verdict, reason, checks)
+
+
+C2_STATEMENT = (
+    "For data-intensive pipelines backpressure is not enough: the Unified Memory Manager cannot absorb "
+    "surges; throughput degrades, latency rises, GC runs often, executors run out of memory and data is "
+    "lost, worst for stateful applications."
+)
+C2_RULE = (
+    f"Runs with backpressure on that measured the system, at two or more pressure levels (input bytes per "
+    f"second per byte of task memory). A run is degraded when it ran out of memory, lost an executor or "
+    f"was unstable, spent at least {HIGH_GC_SHARE:.0%} of its time in GC, lost records, or reached less "
+    f"than {DEGRADED_THROUGHPUT_SHARE:.0%} of its input rate. REPRODUCED: at least half of the runs at "
+    f"the largest level are degraded, more than at the smallest level; NOT REPRODUCED: none at the "
+    f"largest level is; INCONCLUSIVE otherwise, or with fewer than two levels."
+)
+
+C2 = Claim("C2", "For data-intensive pipelines backpressure is not enough", C2_STATEMENT, C2_RULE)
+
+
+def _stateful_note(top: Sequence[ClaimRun]) -> str:
+    stateful = [r for r in top if r.stateful is True]
+    stateless = [r for r in top if r.stateful is False]
+    if not stateful or not stateless:
+        return "Stateful vs stateless: not compared (only one kind at the largest level)."
+    share_stateful = sum(degraded(r) for r in stateful) / len(stateful)
+    share_stateless = sum(degraded(r) for r in stateless) / len(stateless)
+    worse = "worse" if share_stateful > share_stateless else "not worse"
+    return (
+        f"Stateful apps were {worse} than stateless ones at the largest level "
+        f"({share_stateful:.0%} vs {share_stateless:.0%} degraded)."
+    )
+
+
+def _c2_check(run: ClaimRun, at_largest: bool) -> Check:
+    """At the largest level a degraded run supports C2; at the smallest, a healthy one does."""
+    is_degraded = degraded(run)
+    level = "largest level" if at_largest else "smallest level"
+    answer = "degraded" if is_degraded else "not degraded"
+    return Check(run.run_id, run.config, is_degraded == at_largest, answer, f"{level}; {_c2_detail(run)}")
+
+
+def check_c2(runs: Sequence[ClaimRun]) -> ClaimResult:
+    population = [r for r in runs if r.backpressure is True and measured(r) and r.pressure is not None]
+    levels = pressure_levels(population)
+    if len(levels) < 2:
+        return _result(
+            C2,
+            Verdict.INCONCLUSIVE,
+            f"Runs with backpressure on cover {len(levels)} pressure level(s); "
+            "the rule needs two or more to tell a data-intensive pipeline from a light one.",
+        )
+    top = [r for r in population if r.pressure == levels[-1]]
+    bottom = [r for r in population if r.pressure == levels[0]]
+    share_top = sum(degraded(r) for r in top) / len(top)
+    share_bottom = sum(degraded(r) for r in bottom) / len(bottom)
+    checks = [_c2_check(r, at_largest=True) for r in top] + [_c2_check(r, at_largest=False) for r in bottom]
+    numbers = (
+        f"{share_top:.0%} of {len(top)} run(s) degraded at the largest level ({format_pressure(levels[-1])}) "
+        f"vs {share_bottom:.0%} of {len(bottom)} at the smallest ({format_pressure(levels[0])}). "
+        f"{_stateful_note(top)}"
+    )
+    if share_top >= 0.5 and share_top > share_bottom:
+        return _result(
+            C2, Verdict.REPRODUCED, "Backpressure was not enough at the largest level: " + numbers, checks
+        )
+    if share_top == 0:
+        return _result(
+            C2, Verdict.NOT_REPRODUCED, "Backpressure held even at the largest level: " + numbers, checks
+        )
+    return _result(C2, Verdict.INCONCLUSIVE, "Degradation not tied to the pressure level: " + numbers, checks)
+
+
+C3_STATEMENT = (
+    "Without backpressure, received data and scheduling delay grow without bound once input exceeds capacity."
+)
+C3_RULE = (
+    f"Runs with backpressure off that measured the system and were overloaded: median processing time "
+    f"above the batch interval, or input rate above throughput by more than {OVERLOAD_MARGIN:.0%}. A run "
+    f"grows without bound when its delay slope exceeds {SLOPE_THRESHOLD_MS_PER_S:g} ms/s or it ran out of "
+    f"memory. A configuration grows when most of its repetitions do. REPRODUCED: every overloaded "
+    f"configuration grows; NOT REPRODUCED: one does not; INCONCLUSIVE: no backpressure-off run, none "
+    f"overloaded, or no majority."
+)
+
+C3 = Claim("C3", "Without backpressure, delay grows without bound", C3_STATEMENT, C3_RULE)
+
+
+def _c3_detail(run: ClaimRun) -> str:
+    return (
+        f"delay slope {_number(run.delay_slope, 2, ' ms/s')}; p50 processing "
+        f"{_number(run.proc_time_p50_ms, 0, ' ms')} vs interval {_number(run.batch_interval_ms, 0, ' ms')}; "
+        f"input {_number(run.input_rate_rps, 0)} vs throughput {_number(run.throughput_rps, 0)} rec/s; "
+        f"outcome {run.outcome}"
+    )
+
+
+def check_c3(runs: Sequence[ClaimRun]) -> ClaimResult:
+    off = [r for r in runs if r.backpressure is False and measured(r)]
+    if not off:
+        return _result(C3, Verdict.INCONCLUSIVE, "No run with backpressure off measured the system.")
+    population = [r for r in off if overloaded(r)]
+    if not population:
+        return _result(
+            C3,
+            Verdict.INCONCLUSIVE,
+            f"None of the {len(off)} run(s) with backpressure off had input "
+            "above capacity, so nothing could grow without bound.",
+        )
+    checks = [
+        Check(r.run_id, r.config, delay_grows(r), _answer(delay_grows(r), "grows", "bounded"), _c3_detail(r))
+        for r in population
+    ]
+    answers = by_configuration(population, delay_grows)
+    verdict = verdict_over_configurations(answers)
+    grew = sum(1 for c in checks if c.supports)
+    scope = f"{grew} of {len(checks)} overloaded run(s) in {len(answers)} configuration(s) grew"
+    if verdict is Verdict.REPRODUCED:
+        reason = f"Delay grew without bound in every overloaded configuration: {scope}."
+    elif verdict is Verdict.NOT_REPRODUCED:
+        reason = f"Delay stayed bounded in {'; '.join(_configs_answering(answers, False))}: {scope}."
+    else:
+        reason = f"No majority, or numbers missing: {scope}."
+    return _result(C3, verdict, reason, checks)
+
+
+RULES: tuple[Callable[[Sequence[ClaimRun]], ClaimResult], ...] = (check_c1, check_c2, check_c3)
+
+
+def evaluate(runs: Sequence[ClaimRun]) -> list[ClaimResult]:
+    return [rule(runs) for rule in RULES]

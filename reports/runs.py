@@ -1,0 +1,412 @@
+"""Run directories as the report sees them: loading, configurations, labels and pressure levels.
+
+A run's small files (spec, summary, artifact statistics) are kept for the whole report; its tables
+are read only while its figures are drawn, so a report over many long runs stays small in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from pyarrow import ArrowException
+
+from harness.store import SCHEMA_VERSION
+
+MISSING = "–"
+IMPORTED_GROUP = "imported"
+OURS_GROUP = "ours"
+# Fields of a manifest that name a run rather than configure it.
+IDENTITY_FIELDS = ("name", "description")
+# Fields that differ between imported folders without describing a setting.
+LABEL_NOISE = frozenset({"source_folder"})
+_REPETITION = re.compile(r"-r(\d+)$")
+_MEMORY = re.compile(r"^([1-9][0-9]*)([kmgt])$", re.IGNORECASE)
+_MEMORY_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
+_ARTIFACT_RECORD_BYTES = 9600
+
+# The columns each table's figures and statistics need; other columns are never read.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "batches": (
+        "batch_time_ms",
+        "status",
+        "input_records",
+        "scheduling_delay_ms",
+        "processing_time_ms",
+        "total_delay_ms",
+    ),
+    "executors": (
+        "sample_time_ms",
+        "executor_id",
+        "is_active",
+        "memory_used_bytes",
+        "peak_jvm_heap_bytes",
+        "peak_on_heap_execution_bytes",
+        "peak_on_heap_storage_bytes",
+        "peak_on_heap_unified_bytes",
+        "remove_time_ms",
+        "remove_reason",
+    ),
+    "gc": ("source", "time_ms", "kind", "pause_ms", "heap_after_bytes", "heap_total_bytes"),
+    "offsets": ("sample_time_ms", "partition", "lag"),
+    "rate_limits": ("batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"),
+    "logged_rate_limits": ("time_ms", "rate_rps"),
+}
+
+
+@dataclass
+class Run:
+    """A complete run directory's small files; the tables stay on disk until ``load_tables``."""
+
+    path: Path
+    spec: dict[str, Any]
+    summary: dict[str, Any]
+    artifact_statistics: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return str(self.summary.get("run_id") or self.spec.get("run_id") or self.path.name)
+
+    @property
+    def experiment(self) -> str:
+        return str(self.summary.get("experiment") or self.spec.get("experiment") or self.path.parent.name)
+
+    @property
+    def imported(self) -> bool:
+        return self.spec.get("imported") is True or self.summary.get("imported") is True
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        manifest = self.spec.get("manifest")
+        return manifest if isinstance(manifest, dict) else {}
+
+
+@dataclass(frozen=True)
+class SkippedRun:
+    name: str
+    reason: str
+
+
+def display_name(run_dir: Path) -> str:
+    return f"{run_dir.parent.name}/{run_dir.name}"
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Reads a schema-versioned JSON object; ValueError carries a reason fit for the report."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path.name} is missing") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path.name} is unreadable: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(f"{path.name} has unsupported schema_version {version!r}")
+    return data
+
+
+def _read_optional_json(path: Path, notes: list[str]) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        notes.append(f"{path.name} could not be read: {exc}")
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_events(path: Path, notes: list[str]) -> list[dict[str, Any]]:
+    """The events the report uses (failure evidence); a bad line is skipped, not fatal."""
+    if not path.is_file():
+        return []
+    events = []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        notes.append(f"{path.name} could not be read: {exc}")
+        return []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict) and event.get("kind") == "failure_evidence":
+            events.append(event)
+    return events
+
+
+def load_run(run_dir: Path) -> Run | SkippedRun:
+    if not (run_dir / "COMPLETE").exists():
+        return SkippedRun(display_name(run_dir), "no COMPLETE marker")
+    try:
+        spec = read_json(run_dir / "spec.json")
+        summary = read_json(run_dir / "summary.json")
+    except ValueError as exc:
+        return SkippedRun(display_name(run_dir), str(exc))
+    notes: list[str] = []
+    statistics = _read_optional_json(run_dir / "artifact_statistics.json", notes)
+    events = _read_events(run_dir / "events.jsonl", notes)
+    return Run(run_dir, spec, summary, statistics, events, notes)
+
+
+def read_table(path: Path, columns: Sequence[str], notes: list[str]) -> pd.DataFrame:
+    """The named columns of a Parquet file that it has; an empty frame when it is missing or damaged."""
+    if not path.is_file():
+        return pd.DataFrame()
+    try:
+        present = set(pq.read_schema(path).names)
+        return pd.read_parquet(path, columns=[c for c in columns if c in present])
+    except (OSError, ValueError, ArrowException) as exc:
+        # A damaged file must not cost the whole report: say so in the run's section instead.
+        notes.append(f"{path.name} could not be read: {exc}")
+        return pd.DataFrame()
+
+
+def load_tables(run: Run) -> dict[str, pd.DataFrame]:
+    return {
+        name: read_table(run.path / f"{name}.parquet", columns, run.notes)
+        for name, columns in TABLE_COLUMNS.items()
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Numbers from the small files
+
+
+def as_number(value: Any) -> float | None:
+    """A finite int or float as float; None for null, NaN, booleans and anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def nested(mapping: dict[str, Any], key: str, sub: str) -> Any:
+    group = mapping.get(key)
+    return group.get(sub) if isinstance(group, dict) else None
+
+
+def memory_bytes(value: Any) -> int | None:
+    """A JVM memory size (``512m``, ``8g``) in bytes; None when it is not one."""
+    match = _MEMORY.match(str(value).strip()) if isinstance(value, str) else None
+    if not match:
+        return None
+    return int(match.group(1)) << _MEMORY_SHIFT[match.group(2).lower()]
+
+
+def record_bytes(run: Run) -> int | None:
+    """Bytes per record: ``8 + 4 x values`` for our artifact-layout records, 9,600 for imported runs."""
+    if run.imported:
+        return _ARTIFACT_RECORD_BYTES
+    values = nested(run.manifest.get("workload") or {}, "records", "values")
+    return 8 + 4 * int(values) if isinstance(values, int) and not isinstance(values, bool) else None
+
+
+def executor_memory_bytes(run: Run) -> int | None:
+    """The memory of the JVM that runs the tasks: the driver's in local topology, else an executor's."""
+    manifest = run.manifest
+    spark = nested(manifest, "platform", "spark")
+    if isinstance(spark, dict):
+        key = "driver_memory" if spark.get("topology", "local") == "local" else "executor_memory"
+        return memory_bytes(spark.get(key))
+    return memory_bytes(manifest.get("executor_memory"))
+
+
+def app_name(run: Run) -> str | None:
+    manifest = run.manifest
+    app = nested(manifest, "workload", "app") if isinstance(manifest.get("workload"), dict) else None
+    app = app or manifest.get("app")
+    return str(app) if app else None
+
+
+def is_stateful(app: str | None) -> bool | None:
+    """Every paper app but StatelessSUM keeps state across batches (``mapWithState``)."""
+    if not app:
+        return None
+    return app.replace("_", "").lower() != "statelesssum"
+
+
+def backpressure(run: Run) -> bool | None:
+    value = run.summary.get("backpressure")
+    if isinstance(value, bool):
+        return value
+    config = run.manifest.get("config")
+    settings = config.get("backpressure") if isinstance(config, dict) else None
+    enabled = settings.get("enabled") if isinstance(settings, dict) else None
+    return enabled if isinstance(enabled, bool) else None
+
+
+def pressure_level(run: Run) -> float | None:
+    """Bytes of input per second per byte of task memory: the data intensity of the run's pipeline.
+
+    The paper's pressure dimension is the executor memory at a given input; a rate dimension works
+    the same way, so both fold into one number that orders runs from light to data-intensive.
+    """
+    rate = as_number(run.summary.get("target_rate_rps"))
+    size = record_bytes(run)
+    memory = executor_memory_bytes(run)
+    if not rate or not size or not memory:
+        return None
+    return rate * size / memory
+
+
+def repetition(run: Run) -> int | None:
+    match = _REPETITION.search(run.run_id)
+    return int(match.group(1)) if match else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Configurations
+
+
+def configuration_key(run: Run) -> str:
+    """Runs that differ only by repetition (or by name and description) share this key."""
+    settings = {k: v for k, v in run.manifest.items() if k not in IDENTITY_FIELDS}
+    group = IMPORTED_GROUP if run.imported else OURS_GROUP
+    return group + ":" + json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as dotted paths to leaves; a list is one leaf."""
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def format_setting(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return str(value)
+
+
+def differing_fields(settings: Sequence[dict[str, Any]]) -> list[str]:
+    """Dotted paths whose value is not the same in every configuration (absent counts as a value)."""
+    flats = [flatten(s) for s in settings]
+    paths = sorted({path for flat in flats for path in flat})
+    absent = "\0absent"
+    return [
+        path
+        for path in paths
+        if path.split(".")[-1] not in LABEL_NOISE
+        and len({format_setting(flat[path]) if path in flat else absent for flat in flats}) > 1
+    ]
+
+
+def short_names(paths: Sequence[str]) -> dict[str, str]:
+    """Readable names for dotted paths: the top-level section dropped, then leading parts dropped
+    while the rest stays unique and, unless it is one specific snake_case word, two parts long."""
+    stripped = {path: path.split(".")[1:] or path.split(".") for path in paths}
+    names = {}
+    for path, parts in stripped.items():
+        others = [p for q, p in stripped.items() if q != path]
+        chosen = parts
+        for start in range(1, len(parts)):
+            candidate = parts[start:]
+            specific = len(candidate) >= 2 or "_" in candidate[0]
+            unique = not any(o[-len(candidate) :] == candidate for o in others)
+            if not (specific and unique):
+                break
+            chosen = candidate
+        names[path] = ".".join(chosen)
+    return names
+
+
+def _sort_value(value: Any) -> tuple[int, float, str]:
+    if isinstance(value, bool):
+        return (0, float(value), "")
+    if isinstance(value, int | float):
+        return (1, float(value), "")
+    size = memory_bytes(value)
+    if size is not None:
+        return (1, float(size), "")
+    if value is None:
+        return (3, 0.0, "")
+    return (2, 0.0, format_setting(value))
+
+
+@dataclass
+class Configuration:
+    key: str
+    group: str
+    settings: dict[str, Any]
+    runs: list[Run]
+    label: str = ""
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    anchor: str = ""
+    index: int = 0
+
+    @property
+    def imported(self) -> bool:
+        return self.group == IMPORTED_GROUP
+
+    @property
+    def experiments(self) -> list[str]:
+        return sorted({run.experiment for run in self.runs})
+
+
+def _ordered_runs(runs: Iterable[Run]) -> list[Run]:
+    return sorted(runs, key=lambda r: (repetition(r) is None, repetition(r) or 0, r.run_id, str(r.path)))
+
+
+def group_configurations(runs: Sequence[Run]) -> list[Configuration]:
+    """Configurations, ours first then imported, each ordered by the values of its differing fields."""
+    by_key: dict[str, Configuration] = {}
+    for run in runs:
+        key = configuration_key(run)
+        if key not in by_key:
+            group = IMPORTED_GROUP if run.imported else OURS_GROUP
+            settings = {k: v for k, v in run.manifest.items() if k not in IDENTITY_FIELDS}
+            by_key[key] = Configuration(key, group, settings, [])
+        by_key[key].runs.append(run)
+    ordered: list[Configuration] = []
+    for group in (OURS_GROUP, IMPORTED_GROUP):
+        members = [c for c in by_key.values() if c.group == group]
+        ordered.extend(_label_group(members))
+    for index, config in enumerate(ordered, start=1):
+        config.index = index
+        config.anchor = f"config-{index}"
+        config.runs = _ordered_runs(config.runs)
+    return ordered
+
+
+def _label_group(configs: list[Configuration]) -> list[Configuration]:
+    paths = differing_fields([c.settings for c in configs])
+    names = short_names(paths)
+    for config in configs:
+        flat = flatten(config.settings)
+        config.fields = [(names[p], format_setting(flat[p]) if p in flat else MISSING) for p in paths]
+        if config.fields:
+            config.label = ", ".join(f"{name}={value}" for name, value in config.fields)
+        elif config.imported:
+            config.label = ", ".join(sorted({r.run_id for r in config.runs}))
+        else:
+            config.label = ", ".join(config.experiments)
+
+    def order(config: Configuration) -> tuple[Any, ...]:
+        flat = flatten(config.settings)
+        return tuple(_sort_value(flat.get(p)) for p in paths) + (config.label,)
+
+    return sorted(configs, key=order)

@@ -1,0 +1,312 @@
+"""The claim rules C1-C3 on synthetic runs whose verdict is known."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from reports.claims import (
+    ClaimRun,
+    Verdict,
+    by_configuration,
+    c1_holds,
+    check_c1,
+    check_c2,
+    check_c3,
+    degraded,
+    delay_bounded,
+    delay_grows,
+    evaluate,
+    format_pressure,
+    majority,
+    measured,
+    overloaded,
+    within_capacity,
+)
+
+LIGHT = 1e-4  # bytes/s per byte of task memory
+HEAVY = 1e-2
+
+
+def run(run_id: str = "r1", config: str = "cfg", **fields: object) -> ClaimRun:
+    """A healthy backpressure-on run at the light pressure level; fields override."""
+    base = ClaimRun(
+        run_id=run_id,
+        config=config,
+        backpressure=True,
+        outcome="stable",
+        app="stateless_sum",
+        stateful=False,
+        pressure=LIGHT,
+        batch_interval_ms=2000.0,
+        delay_slope=0.5,
+        proc_time_p50_ms=800.0,
+        input_rate_rps=1000.0,
+        throughput_rps=1000.0,
+        gc_time_frac=0.01,
+        lost=0,
+        oom_count=0,
+        executors_lost=0,
+    )
+    return replace(base, **fields)
+
+
+def stable_on(run_id: str, config: str, **fields: object) -> ClaimRun:
+    return run(run_id, config, **fields)
+
+
+def overloaded_off(run_id: str, config: str, slope: float) -> ClaimRun:
+    return run(
+        run_id, config, backpressure=False, outcome="unstable", proc_time_p50_ms=3500.0, delay_slope=slope
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-run checks
+
+
+def test_delay_bounded_uses_the_outcome_threshold() -> None:
+    assert delay_bounded(run(delay_slope=10.0)) is True
+    assert delay_bounded(run(delay_slope=10.01)) is False
+    assert delay_bounded(run(delay_slope=None)) is None
+
+
+def test_within_capacity_compares_median_processing_with_the_interval() -> None:
+    assert within_capacity(run(proc_time_p50_ms=2000.0)) is True
+    assert within_capacity(run(proc_time_p50_ms=2001.0)) is False
+    assert within_capacity(run(proc_time_p50_ms=None)) is None
+    assert within_capacity(run(batch_interval_ms=None)) is None
+
+
+def test_c1_holds_needs_both_numbers_and_fails_on_either() -> None:
+    assert c1_holds(run()) is True
+    assert c1_holds(run(delay_slope=50.0)) is False
+    assert c1_holds(run(proc_time_p50_ms=2500.0, delay_slope=None)) is False
+    assert c1_holds(run(delay_slope=None)) is None
+
+
+def test_overloaded_by_processing_time_or_by_rate() -> None:
+    assert overloaded(run(proc_time_p50_ms=2500.0)) is True
+    assert overloaded(run(input_rate_rps=1100.0, throughput_rps=1000.0)) is True
+    assert overloaded(run(input_rate_rps=1040.0, throughput_rps=1000.0)) is False
+    assert overloaded(run(proc_time_p50_ms=None, input_rate_rps=None)) is None
+
+
+def test_delay_grows_on_slope_or_oom() -> None:
+    assert delay_grows(run(delay_slope=25.0)) is True
+    assert delay_grows(run(delay_slope=2.0)) is False
+    assert delay_grows(run(delay_slope=None, outcome="oom")) is True
+    assert delay_grows(run(delay_slope=None)) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, False),
+        ({"outcome": "oom"}, True),
+        ({"outcome": "executor_lost"}, True),
+        ({"outcome": "unstable"}, True),
+        ({"oom_count": 1}, True),
+        ({"gc_time_frac": 0.10}, True),
+        ({"gc_time_frac": 0.099}, False),
+        ({"lost": 5}, True),
+        ({"throughput_rps": 899.0}, True),
+        ({"throughput_rps": 900.0}, False),
+    ],
+)
+def test_degraded_symptoms(fields: dict[str, object], expected: bool) -> None:
+    assert degraded(run(**fields)) is expected
+
+
+def test_measured_leaves_out_imported_and_failed_measurements() -> None:
+    assert measured(run())
+    assert not measured(run(imported=True))
+    for outcome in ("generator_saturated", "harness_error", "app_failed", None):
+        assert not measured(run(outcome=outcome))
+
+
+def test_majority_and_ties() -> None:
+    assert majority([True, True, False]) is True
+    assert majority([False, False, True]) is False
+    assert majority([True, False]) is None
+    assert majority([None, None]) is None
+    assert majority([True, None]) is True
+
+
+def test_by_configuration_folds_repetitions() -> None:
+    runs = [run("a", "x"), run("b", "x", delay_slope=99.0), run("c", "x"), run("d", "y", delay_slope=99.0)]
+
+    assert by_configuration(runs, c1_holds) == {"x": True, "y": False}
+
+
+def test_format_pressure_in_megabytes_per_second_per_gib() -> None:
+    # 1,000 records/s of 1,032 bytes into 1 GiB of task memory.
+    assert format_pressure(1000 * 1032 / 2**30) == "1.03 MB/s per GiB"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# C1
+
+
+def test_c1_reproduced_when_every_configuration_stays_stable() -> None:
+    runs = [stable_on("a1", "a"), stable_on("a2", "a"), stable_on("b1", "b", stateful=True, app="sum")]
+
+    result = check_c1(runs)
+
+    assert result.verdict is Verdict.REPRODUCED
+    assert "3 of 3 runs held" in result.reason and "stateless and stateful apps" in result.reason
+    assert [c.run_id for c in result.checks] == ["a1", "a2", "b1"]
+    assert all(c.supports and c.answer == "stable" for c in result.checks)
+
+
+def test_c1_not_reproduced_when_a_configuration_grows() -> None:
+    runs = [
+        stable_on("a1", "a"),
+        stable_on("b1", "b", delay_slope=40.0, outcome="unstable"),
+        stable_on("b2", "b", delay_slope=35.0, outcome="unstable"),
+    ]
+
+    result = check_c1(runs)
+
+    assert result.verdict is Verdict.NOT_REPRODUCED
+    assert "1 configuration(s) did not stay stable: b" in result.reason
+
+
+def test_c1_inconclusive_without_backpressure_runs() -> None:
+    runs = [overloaded_off("o1", "off", 50.0), stable_on("i1", "imp", imported=True)]
+
+    result = check_c1(runs)
+
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert result.checks == []
+
+
+def test_c1_inconclusive_on_a_tie_between_repetitions() -> None:
+    runs = [stable_on("a1", "a"), stable_on("a2", "a", delay_slope=80.0)]
+
+    assert check_c1(runs).verdict is Verdict.INCONCLUSIVE
+
+
+def test_c1_leaves_oom_runs_and_the_largest_pressure_level_to_c2() -> None:
+    runs = [
+        stable_on("light", "light"),
+        stable_on("oom", "light-oom", outcome="oom", oom_count=1),
+        stable_on("heavy", "heavy", pressure=HEAVY, delay_slope=500.0, outcome="unstable"),
+    ]
+
+    result = check_c1(runs)
+
+    assert result.verdict is Verdict.REPRODUCED
+    assert [c.run_id for c in result.checks] == ["light"]
+    assert "1 run(s) with OOM or lost executors left to C2" in result.reason
+
+
+# ---------------------------------------------------------------------------------------------------------
+# C2
+
+
+def test_c2_reproduced_when_the_largest_level_fails_and_the_smallest_does_not() -> None:
+    runs = [
+        stable_on("l1", "light"),
+        stable_on("l2", "light"),
+        stable_on("h1", "heavy", pressure=HEAVY, outcome="oom", oom_count=1, stateful=True, app="sum"),
+        stable_on("h2", "heavy", pressure=HEAVY, gc_time_frac=0.3, stateful=True, app="sum"),
+        stable_on("h3", "heavy-stateless", pressure=HEAVY),
+    ]
+
+    result = check_c2(runs)
+
+    assert result.verdict is Verdict.REPRODUCED
+    assert "67% of 3 run(s) degraded at the largest level" in result.reason
+    assert "0% of 2 at the smallest" in result.reason
+    assert "Stateful apps were worse than stateless ones" in result.reason
+    by_run = {c.run_id: c for c in result.checks}
+    assert by_run["h1"].supports and by_run["h1"].answer == "degraded"
+    assert by_run["h3"].supports is False
+    assert by_run["l1"].supports and by_run["l1"].answer == "not degraded"
+
+
+def test_c2_not_reproduced_when_backpressure_holds_at_the_largest_level() -> None:
+    runs = [stable_on("l1", "light"), stable_on("h1", "heavy", pressure=HEAVY)]
+
+    result = check_c2(runs)
+
+    assert result.verdict is Verdict.NOT_REPRODUCED
+    assert "Backpressure held even at the largest level" in result.reason
+
+
+def test_c2_inconclusive_with_one_pressure_level() -> None:
+    runs = [stable_on("a", "a", outcome="oom"), stable_on("b", "b")]
+
+    result = check_c2(runs)
+
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "1 pressure level(s)" in result.reason
+
+
+def test_c2_inconclusive_when_degradation_is_not_tied_to_pressure() -> None:
+    runs = [
+        stable_on("l1", "light", outcome="unstable"),
+        stable_on("h1", "heavy", pressure=HEAVY, outcome="unstable"),
+    ]
+
+    assert check_c2(runs).verdict is Verdict.INCONCLUSIVE
+
+
+def test_c2_ignores_runs_without_backpressure() -> None:
+    runs = [stable_on("l1", "light"), overloaded_off("h1", "heavy", 99.0)]
+
+    assert check_c2(runs).verdict is Verdict.INCONCLUSIVE
+
+
+# ---------------------------------------------------------------------------------------------------------
+# C3
+
+
+def test_c3_reproduced_when_overloaded_runs_without_backpressure_grow() -> None:
+    runs = [
+        overloaded_off("a1", "a", 120.0),
+        overloaded_off("a2", "a", 95.0),
+        replace(overloaded_off("b1", "b", 0.0), outcome="oom", delay_slope=None),
+        stable_on("on", "on"),
+    ]
+
+    result = check_c3(runs)
+
+    assert result.verdict is Verdict.REPRODUCED
+    assert "3 of 3 overloaded run(s) in 2 configuration(s) grew" in result.reason
+    assert {c.run_id for c in result.checks} == {"a1", "a2", "b1"}
+
+
+def test_c3_not_reproduced_when_an_overloaded_configuration_stays_bounded() -> None:
+    runs = [overloaded_off("a1", "a", 120.0), overloaded_off("b1", "b", 1.5)]
+
+    result = check_c3(runs)
+
+    assert result.verdict is Verdict.NOT_REPRODUCED
+    assert "Delay stayed bounded in b" in result.reason
+
+
+def test_c3_inconclusive_without_backpressure_off_runs() -> None:
+    result = check_c3([stable_on("a", "a")])
+
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "No run with backpressure off" in result.reason
+
+
+def test_c3_inconclusive_when_no_run_was_overloaded() -> None:
+    runs = [run("a", "a", backpressure=False, delay_slope=50.0)]
+
+    result = check_c3(runs)
+
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "had input above capacity" in result.reason
+
+
+def test_evaluate_returns_the_three_claims_in_order() -> None:
+    results = evaluate([stable_on("a", "a")])
+
+    assert [r.claim.id for r in results] == ["C1", "C2", "C3"]
+    assert [r.verdict for r in results] == [Verdict.REPRODUCED, Verdict.INCONCLUSIVE, Verdict.INCONCLUSIVE]
+    assert all(r.claim.rule and r.claim.statement for r in results)

@@ -42,6 +42,8 @@ from harness.collectors.gc_log import GC_EVENT_COLUMNS  # noqa: E402
 from harness.collectors.kafka_offsets import OFFSET_COLUMNS  # noqa: E402
 from harness.collectors.processes import PROCESS_COLUMNS  # noqa: E402
 from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS  # noqa: E402
+from harness.control.rate_limits import RATE_LIMIT_COLUMNS  # noqa: E402
+from harness.load import GENERATOR_COLUMNS  # noqa: E402
 from harness.summary import RunFacts, summarize  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -68,18 +70,6 @@ PROCESSES = (
     "spark-app:sum/python3",
     "generator",
 )
-# rate_limits.parquet, as docs/results.md lists it.
-RATE_LIMIT_COLUMNS = ["batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"]
-GENERATOR_COLUMNS = [
-    "second",
-    "planned",
-    "sent",
-    "acked",
-    "failed",
-    "lateness_p50_ms",
-    "lateness_p99_ms",
-    "lateness_max_ms",
-]
 T0_MS = 1_800_000_000_000
 # Records per second each executor memory level sustains: the smallest is overloaded at the target.
 CAPACITY_RPS = {"1g": 15_000.0, "2g": 26_000.0, "4g": 40_000.0}

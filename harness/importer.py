@@ -38,6 +38,7 @@ from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
 from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS
 from harness.errors import UsageError
 from harness.events import EventLog
+from harness.load import GENERATOR_COLUMNS
 from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
 from harness.summary import UNSTABLE_SLOPE_MS_PER_S, gc_statistics, percentiles, slope_per_s
 
@@ -78,16 +79,6 @@ _AGGREGATES: tuple[Callable[[list[float]], float], ...] = (
     max,
 )
 
-GENERATOR_COLUMNS = [
-    "second",
-    "planned",
-    "sent",
-    "acked",
-    "failed",
-    "lateness_p50_ms",
-    "lateness_p99_ms",
-    "lateness_max_ms",
-]
 THLOSS_COLUMN = "THloss"
 THLOSS_NOTE = (
     "THloss is a percentage gauge (neither cumulative nor records per second), "

@@ -29,7 +29,7 @@ from harness.collectors.kafka_offsets import OFFSET_COLUMNS, KafkaOffsetsCollect
 from harness.collectors.processes import PROCESS_COLUMNS, ProcessCollector
 from harness.collectors.spark_logs import LOGGED_RATE_COLUMNS, logged_rate_limits
 from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS, SparkRestCollector
-from harness.control.pid import replay_pid
+from harness.control.rate_limits import RATE_LIMIT_COLUMNS, rate_limit_rows
 from harness.errors import UsageError
 from harness.events import EventLog
 from harness.load import GENERATOR_COLUMNS, LoadGenerator
@@ -59,9 +59,6 @@ TABLE_COLUMNS = {
     "gc": ["source", *GC_EVENT_COLUMNS],
     "logged_rate_limits": LOGGED_RATE_COLUMNS,
 }
-# batch_rate_rps: records per second a batch took in; pid_*: Spark's PID replayed over the batches
-# (the rate computed after the batch, and the limit in force after it).
-RATE_LIMIT_COLUMNS = ["batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"]
 APP_STOP_TIMEOUT_S = 60.0
 TICK_S = 0.5
 
@@ -262,7 +259,12 @@ class Run:
         self._collect_logs(observed, events)
         tables = {name: observed.tables.get(name, ([], columns)) for name, columns in TABLE_COLUMNS.items()}
         tables["generator"] = (self.load.rows(), GENERATOR_COLUMNS)
-        tables["rate_limits"] = (self._rate_limits(tables["batches"][0]), RATE_LIMIT_COLUMNS)
+        pid = self.manifest.config.backpressure.pid
+        rates = rate_limit_rows(
+            tables["batches"][0], self.manifest.config.batch_interval_ms,
+            pid.proportional, pid.integral, pid.derived, pid.min_rate,
+        )  # fmt: skip
+        tables["rate_limits"] = (rates, RATE_LIMIT_COLUMNS)
         for name, (rows, columns) in tables.items():
             write_table(self.directory.file(f"{name}.parquet"), rows, columns)
         app_batches = app.processed_batches()
@@ -354,30 +356,6 @@ class Run:
             code = self.supervisor.stop(app.process)
         events.emit("app_stopped", exit_code=code, failed_early=failed_early)
         return failed_early, code
-
-    def _rate_limits(self, batches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The direct stream's limits, as batch sizes imply them and as Spark's PID computes them."""
-        config = self.manifest.config
-        interval_ms = config.batch_interval_ms
-        pid = config.backpressure.pid
-        replayed = {
-            row["batch_time_ms"]: row
-            for row in replay_pid(
-                batches, interval_ms, pid.proportional, pid.integral, pid.derived, pid.min_rate
-            )
-        }
-        rows = []
-        for batch in batches:
-            if batch["status"] != "COMPLETED":
-                continue
-            replay = replayed.get(batch["batch_time_ms"], {})
-            rows.append({
-                "batch_time_ms": batch["batch_time_ms"],
-                "batch_rate_rps": batch["input_records"] * 1000.0 / interval_ms,
-                "pid_rate_rps": replay.get("rate_rps"),
-                "pid_limit_rps": replay.get("latest_rate_rps"),
-            })  # fmt: skip
-        return rows
 
 
 def run_experiment(

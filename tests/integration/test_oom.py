@@ -1,0 +1,52 @@
+"""An executor that runs out of memory is a measured outcome: `oom`, with the exit code in evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
+
+
+def test_state_that_outgrows_the_executor_heap_is_classified_oom(tmp_path: Path) -> None:
+    # GlobalHistogram (Java, mapWithState) keeps every key for an hour; 20,000 new keys a second fill
+    # a 512 MiB executor in two to three minutes, as the paper's stateful apps filled the UMM.
+    manifest = write_manifest(
+        tmp_path,
+        name="oom",
+        platform={
+            "spark": {"topology": "standalone", "cores": 2, "driver_memory": "1g", "executor_memory": "512m"},
+            "kafka": {"partitions": 2},
+        },
+        workload={
+            "app": "global_histogram",
+            "impl": "jvm",
+            "state_timeout_s": 3600,
+            "duration_s": 180,
+            "generator": {"profile": "constant", "rate": 20000},
+            "records": {"values": 4, "ranks": 4},
+        },
+        config={"batch_interval_ms": 2000, "backpressure": {"enabled": False}},
+        run={"drain_timeout_s": 5, "poll_interval_s": 1, "warmup_s": 0},
+    )
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out), timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [summary_path] = list((out / "oom").glob("*/summary.json"))
+    run = summary_path.parent
+    summary = json.loads(summary_path.read_text())
+    assert summary["outcome"] == "oom", summary["evidence"]
+    assert summary["oom_count"] >= 1
+    details = [e["detail"] for e in summary["evidence"] if e["kind"] == "oom"]
+    assert any("exited with code 52" in d for d in details), details
+    executors = pd.read_parquet(run / "executors.parquet")
+    removed = executors[executors.remove_reason.fillna("").str.contains("code 52")]
+    assert len(removed) > 0 and removed.remove_time_ms.notna().all()
+    assert (run / "COMPLETE").exists()
+    # The direct stream re-reads a lost executor's partitions from Kafka: nothing is lost, and
+    # whatever was not processed is still in the topic.
+    assert summary["lost"] == 0
+    assert summary["backlog"] > 0
+    assert_nothing_left_running(started_pids(out))

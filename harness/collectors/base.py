@@ -36,6 +36,7 @@ class CollectorSet:
         self._events = events
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._unreachable: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="collectors", daemon=True)
 
     def start(self) -> None:
@@ -53,10 +54,25 @@ class CollectorSet:
     def poll_now(self) -> None:
         with self._lock:
             for collector in self.collectors:
+                failed_before = getattr(collector, "failed_polls", 0)
                 try:
                     collector.poll()
                 except Exception as exc:  # a collector must never take the run down
                     self._events.emit("collector_error", collector=collector.name, error=repr(exc))
+                    continue
+                self._note_unreachable(collector, failed_before)
+
+    def _note_unreachable(self, collector: Collector, failed_before: int) -> None:
+        """A warning when an endpoint stops answering (its series has a gap), and when it is back."""
+        failed = getattr(collector, "failed_polls", 0) > failed_before
+        if failed and collector.name not in self._unreachable:
+            self._unreachable.add(collector.name)
+            self._events.emit(
+                "collector_warning", collector=collector.name, warning="endpoint did not answer"
+            )
+        elif not failed and collector.name in self._unreachable:
+            self._unreachable.discard(collector.name)
+            self._events.emit("collector_warning", collector=collector.name, warning="endpoint answers again")
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):

@@ -157,3 +157,11 @@ def test_trace_files_resolve_next_to_the_manifest(tmp_path: Path) -> None:
     (tmp_path / "load.csv").unlink()
     with pytest.raises(UsageError, match=r"m.yaml: workload.generator.file: trace file load.csv: not found"):
         load_manifest(write(tmp_path, data))
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO_ROOT / "experiments").rglob("*.yaml")), ids=lambda p: str(p.relative_to(REPO_ROOT))
+)
+def test_every_shipped_manifest_validates(path: Path) -> None:
+    runs = load_experiment(path)
+    assert runs and all(run.experiment == runs[0].experiment for run in runs)

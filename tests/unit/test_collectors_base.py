@@ -1,0 +1,53 @@
+"""The collector set: failing or unreachable collectors are events, never a crash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.collectors.base import CollectorSet
+from harness.events import EventLog
+
+
+class Flaky:
+    """Answers, then not (the driver busy or gone), then answers again; then raises."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.answers = [True, False, False, True]
+        self.failed_polls = 0
+        self.rows: list[dict] = []
+
+    def start(self) -> None:
+        pass
+
+    def poll(self) -> None:
+        if not self.answers:
+            raise RuntimeError("broken")
+        if self.answers.pop(0):
+            self.rows.append({"n": len(self.rows)})
+        else:
+            self.failed_polls += 1
+
+    def stop(self) -> None:
+        pass
+
+    def tables(self) -> dict:
+        return {"flaky": (self.rows, ["n"])}
+
+
+def test_gaps_and_errors_become_events_and_a_partial_series(tmp_path: Path) -> None:
+    flaky = Flaky()
+    with EventLog(tmp_path / "events.jsonl") as events:
+        collectors = CollectorSet([flaky], interval_s=3600, events=events)
+        for _ in range(4):
+            collectors.poll_now()
+        tables = collectors.stop()  # one more poll: the collector raises
+    kinds = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [(e["kind"], e.get("warning")) for e in kinds] == [
+        ("collector_warning", "endpoint did not answer"),
+        ("collector_warning", "endpoint answers again"),
+        ("collector_error", None),
+    ]
+    assert tables["flaky"][0] == [{"n": 0}, {"n": 1}]

@@ -27,6 +27,7 @@ from harness.summary import OUTCOMES
 from reports import figures
 from reports.artifact import ARTIFACT_COLUMNS, artifact_method, reported
 from reports.claims import (
+    CAP_TOLERANCE,
     DEGRADED_THROUGHPUT_SHARE,
     HIGH_GC_SHARE,
     SLOPE_THRESHOLD_MS_PER_S,
@@ -51,6 +52,7 @@ from reports.runs import (
     load_tables,
     nested,
     pressure_level,
+    read_table,
     record_bytes,
     repetition,
 )
@@ -358,7 +360,40 @@ def claim_run(run: Run, config_label: str, label: str | None = None) -> ClaimRun
         lost=as_number(summary.get("lost")),
         oom_count=as_number(summary.get("oom_count")),
         executors_lost=as_number(summary.get("executors_lost")),
+        **_seed_facts(run),
     )
+
+
+def _table_extreme(run: Run, table: str, column: str, pick: str) -> float | None:
+    """The max or min of one column of a run's table; None when the table or column is missing."""
+    values = read_table(run.path / f"{table}.parquet", [column], run.notes).get(column)
+    values = values.dropna() if values is not None else []
+    return float(getattr(values, pick)()) if len(values) else None
+
+
+def _seed_facts(run: Run) -> dict[str, Any]:
+    """What the seed-scenario rules need: the profile and rate settings, and the tables' extremes."""
+    manifest = run.manifest
+    workload = manifest.get("workload") or {}
+    generator = workload.get("generator") or {}
+    backpressure_conf = (manifest.get("config") or {}).get("backpressure") or {}
+    partitions = ((manifest.get("platform") or {}).get("kafka") or {}).get("partitions") or 1
+    if workload.get("source") == "receiver":
+        cap = backpressure_conf.get("max_rate")
+        cap = cap * (workload.get("receivers") or 1) if cap else None
+    else:
+        cap = backpressure_conf.get("max_rate_per_partition")
+        cap = cap * partitions if cap else None
+    steps = generator.get("steps") or [{}]
+    base = generator.get("base_rate", generator.get("rate", steps[0].get("rate")))
+    return {
+        "profile": generator.get("profile"),
+        "base_rate_rps": as_number(base),
+        "rate_cap_rps": as_number(cap),
+        "min_rate_rps": as_number((backpressure_conf.get("pid") or {}).get("min_rate")),
+        "max_batch_rate_rps": _table_extreme(run, "rate_limits", "batch_rate_rps", "max"),
+        "min_pid_limit_rps": _table_extreme(run, "rate_limits", "pid_limit_rps", "min"),
+    }
 
 
 def _evidence(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -604,6 +639,15 @@ CLAIM_PANELS: dict[str, tuple[Panel, ...]] = {
         ),
     ),
     "C3": (_SLOPE_PANEL, _PROCESSING_PANEL),
+    "S1": (_SLOPE_PANEL,),
+    "S2": (
+        (
+            "largest batch rate / cap (or base rate)",
+            lambda r: _ratio(r.max_batch_rate_rps, r.rate_cap_rps or r.base_rate_rps),
+            CAP_TOLERANCE,
+        ),
+    ),
+    "S3": (("lowest PID limit / minRate", lambda r: _ratio(r.min_pid_limit_rps, r.min_rate_rps), 1.0),),
 }
 
 

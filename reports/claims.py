@@ -68,6 +68,14 @@ class ClaimRun:
     lost: float | None = None
     oom_count: float | None = None
     executors_lost: float | None = None
+    # For the seed scenarios: the pressure profile, its base rate, the configured rate cap (records/s
+    # over all partitions or receivers), the PID's floor, and what the tables show against them.
+    profile: str | None = None
+    base_rate_rps: float | None = None
+    rate_cap_rps: float | None = None
+    min_rate_rps: float | None = None
+    max_batch_rate_rps: float | None = None
+    min_pid_limit_rps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -448,7 +456,148 @@ def check_c3(runs: Sequence[ClaimRun]) -> ClaimResult:
     return _result(C3, verdict, reason, checks)
 
 
-RULES: tuple[Callable[[Sequence[ClaimRun]], ClaimResult], ...] = (check_c1, check_c2, check_c3)
+# ---------------------------------------------------------------------------------------------------------
+# The seed scenarios (PAPERS.md section 3)
+
+# A token bucket may hand out slightly more than its rate within one batch.
+CAP_TOLERANCE = 1.10
+# A burst "got in" when some batch took in at least this multiple of the base rate.
+BURST_SHARE = 1.5
+# The PID "reached" its floor when its limit came within this factor of minRate.
+FLOOR_REACHED = 1.10
+
+
+def _verdict_from(answers: dict[str, bool | None], needed: bool) -> Verdict:
+    if not answers or not needed:
+        return Verdict.INCONCLUSIVE
+    return verdict_over_configurations(answers)
+
+
+S1 = Claim(
+    "S1",
+    "A step above capacity: backpressure holds the input, without it the delay grows",
+    "The input rate stepped to a new level every 100 s: without backpressure the scheduling delay reached "
+    "minutes once the rate passed capacity; with it, the input rate stayed at capacity.",
+    f"Runs with a step profile that measured the system. With backpressure on a run supports the claim when "
+    f"its delay slope is at most {SLOPE_THRESHOLD_MS_PER_S:g} ms/s; with it off, when it was overloaded and "
+    f"its delay slope exceeds that. REPRODUCED: every configuration supports it and both sides are present; "
+    f"NOT REPRODUCED: one contradicts it; INCONCLUSIVE: a side is missing, or no majority.",
+)
+
+
+def s1_supports(run: ClaimRun) -> bool | None:
+    if run.backpressure:
+        return delay_bounded(run)
+    if overloaded(run) is False:
+        return None  # below capacity the step says nothing about unbounded growth
+    return delay_grows(run)
+
+
+def check_s1(runs: Sequence[ClaimRun]) -> ClaimResult:
+    population = [r for r in runs if r.profile == "step" and measured(r)]
+    answers = by_configuration(population, s1_supports)
+    sides = {r.backpressure for r in population}
+    checks = [
+        Check(r.run_id, r.config, s1_supports(r), _answer(s1_supports(r), "as claimed", "not as claimed"),
+              f"backpressure {'on' if r.backpressure else 'off'}; "
+              f"delay slope {_number(r.delay_slope, 1, ' ms/s')}")
+        for r in population
+    ]  # fmt: skip
+    verdict = _verdict_from(answers, sides >= {True, False})
+    reason = (
+        f"{sum(1 for c in checks if c.supports)} of {len(checks)} step run(s) behaved as claimed"
+        if population
+        else "No run with a step profile."
+    )
+    return _result(S1, verdict, reason, checks)
+
+
+S2 = Claim(
+    "S2",
+    "A start burst: only a rate cap bounds the first batches",
+    "A job that handled about 1,000 events/s was hit with 50,000/s in its first seconds; backpressure alone "
+    "lets the first batches take the burst, so keep maxRate at about 150-200 % of the sustainable rate.",
+    f"Runs with a burst profile and backpressure on. With a rate cap a run supports the claim when no batch "
+    f"took in more than {CAP_TOLERANCE:.0%} of the cap; without one, when some batch took in at least "
+    f"{BURST_SHARE:g} times the base rate. REPRODUCED: every configuration supports it and both kinds are "
+    f"present; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise.",
+)
+
+
+def s2_supports(run: ClaimRun) -> bool | None:
+    if run.max_batch_rate_rps is None:
+        return None
+    if run.rate_cap_rps is not None:
+        return run.max_batch_rate_rps <= run.rate_cap_rps * CAP_TOLERANCE
+    if run.base_rate_rps is None:
+        return None
+    return run.max_batch_rate_rps >= run.base_rate_rps * BURST_SHARE
+
+
+def check_s2(runs: Sequence[ClaimRun]) -> ClaimResult:
+    population = [r for r in runs if r.profile == "burst" and r.backpressure is True and measured(r)]
+    answers = by_configuration(population, s2_supports)
+    kinds = {r.rate_cap_rps is not None for r in population}
+    checks = [
+        Check(r.run_id, r.config, s2_supports(r), _answer(s2_supports(r), "as claimed", "not as claimed"),
+              f"cap {_number(r.rate_cap_rps, 0, ' rec/s')}; largest batch rate "
+              f"{_number(r.max_batch_rate_rps, 0, ' rec/s')}; base {_number(r.base_rate_rps, 0, ' rec/s')}")
+        for r in population
+    ]  # fmt: skip
+    verdict = _verdict_from(answers, kinds >= {True, False})
+    reason = (
+        f"{sum(1 for c in checks if c.supports)} of {len(checks)} burst run(s) behaved as claimed"
+        if population
+        else "No run with a burst profile and backpressure on."
+    )
+    return _result(S2, verdict, reason, checks)
+
+
+S3 = Claim(
+    "S3",
+    "The PID never goes below minRate",
+    "Spark's PID never lowers the rate below spark.streaming.backpressure.pid.minRate (100 records/s by "
+    "default), even for a job that cannot keep up with it.",
+    f"Runs with backpressure on whose replayed PID limit came within {FLOOR_REACHED:.0%} of their minRate. "
+    f"A run supports the claim when its lowest PID limit is at least minRate. REPRODUCED: every such "
+    f"configuration does; NOT REPRODUCED: one goes below; INCONCLUSIVE: no run reached its floor.",
+)
+
+
+def s3_supports(run: ClaimRun) -> bool | None:
+    if run.min_pid_limit_rps is None or run.min_rate_rps is None:
+        return None
+    if run.min_pid_limit_rps > run.min_rate_rps * FLOOR_REACHED:
+        return None  # the floor was never tested
+    return run.min_pid_limit_rps >= run.min_rate_rps
+
+
+def check_s3(runs: Sequence[ClaimRun]) -> ClaimResult:
+    population = [r for r in runs if r.backpressure is True and measured(r) and s3_supports(r) is not None]
+    answers = by_configuration(population, s3_supports)
+    checks = [
+        Check(r.run_id, r.config, s3_supports(r), _answer(s3_supports(r), "at or above", "below"),
+              f"lowest PID limit {_number(r.min_pid_limit_rps, 1, ' rec/s')}; "
+              f"minRate {_number(r.min_rate_rps, 0)}")
+        for r in population
+    ]  # fmt: skip
+    verdict = _verdict_from(answers, bool(population))
+    reason = (
+        f"{sum(1 for c in checks if c.supports)} of {len(checks)} run(s) that reached the floor stayed on it"
+        if population
+        else "No run with backpressure on brought its PID down to its minRate."
+    )
+    return _result(S3, verdict, reason, checks)
+
+
+RULES: tuple[Callable[[Sequence[ClaimRun]], ClaimResult], ...] = (
+    check_c1,
+    check_c2,
+    check_c3,
+    check_s1,
+    check_s2,
+    check_s3,
+)
 
 
 def evaluate(runs: Sequence[ClaimRun]) -> list[ClaimResult]:

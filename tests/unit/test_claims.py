@@ -14,6 +14,9 @@ from reports.claims import (
     check_c1,
     check_c2,
     check_c3,
+    check_s1,
+    check_s2,
+    check_s3,
     degraded,
     delay_bounded,
     delay_grows,
@@ -22,6 +25,8 @@ from reports.claims import (
     majority,
     measured,
     overloaded,
+    s2_supports,
+    s3_supports,
     within_capacity,
 )
 
@@ -304,9 +309,55 @@ def test_c3_inconclusive_when_no_run_was_overloaded() -> None:
     assert "had input above capacity" in result.reason
 
 
-def test_evaluate_returns_the_three_claims_in_order() -> None:
+def test_evaluate_returns_the_claims_and_seed_scenarios_in_order() -> None:
     results = evaluate([stable_on("a", "a")])
 
-    assert [r.claim.id for r in results] == ["C1", "C2", "C3"]
-    assert [r.verdict for r in results] == [Verdict.REPRODUCED, Verdict.INCONCLUSIVE, Verdict.INCONCLUSIVE]
+    assert [r.claim.id for r in results] == ["C1", "C2", "C3", "S1", "S2", "S3"]
+    assert [r.verdict for r in results] == [Verdict.REPRODUCED, *[Verdict.INCONCLUSIVE] * 5]
     assert all(r.claim.rule and r.claim.statement for r in results)
+
+
+# --- seed scenarios ------------------------------------------------------------------------------
+
+
+def step_run(run_id: str, config: str, backpressure: bool, slope: float) -> ClaimRun:
+    fields = {"profile": "step", "backpressure": backpressure, "delay_slope": slope}
+    if not backpressure:
+        fields |= {"proc_time_p50_ms": 2500.0, "throughput_rps": 500.0}  # overloaded
+    return run(run_id, config, **fields)
+
+
+def test_s1_needs_both_sides_and_judges_each() -> None:
+    on, off = step_run("a", "on", True, 2.0), step_run("b", "off", False, 400.0)
+    assert check_s1([on, off]).verdict is Verdict.REPRODUCED
+    assert check_s1([on]).verdict is Verdict.INCONCLUSIVE
+    assert check_s1([on, step_run("b", "off", False, 1.0)]).verdict is Verdict.NOT_REPRODUCED
+    assert check_s1([step_run("a", "on", True, 50.0), off]).verdict is Verdict.NOT_REPRODUCED
+    assert check_s1([stable_on("c", "c")]).verdict is Verdict.INCONCLUSIVE  # not a step profile
+
+
+def burst_run(run_id: str, config: str, cap: float | None, largest: float) -> ClaimRun:
+    return run(
+        run_id, config, profile="burst", base_rate_rps=1000.0, rate_cap_rps=cap, max_batch_rate_rps=largest
+    )
+
+
+def test_s2_cap_bounds_batches_and_no_cap_lets_the_burst_in() -> None:
+    capped, uncapped = burst_run("a", "cap", 1800.0, 1850.0), burst_run("b", "nocap", None, 26000.0)
+    assert s2_supports(capped) is True and s2_supports(uncapped) is True
+    assert check_s2([capped, uncapped]).verdict is Verdict.REPRODUCED
+    assert check_s2([burst_run("a", "cap", 1800.0, 5000.0), uncapped]).verdict is Verdict.NOT_REPRODUCED
+    assert check_s2([uncapped]).verdict is Verdict.INCONCLUSIVE
+    assert s2_supports(burst_run("c", "c", None, None)) is None
+
+
+def test_s3_floor_holds_only_where_it_was_reached() -> None:
+    floor = run("a", "a", min_rate_rps=100.0, min_pid_limit_rps=100.0)
+    assert check_s3([floor]).verdict is Verdict.REPRODUCED
+    assert (
+        check_s3([run("b", "b", min_rate_rps=100.0, min_pid_limit_rps=95.0)]).verdict
+        is Verdict.NOT_REPRODUCED
+    )
+    never_low = run("c", "c", min_rate_rps=100.0, min_pid_limit_rps=900.0)
+    assert s3_supports(never_low) is None
+    assert check_s3([never_low]).verdict is Verdict.INCONCLUSIVE

@@ -317,12 +317,15 @@ class Run:
                     self.supervisor.stop(process)
                     break
                 latest = spark_rest.latest_completed()
+                heap = spark_rest.latest_heap_bytes()
                 live = ""
                 if latest:
                     live = (
                         f"input {latest['input_records'] / interval_s:,.0f} rec/s  "
                         f"delay {latest['total_delay_ms'] or 0:,.0f} ms"
                     )
+                if heap:
+                    live += f"  heap {heap / 2**20:,.0f} MiB"
                 progress.update(
                     task, completed=min(time.monotonic() - started, workload.duration_s), live=live
                 )

@@ -123,6 +123,7 @@ class SparkRestCollector:
         self._clock = clock
         self._batches: dict[int, dict[str, Any]] = {}
         self._executor_samples: Rows = []
+        self._latest_executors: Rows = []
         self.failed_polls = 0
 
     def start(self) -> None:
@@ -141,7 +142,8 @@ class SparkRestCollector:
             row = batch_row(raw)
             self._batches[row["batch_id"]] = row
         sample_time_ms = round(self._clock() * 1000)
-        self._executor_samples.extend(executor_row(raw, sample_time_ms) for raw in executors)
+        self._latest_executors = [executor_row(raw, sample_time_ms) for raw in executors]
+        self._executor_samples.extend(self._latest_executors)
 
     def stop(self) -> None:
         pass
@@ -149,6 +151,15 @@ class SparkRestCollector:
     def latest_completed(self) -> dict[str, Any] | None:
         completed = [row for row in list(self._batches.values()) if row["status"] == "COMPLETED"]
         return max(completed, key=lambda row: row["batch_id"]) if completed else None
+
+    def latest_heap_bytes(self) -> int | None:
+        """The largest JVM heap peak among the live executors at the last poll (for the live view)."""
+        peaks = [
+            e["peak_jvm_heap_bytes"]
+            for e in self._latest_executors
+            if e["is_active"] and e["peak_jvm_heap_bytes"]
+        ]
+        return max(peaks) if peaks else None
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
         batches = [self._batches[key] for key in sorted(self._batches)]

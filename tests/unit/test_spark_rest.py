@@ -90,6 +90,7 @@ def test_batches_are_updated_by_id_and_kept_after_the_driver_forgets_them() -> N
         }
     ]
     executors, _ = tables["executors"]
+    assert collector.latest_heap_bytes() == 143718448  # the live executor's peak; the removed one is ignored
     assert len(executors) == 6
     removed = executors[1]
     assert removed["executor_id"] == "1" and not removed["is_active"]

@@ -176,6 +176,7 @@ class Run:
             f"[bold]{self.spec.experiment}/{self.spec.run_id}[/]: "
             f"submitting {app.app} ({app.impl}) to {self.backend.spark_master}"
         )
+        driver = None
         try:
             app.submit(self.supervisor, spark_conf)
             collectors.start()

@@ -467,10 +467,27 @@ BURST_SHARE = 1.5
 FLOOR_REACHED = 1.10
 
 
-def _verdict_from(answers: dict[str, bool | None], needed: bool) -> Verdict:
-    if not answers or not needed:
-        return Verdict.INCONCLUSIVE
-    return verdict_over_configurations(answers)
+def _scenario(
+    claim: Claim,
+    population: Sequence[ClaimRun],
+    supports: Callable[[ClaimRun], bool | None],
+    answers_as: tuple[str, str],
+    detail: Callable[[ClaimRun], str],
+    enough: bool,
+    what: str,
+) -> ClaimResult:
+    """A seed scenario's verdict: INCONCLUSIVE unless ``enough`` of the population is there (both
+    sides of a comparison, say); otherwise over configurations, as for the paper's claims."""
+    answers = by_configuration(population, supports)
+    checks = [
+        Check(r.run_id, r.config, supports(r), _answer(supports(r), *answers_as), detail(r))
+        for r in population
+    ]
+    verdict = verdict_over_configurations(answers) if answers and enough else Verdict.INCONCLUSIVE
+    if not population:
+        return _result(claim, verdict, f"No {what}.")
+    held = sum(1 for c in checks if c.supports)
+    return _result(claim, verdict, f"{held} of {len(checks)} {what} behaved as claimed.", checks)
 
 
 S1 = Claim(
@@ -495,21 +512,13 @@ def s1_supports(run: ClaimRun) -> bool | None:
 
 def check_s1(runs: Sequence[ClaimRun]) -> ClaimResult:
     population = [r for r in runs if r.profile == "step" and measured(r)]
-    answers = by_configuration(population, s1_supports)
-    sides = {r.backpressure for r in population}
-    checks = [
-        Check(r.run_id, r.config, s1_supports(r), _answer(s1_supports(r), "as claimed", "not as claimed"),
-              f"backpressure {'on' if r.backpressure else 'off'}; "
-              f"delay slope {_number(r.delay_slope, 1, ' ms/s')}")
-        for r in population
-    ]  # fmt: skip
-    verdict = _verdict_from(answers, sides >= {True, False})
-    reason = (
-        f"{sum(1 for c in checks if c.supports)} of {len(checks)} step run(s) behaved as claimed"
-        if population
-        else "No run with a step profile."
-    )
-    return _result(S1, verdict, reason, checks)
+    return _scenario(
+        S1, population, s1_supports, ("as claimed", "not as claimed"),
+        lambda r: f"backpressure {'on' if r.backpressure else 'off'}; "
+        f"delay slope {_number(r.delay_slope, 1, ' ms/s')}",
+        {r.backpressure for r in population} >= {True, False},
+        "run(s) with a step profile",
+    )  # fmt: skip
 
 
 S2 = Claim(
@@ -536,21 +545,13 @@ def s2_supports(run: ClaimRun) -> bool | None:
 
 def check_s2(runs: Sequence[ClaimRun]) -> ClaimResult:
     population = [r for r in runs if r.profile == "burst" and r.backpressure is True and measured(r)]
-    answers = by_configuration(population, s2_supports)
-    kinds = {r.rate_cap_rps is not None for r in population}
-    checks = [
-        Check(r.run_id, r.config, s2_supports(r), _answer(s2_supports(r), "as claimed", "not as claimed"),
-              f"cap {_number(r.rate_cap_rps, 0, ' rec/s')}; largest batch rate "
-              f"{_number(r.max_batch_rate_rps, 0, ' rec/s')}; base {_number(r.base_rate_rps, 0, ' rec/s')}")
-        for r in population
-    ]  # fmt: skip
-    verdict = _verdict_from(answers, kinds >= {True, False})
-    reason = (
-        f"{sum(1 for c in checks if c.supports)} of {len(checks)} burst run(s) behaved as claimed"
-        if population
-        else "No run with a burst profile and backpressure on."
-    )
-    return _result(S2, verdict, reason, checks)
+    return _scenario(
+        S2, population, s2_supports, ("as claimed", "not as claimed"),
+        lambda r: f"cap {_number(r.rate_cap_rps, 0, ' rec/s')}; largest batch rate "
+        f"{_number(r.max_batch_rate_rps, 0, ' rec/s')}; base {_number(r.base_rate_rps, 0, ' rec/s')}",
+        {r.rate_cap_rps is not None for r in population} >= {True, False},
+        "run(s) with a burst profile and backpressure on",
+    )  # fmt: skip
 
 
 S3 = Claim(
@@ -574,20 +575,13 @@ def s3_supports(run: ClaimRun) -> bool | None:
 
 def check_s3(runs: Sequence[ClaimRun]) -> ClaimResult:
     population = [r for r in runs if r.backpressure is True and measured(r) and s3_supports(r) is not None]
-    answers = by_configuration(population, s3_supports)
-    checks = [
-        Check(r.run_id, r.config, s3_supports(r), _answer(s3_supports(r), "at or above", "below"),
-              f"lowest PID limit {_number(r.min_pid_limit_rps, 1, ' rec/s')}; "
-              f"minRate {_number(r.min_rate_rps, 0)}")
-        for r in population
-    ]  # fmt: skip
-    verdict = _verdict_from(answers, bool(population))
-    reason = (
-        f"{sum(1 for c in checks if c.supports)} of {len(checks)} run(s) that reached the floor stayed on it"
-        if population
-        else "No run with backpressure on brought its PID down to its minRate."
-    )
-    return _result(S3, verdict, reason, checks)
+    return _scenario(
+        S3, population, s3_supports, ("at or above", "below"),
+        lambda r: f"lowest PID limit {_number(r.min_pid_limit_rps, 1, ' rec/s')}; "
+        f"minRate {_number(r.min_rate_rps, 0)}",
+        bool(population),
+        "run(s) with backpressure on whose PID reached its minRate",
+    )  # fmt: skip
 
 
 RULES: tuple[Callable[[Sequence[ClaimRun]], ClaimResult], ...] = (

@@ -53,6 +53,18 @@ def bpbench_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "harness.cli", *args]
 
 
+def start_bpbench(*args: str) -> subprocess.Popen:
+    """``bpbench`` in the background, in a session of its own so a test can signal it alone."""
+    return subprocess.Popen(
+        bpbench_command(*args),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def run_bpbench(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess:

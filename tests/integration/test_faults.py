@@ -19,12 +19,11 @@ from harness.backends.kafka_broker import KafkaBroker
 from harness.errors import HarnessError
 from harness.events import EventLog
 from harness.net import LOOPBACK, free_port
-from harness.paths import REPO_ROOT
 from harness.processes import ProcessSupervisor
 from tests.integration.conftest import (
     assert_nothing_left_running,
-    bpbench_command,
     run_bpbench,
+    start_bpbench,
     started_pids,
     write_manifest,
 )
@@ -107,14 +106,7 @@ def test_interrupting_a_run_stops_everything_and_leaves_it_incomplete(
 ) -> None:
     out = tmp_path / "results"
     manifest = write_manifest(tmp_path, workload={"duration_s": 120})
-    process = subprocess.Popen(
-        bpbench_command("run", str(manifest), "--out", str(out)),
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_bpbench("run", str(manifest), "--out", str(out))
     try:
         wait_for_event(out, "generator_started", process)
         process.send_signal(sig)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from pathlib import Path
 
-from harness.paths import REPO_ROOT
 from tests.integration.conftest import (
     assert_nothing_left_running,
-    bpbench_command,
     run_bpbench,
+    start_bpbench,
     started_pids,
     write_manifest,
 )
@@ -34,14 +32,7 @@ def test_matrix_resumes_where_it_was_interrupted(tmp_path: Path) -> None:
     out = tmp_path / "results"
     experiment = out / "matrix"
 
-    first = subprocess.Popen(
-        bpbench_command("run", str(manifest), "--out", str(out)),
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    first = start_bpbench("run", str(manifest), "--out", str(out))
     try:
         deadline = time.monotonic() + 400
         while len(complete_runs(experiment)) < 2:

@@ -96,7 +96,7 @@ class SparkApp:
             command += ["--conf", f"{key}={value}"]
         if self.impl == "jvm":
             # The helper jar is the application; only the connectors ride along.
-            connectors = ",".join(map(str, jvm_jars()[1:]))
+            connectors = ",".join(map(str, jvm.classpath("spark-kafka")))
             command += ["--class", APP_JVM_CLASSES[self.app], "--jars", connectors, str(JVM_HELPER_JAR)]
         else:
             command += ["--jars", ",".join(map(str, jvm_jars()))]

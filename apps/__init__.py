@@ -14,3 +14,5 @@ APP_JVM_CLASSES = {
     "global_sum": "bpbench.jvm.apps.GlobalSum",
     "global_histogram": "bpbench.jvm.apps.GlobalHistogram",
 }
+# Apps that also run on Structured Streaming (workload.source: structured), in PySpark.
+STRUCTURED_APPS = frozenset({"stateless_sum"})

@@ -12,11 +12,12 @@ import argparse
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pyspark import SparkContext
 from pyspark.streaming import StreamingContext
 
 HANDSHAKE_FILE = "driver.json"
@@ -37,6 +38,7 @@ class AppConfig:
     receivers: int = 1
     checkpoint_dir: Path | None = None  # the stateful apps' (default: output_dir/checkpoint)
     state_timeout_s: float = 20.0  # a key not updated this long leaves the state (the paper's 20 s)
+    source_options: dict[str, str] = field(default_factory=dict)  # Structured Streaming's Kafka source
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:
@@ -69,7 +71,10 @@ class BatchOutput:
         self._lock = threading.Lock()
 
     def write(self, batch_time: datetime, **fields: Any) -> None:
-        line = json.dumps({"batch_time_ms": epoch_ms(batch_time), **fields})
+        self.write_ms(epoch_ms(batch_time), **fields)
+
+    def write_ms(self, batch_time_ms: int, **fields: Any) -> None:
+        line = json.dumps({"batch_time_ms": batch_time_ms, **fields})
         with self._lock, self._path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
@@ -80,14 +85,18 @@ def _write_atomic(path: Path, payload: dict[str, Any]) -> None:
     os.replace(partial, path)
 
 
-def run_until_stopped(ssc: StreamingContext, config: AppConfig) -> None:
-    """Start streaming, announce the driver, and stop gracefully when asked (or fail loudly)."""
-    ssc.start()
-    sc = ssc.sparkContext
+def announce_driver(sc: SparkContext, config: AppConfig) -> None:
+    """The handshake: streaming has started, and this is where the driver's UI answers."""
     _write_atomic(
         config.output_dir / HANDSHAKE_FILE,
         {"app_id": sc.applicationId, "ui_url": sc.uiWebUrl, "pid": os.getpid()},
     )
+
+
+def run_until_stopped(ssc: StreamingContext, config: AppConfig) -> None:
+    """Start streaming, announce the driver, and stop gracefully when asked (or fail loudly)."""
+    ssc.start()
+    announce_driver(ssc.sparkContext, config)
     stop_file = config.output_dir / STOP_FILE
     # awaitTerminationOrTimeout re-raises a failure of the streaming job, which ends the driver
     # with a non-zero status: the harness records that as the run's outcome.

@@ -5,13 +5,16 @@ The first and least memory-hungry of the original artifact's four applications.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from pyspark import SparkContext
+from pyspark import RDD, SparkContext
 from pyspark.streaming import DStream, StreamingContext
 
 from apps.driver import BatchOutput, parse_args, run_until_stopped
 from apps.kafka_dstream import value_stream
 from apps.records import decode
+from apps.structured_stream import run_structured
 
 Key = tuple[int, int]
 Sums = tuple[float, int, int]  # sum of values, number of values, number of records
@@ -40,17 +43,22 @@ def stateless_sums(records: DStream) -> DStream:
     return records.map(sum_record).reduceByKey(merge_sums)
 
 
+def batch_report(sums: RDD) -> dict[str, Any]:
+    """A batch's report from its per-key sums: keys, records, values and the sum of the values."""
+    keys, count, values, value_sum = sums.map(key_totals).fold((0, 0, 0, 0.0), add_totals)
+    return {"keys": keys, "records": count, "values": values, "value_sum": value_sum}
+
+
 def main() -> None:
     config = parse_args()
+    if config.source == "structured":
+        run_structured(config, lambda values: batch_report(values.map(sum_record).reduceByKey(merge_sums)))
+        return
     ssc = StreamingContext(SparkContext.getOrCreate(), config.batch_interval_ms / 1000)
-    records = value_stream(ssc, config)
     output = BatchOutput(config.output_dir)
-
-    def report(batch_time, rdd) -> None:
-        keys, count, values, value_sum = rdd.map(key_totals).fold((0, 0, 0, 0.0), add_totals)
-        output.write(batch_time, keys=keys, records=count, values=values, value_sum=value_sum)
-
-    stateless_sums(records).foreachRDD(report)
+    stateless_sums(value_stream(ssc, config)).foreachRDD(
+        lambda batch_time, sums: output.write(batch_time, **batch_report(sums))
+    )
     run_until_stopped(ssc, config)
 
 

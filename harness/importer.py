@@ -393,6 +393,8 @@ def imported_summary(run_id: str, rows: list[Row], gc_rows: list[dict[str, Any]]
         "backlog": 0,
         "lost": None,
         "drained": None,
+        "failed_batches": None,  # the artifact recorded no output-operation failures
+        "failed_batch_records": None,
         "throughput_rps": (
             statistics.fmean(row["numRecords"] for row in window) / interval_s if window else None
         ),

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from apps import APP_JVM_CLASSES, APP_SCRIPTS
+from apps import APP_JVM_CLASSES, APP_SCRIPTS, STRUCTURED_APPS
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
 
@@ -83,8 +83,10 @@ class Workload(Strict):
         "python", description="PySpark, or the Java port (Python serialization changes the memory profile)"
     )
     state_timeout_s: PositiveFloat = Field(20.0, description="stateful apps: an idle key leaves the state")
-    source: Literal["direct", "receiver"] = Field(
-        "direct", description="direct Kafka stream, or receivers rate-limited by Spark's BlockGenerator"
+    source: Literal["direct", "receiver", "structured"] = Field(
+        "direct",
+        description="direct Kafka stream, receivers rate-limited by Spark's BlockGenerator, or "
+        "Structured Streaming's Kafka source (no adaptive controller; caps in config.structured)",
     )
     receivers: PositiveInt = Field(1, description="receivers (source: receiver); each holds one core")
     duration_s: PositiveFloat = 60.0
@@ -117,12 +119,47 @@ class Backpressure(Strict):
     pid: PID = PID()
 
 
+class StructuredSource(Strict):
+    """The Kafka source options that bound a Structured Streaming micro-batch (it has no PID)."""
+
+    max_offsets_per_trigger: PositiveInt | None = Field(None, description="maxOffsetsPerTrigger")
+    min_offsets_per_trigger: PositiveInt | None = Field(
+        None, description="minOffsetsPerTrigger: a trigger waits for this many new records ..."
+    )
+    max_trigger_delay_ms: PositiveInt | None = Field(
+        None, description="maxTriggerDelay: ... or at most this long (needs min_offsets_per_trigger)"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StructuredSource:
+        low, high = self.min_offsets_per_trigger, self.max_offsets_per_trigger
+        if low is not None and high is not None and low > high:
+            raise ValueError(
+                f"config.structured: min_offsets_per_trigger ({low}) exceeds max_offsets_per_trigger ({high})"
+            )
+        if self.max_trigger_delay_ms is not None and low is None:
+            raise ValueError("config.structured: max_trigger_delay_ms needs min_offsets_per_trigger")
+        return self
+
+    def source_options(self) -> dict[str, str]:
+        """The options as Spark's Kafka source spells them."""
+        options = {
+            "maxOffsetsPerTrigger": self.max_offsets_per_trigger,
+            "minOffsetsPerTrigger": self.min_offsets_per_trigger,
+            "maxTriggerDelay": f"{self.max_trigger_delay_ms}ms" if self.max_trigger_delay_ms else None,
+        }
+        return {key: str(value) for key, value in options.items() if value is not None}
+
+
 class Config(Strict):
-    batch_interval_ms: PositiveInt = 2000
+    batch_interval_ms: PositiveInt = Field(
+        2000, description="DStream batch interval; the processing-time trigger for Structured Streaming"
+    )
     block_interval_ms: PositiveInt | None = Field(
         None, description="spark.streaming.blockInterval (receiver)"
     )
     backpressure: Backpressure = Backpressure()
+    structured: StructuredSource = StructuredSource()
     spark_conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
     @field_validator("spark_conf")
@@ -160,6 +197,20 @@ class Manifest(Strict):
         workload = self.workload
         if workload.impl == "jvm" and workload.app not in APP_JVM_CLASSES:
             raise ValueError(f"workload.impl: {workload.app} has no JVM implementation")
+        return self
+
+    @model_validator(mode="after")
+    def _structured_streaming(self) -> Manifest:
+        workload = self.workload
+        if workload.source != "structured":
+            if self.config.structured.source_options():
+                raise ValueError("config.structured: applies only to workload.source: structured")
+            return self
+        if workload.app not in STRUCTURED_APPS or workload.impl != "python":
+            raise ValueError(
+                f"workload.source: structured runs {', '.join(sorted(STRUCTURED_APPS))} (impl: python); "
+                f"not {workload.app} ({workload.impl})"
+            )
         return self
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from apps.driver import OFFSETS_FILE, AppConfig
+from apps.structured_stream import PROGRESS_FILE
 from harness import environment, jvm
 from harness.accounting import direct_backlog, processed_until, read_offset_log
 from harness.backends.local import LocalBackend, capacity_problems
@@ -27,8 +28,15 @@ from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
 from harness.collectors.jvm_metrics import JVM_COLUMNS, DriverJvmCollector
 from harness.collectors.kafka_offsets import OFFSET_COLUMNS, KafkaOffsetsCollector, OffsetReader
 from harness.collectors.processes import PROCESS_COLUMNS, ProcessCollector
+from harness.collectors.query_progress import PROGRESS_COLUMNS, QueryProgressCollector
 from harness.collectors.spark_logs import LOGGED_RATE_COLUMNS, logged_rate_limits
-from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS, SparkRestCollector
+from harness.collectors.spark_rest import (
+    BATCH_COLUMNS,
+    EXECUTOR_COLUMNS,
+    RECEIVER_COLUMNS,
+    RECEIVER_RATE_COLUMNS,
+    SparkRestCollector,
+)
 from harness.control.rate_limits import RATE_LIMIT_COLUMNS, rate_limit_rows
 from harness.errors import UsageError
 from harness.events import EventLog
@@ -58,6 +66,9 @@ TABLE_COLUMNS = {
     "processes": PROCESS_COLUMNS,
     "gc": ["source", *GC_EVENT_COLUMNS],
     "logged_rate_limits": LOGGED_RATE_COLUMNS,
+    "receivers": RECEIVER_COLUMNS,
+    "receiver_rates": RECEIVER_RATE_COLUMNS,
+    "query_progress": PROGRESS_COLUMNS,
 }
 APP_STOP_TIMEOUT_S = 60.0
 TICK_S = 0.5
@@ -139,6 +150,7 @@ class Run:
                 receivers=workload.receivers,
                 checkpoint_dir=self.directory.path / "checkpoint",
                 state_timeout_s=workload.state_timeout_s,
+                source_options=self.manifest.config.structured.source_options(),
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",
@@ -186,10 +198,17 @@ class Run:
                 self.console.log(f"[red]the app did not start[/]; see {app.log_path}")
             else:
                 events.emit("driver_ready", app_id=driver.app_id, ui_url=driver.ui_url)
-                spark_rest = SparkRestCollector(driver.ui_url, driver.app_id)
+                source = self.manifest.workload.source
+                spark_rest = SparkRestCollector(driver.ui_url, driver.app_id, source=source)
                 collectors.add(spark_rest, DriverJvmCollector(driver.ui_url, driver.app_id))
+                batches: SparkRestCollector | QueryProgressCollector = spark_rest
+                if source == "structured":
+                    batches = QueryProgressCollector(
+                        app.output_dir / PROGRESS_FILE, self.manifest.config.batch_interval_ms
+                    )
+                    collectors.add(batches)
                 observed.app_id = driver.app_id
-                observed.generator = self._generate(app, spark_rest, events)
+                observed.generator = self._generate(app, batches, spark_rest, events)
                 observed.load_end_ms = int(time.time() * 1000)
                 if app.alive():
                     observed.drained = self._drain(
@@ -300,7 +319,13 @@ class Run:
         self.directory.mark_complete()
         return summary
 
-    def _generate(self, app: SparkApp, spark_rest: SparkRestCollector, events: EventLog) -> dict[str, Any]:
+    def _generate(
+        self,
+        app: SparkApp,
+        batches: SparkRestCollector | QueryProgressCollector,
+        spark_rest: SparkRestCollector,
+        events: EventLog,
+    ) -> dict[str, Any]:
         workload = self.manifest.workload
         process = self.load.start(self.supervisor)
         events.emit("generator_started", profile=self.load.config["profile"], duration_s=workload.duration_s)
@@ -317,7 +342,7 @@ class Run:
                     events.emit("app_failed", phase="load", log_tail=app.log_tail())
                     self.supervisor.stop(process)
                     break
-                latest = spark_rest.latest_completed()
+                latest = batches.latest_completed()
                 heap = spark_rest.latest_heap_bytes()
                 live = ""
                 if latest:

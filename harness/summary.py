@@ -150,6 +150,9 @@ def summarize(
     produced = int(facts.generator.get("acked", 0))
     send_s = facts.generator.get("send_duration_s") or 0.0
     lost = produced - facts.processed - facts.backlog if facts.backlog is not None else None
+    # Spark gives up on a batch whose output failed after its task retries (an executor that keeps
+    # dying): its records are dropped, which is where a direct stream's loss comes from.
+    failed = [b for b in batches if b.get("output_ops_failed")]
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": facts.run_id,
@@ -165,6 +168,8 @@ def summarize(
         "backlog": facts.backlog,
         "lost": lost,
         "drained": facts.drained,
+        "failed_batches": len(failed),
+        "failed_batch_records": sum(int(b["input_records"]) for b in failed),
         "throughput_rps": float(np.mean(records)) / interval_s if records else None,
         "input_rate_rps": produced / send_s if send_s > 0 else None,
         "sched_delay_ms": percentiles([b["scheduling_delay_ms"] for b in measured]),

@@ -1,7 +1,9 @@
-"""Spark's monitoring REST API on the driver: streaming batches and executor samples (live and removed).
+"""Spark's monitoring REST API on the driver: streaming batches, executor samples (live and
+removed) and, for receiver-based streams, the receivers.
 
 Batches are kept by id and updated on every poll, so a batch seen while queued is recorded again
-once it completes, and batches stay recorded after Spark drops them from its retained window.
+once it completes, and batches stay recorded after Spark drops them from its retained window. The
+receivers' per-batch event rates are kept the same way, by stream and batch time.
 """
 
 from __future__ import annotations
@@ -58,6 +60,17 @@ EXECUTOR_COLUMNS = [
     "remove_time_ms",
     "remove_reason",
 ]
+RECEIVER_COLUMNS = [
+    "sample_time_ms",
+    "stream_id",
+    "stream_name",
+    "is_active",
+    "executor_id",
+    "avg_event_rate_rps",
+    "last_error_time_ms",
+    "last_error_message",
+]
+RECEIVER_RATE_COLUMNS = ["stream_id", "batch_time_ms", "event_rate_rps"]
 HTTP_TIMEOUT_S = 5.0
 
 Fetch = Callable[[str], Any]
@@ -108,6 +121,20 @@ def executor_row(raw: dict[str, Any], sample_time_ms: int) -> dict[str, Any]:
     }
 
 
+def receiver_row(raw: dict[str, Any], sample_time_ms: int) -> dict[str, Any]:
+    error_time = raw.get("lastErrorTime")
+    return {
+        "sample_time_ms": sample_time_ms,
+        "stream_id": int(raw["streamId"]),
+        "stream_name": raw.get("streamName"),
+        "is_active": raw.get("isActive"),
+        "executor_id": raw.get("executorId"),
+        "avg_event_rate_rps": raw.get("avgEventRate"),
+        "last_error_time_ms": parse_spark_time(error_time) if error_time else None,
+        "last_error_message": raw.get("lastErrorMessage"),
+    }
+
+
 class SparkRestCollector:
     name = "spark_rest"
 
@@ -117,13 +144,19 @@ class SparkRestCollector:
         app_id: str,
         fetch: Fetch = fetch_json,
         clock: Callable[[], float] = time.time,
+        source: str = "direct",
     ) -> None:
         self._base = f"{ui_url.rstrip('/')}/api/v1/applications/{app_id}"
+        # Structured Streaming has no DStream batches (its progress has its own collector).
+        self._dstream = source != "structured"
+        self._receivers = source == "receiver"
         self._fetch = fetch
         self._clock = clock
         self._batches: dict[int, dict[str, Any]] = {}
         self._executor_samples: Rows = []
         self._latest_executors: Rows = []
+        self._receiver_samples: Rows = []
+        self._receiver_rates: dict[tuple[int, int], float] = {}
         self.failed_polls = 0
 
     def start(self) -> None:
@@ -131,9 +164,10 @@ class SparkRestCollector:
 
     def poll(self) -> None:
         try:
-            batches = self._fetch(f"{self._base}/streaming/batches")
+            batches = self._fetch(f"{self._base}/streaming/batches") if self._dstream else []
             # allexecutors also lists removed executors, with the reason (an OOM exits with code 52).
             executors = self._fetch(f"{self._base}/allexecutors")
+            receivers = self._fetch(f"{self._base}/streaming/receivers") if self._receivers else []
         except (urllib.error.URLError, OSError, ValueError):
             # The driver is busy or gone: the next poll catches up, as batches are kept by id.
             self.failed_polls += 1
@@ -144,6 +178,10 @@ class SparkRestCollector:
         sample_time_ms = round(self._clock() * 1000)
         self._latest_executors = [executor_row(raw, sample_time_ms) for raw in executors]
         self._executor_samples.extend(self._latest_executors)
+        for raw in receivers:
+            self._receiver_samples.append(receiver_row(raw, sample_time_ms))
+            for batch_time_ms, rate in raw.get("eventRates") or []:
+                self._receiver_rates[(int(raw["streamId"]), int(batch_time_ms))] = float(rate)
 
     def stop(self) -> None:
         pass
@@ -163,4 +201,15 @@ class SparkRestCollector:
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
         batches = [self._batches[key] for key in sorted(self._batches)]
-        return {"batches": (batches, BATCH_COLUMNS), "executors": (self._executor_samples, EXECUTOR_COLUMNS)}
+        rates = [
+            {"stream_id": stream, "batch_time_ms": batch_time, "event_rate_rps": rate}
+            for (stream, batch_time), rate in sorted(self._receiver_rates.items())
+        ]
+        tables = {
+            "executors": (self._executor_samples, EXECUTOR_COLUMNS),
+            "receivers": (self._receiver_samples, RECEIVER_COLUMNS),
+            "receiver_rates": (rates, RECEIVER_RATE_COLUMNS),
+        }
+        if self._dstream:
+            tables["batches"] = (batches, BATCH_COLUMNS)
+        return tables

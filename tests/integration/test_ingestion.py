@@ -21,9 +21,15 @@ def test_receiver_path_consumes_a_bounded_input_exactly(tmp_path: Path) -> None:
     out = tmp_path / "results"
     result = run_bpbench("run", str(manifest), "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((only_run(out, "receiver") / "summary.json").read_text())
+    run = only_run(out, "receiver")
+    summary = json.loads((run / "summary.json").read_text())
     assert summary["produced"] == 250 * 16
     assert (summary["processed"], summary["backlog"], summary["lost"]) == (summary["produced"], 0, 0)
+    # Spark's receiver page: one live receiver, and its per-batch event rates add up to the input.
+    receivers = pd.read_parquet(run / "receivers.parquet")
+    assert set(receivers.stream_id) == {0} and receivers.is_active.any()
+    rates = pd.read_parquet(run / "receiver_rates.parquet")
+    assert round((rates.event_rate_rps * 2.0).sum()) == summary["produced"]
     assert_nothing_left_running(started_pids(out))
 
 
@@ -68,4 +74,52 @@ def test_rate_limits_cap_each_batch(tmp_path: Path, source: str, limits: dict) -
         assert replayed >= 2, "too few batches completed for the controller to act"
         assert len(logged) > 0, "the executor logged no new rate limit"
         assert (logged.rate_rps > 0).all()
+    assert_nothing_left_running(started_pids(out))
+
+
+def test_structured_streaming_consumes_a_bounded_input_exactly(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, name="structured", workload={"source": "structured"})
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = only_run(out, "structured")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["produced"] == 250 * 16
+    assert (summary["processed"], summary["backlog"], summary["lost"]) == (summary["produced"], 0, 0)
+    # Spark's own progress counts the same records, micro-batch by micro-batch, as the app does.
+    progress = pd.read_parquet(run / "query_progress.parquet")
+    app_batches = json.loads((run / "app-batches.json").read_text())
+    assert progress.num_input_rows.sum() == summary["produced"]
+    reported = sorted(b["batch_id"] for b in app_batches)
+    assert reported == sorted(progress[progress.num_input_rows > 0].batch_id)
+    assert progress.trigger_execution_ms.notna().all()
+    batches = pd.read_parquet(run / "batches.parquet")
+    assert batches.input_records.sum() == summary["produced"]
+    assert (batches.scheduling_delay_ms < 2000).all()
+    assert_nothing_left_running(started_pids(out))
+
+
+def test_max_offsets_per_trigger_caps_each_micro_batch(tmp_path: Path) -> None:
+    manifest = write_manifest(
+        tmp_path,
+        name="structured-capped",
+        workload={"source": "structured", "generator": {"profile": "constant", "rate": 500}},
+        config={"batch_interval_ms": 2000, "structured": {"max_offsets_per_trigger": 200}},
+        # Long enough for a few micro-batches after the load (the first one starts the Python
+        # workers), far too short to drain 8,000 records at 200 per batch.
+        run={"drain_timeout_s": 30, "poll_interval_s": 1, "warmup_s": 0},
+    )
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = only_run(out, "structured-capped")
+    summary = json.loads((run / "summary.json").read_text())
+    progress = pd.read_parquet(run / "query_progress.parquet")
+    # Never above the cap, and close to it (Spark splits it over the partitions, rounding down):
+    # 8,000 records wait in Kafka.
+    assert 180 <= progress.num_input_rows.max() <= 200
+    assert progress.num_input_rows.sum() == summary["processed"]
+    assert summary["drained"] is False and summary["backlog"] > 0
+    assert summary["produced"] == summary["processed"] + summary["backlog"]
+    assert summary["lost"] == 0
     assert_nothing_left_running(started_pids(out))

@@ -99,3 +99,50 @@ def test_batches_are_updated_by_id_and_kept_after_the_driver_forgets_them() -> N
     assert executors[0]["sample_time_ms"] == 1_000_000
     assert executors[0]["peak_jvm_heap_bytes"] == 143718448
     assert driver.urls[0] == "http://127.0.0.1:4040/api/v1/applications/app-1/streaming/batches"
+
+
+RECEIVER = {
+    "streamId": 0,
+    "streamName": "KafkaRecordReceiver-0",
+    "isActive": True,
+    "executorId": "0",
+    "executorHost": "127.0.0.1",
+    "lastErrorTime": "2026-11-21T10:23:31.000GMT",
+    "lastErrorMessage": "Restarting receiver with delay 2000 ms",
+    "lastError": "java.io.IOException",
+    "avgEventRate": 812.5,
+    "eventRates": [[1795256602000, 800.0], [1795256604000, 825.0]],
+}
+
+
+def test_receivers_are_sampled_and_their_event_rates_kept_across_polls() -> None:
+    later = dict(RECEIVER, eventRates=[[1795256604000, 830.0], [1795256606000, 790.0]], lastErrorTime=None)
+    answers = iter([[], [EXECUTOR], [RECEIVER], [], [EXECUTOR], [later]])
+    collector = SparkRestCollector("http://ui", "app", fetch=lambda url: next(answers), source="receiver")
+    collector.poll()
+    collector.poll()
+    tables = collector.tables()
+    samples, _ = tables["receivers"]
+    assert [s["avg_event_rate_rps"] for s in samples] == [812.5, 812.5]
+    assert samples[0]["last_error_time_ms"] == parse_spark_time(RECEIVER["lastErrorTime"])
+    assert samples[1]["last_error_time_ms"] is None
+    rates, columns = tables["receiver_rates"]
+    assert columns == ["stream_id", "batch_time_ms", "event_rate_rps"]
+    assert [(r["batch_time_ms"], r["event_rate_rps"]) for r in rates] == [
+        (1795256602000, 800.0),
+        (1795256604000, 830.0),
+        (1795256606000, 790.0),
+    ]
+
+
+def test_each_source_asks_only_for_what_it_has() -> None:
+    def asked(source: str) -> list[str]:
+        urls: list[str] = []
+        SparkRestCollector("http://ui", "app", fetch=lambda url: urls.append(url) or [], source=source).poll()
+        return [url.removeprefix("http://ui/api/v1/applications/app/") for url in urls]
+
+    assert asked("direct") == ["streaming/batches", "allexecutors"]
+    assert asked("receiver") == ["streaming/batches", "allexecutors", "streaming/receivers"]
+    assert asked("structured") == ["allexecutors"]
+    structured = SparkRestCollector("http://ui", "app", fetch=lambda url: [], source="structured")
+    assert "batches" not in structured.tables()

@@ -147,3 +147,14 @@ def test_gc_statistics_prefer_executor_jvms() -> None:
     assert stats == {"gc_count": 2, "full_gc_count": 1, "gc_time_frac": pytest.approx(300 / (10_000 * 2))}
     assert gc_statistics(events[:1], 10.0)["gc_time_frac"] == pytest.approx(0.01)
     assert gc_statistics([], 10.0)["gc_count"] is None
+
+
+def test_batches_spark_gave_up_on_are_counted_with_their_records() -> None:
+    batches = [batch(i, 2000, 400.0) for i in range(10)]
+    batches[3]["output_ops_failed"] = 1
+    batches[7]["output_ops_failed"] = 2
+    facts = replace(FACTS, processed=16000)
+    summary = summarize(facts, batches, [])
+    assert summary["failed_batches"] == 2 and summary["failed_batch_records"] == 4000
+    assert summary["lost"] == 4000
+    assert summarize(FACTS, batches[:3], [])["failed_batches"] == 0

@@ -395,6 +395,7 @@ def imported_summary(run_id: str, rows: list[Row], gc_rows: list[dict[str, Any]]
         "drained": None,
         "failed_batches": None,  # the artifact recorded no output-operation failures
         "failed_batch_records": None,
+        "collector_cpu_frac": None,
         "throughput_rps": (
             statistics.fmean(row["numRecords"] for row in window) / interval_s if window else None
         ),

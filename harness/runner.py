@@ -96,6 +96,7 @@ class Observation:
     stop_requested_ms: int | None = None
     duration_s: float = 0.0
     evidence: tuple[Evidence, ...] = ()
+    collector_cost: dict[str, float] = field(default_factory=dict)
 
 
 class Run:
@@ -216,6 +217,8 @@ class Run:
                     )
         finally:
             observed.tables.update(collectors.stop())
+            observed.collector_cost = collectors.cost()
+            events.emit("collectors_stopped", **observed.collector_cost)
             try:
                 # An app that never announced itself failed, even if its process is still hanging on.
                 observed.stop_requested_ms = int(time.time() * 1000)
@@ -305,6 +308,7 @@ class Run:
             app_failed=observed.app_failed,
             load_end_ms=observed.load_end_ms,
             evidence=observed.evidence,
+            collector_cpu_frac=observed.collector_cost.get("cpu_frac"),
         )
         summary = summarize(
             facts,

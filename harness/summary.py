@@ -51,6 +51,7 @@ class RunFacts:
     app_failed: bool
     load_end_ms: int | None
     evidence: tuple[Evidence, ...] = ()
+    collector_cpu_frac: float | None = None
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -184,4 +185,5 @@ def summarize(
         "oom_count": sum(1 for e in facts.evidence if e.kind == "oom"),
         "executors_lost": sum(1 for e in facts.evidence if e.kind == "executor_lost"),
         "evidence": [e.to_json() for e in facts.evidence],
+        "collector_cpu_frac": facts.collector_cpu_frac,
     }

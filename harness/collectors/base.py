@@ -8,6 +8,7 @@ runner: the runner hands them what they need.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Protocol
 
 from harness.events import EventLog
@@ -38,11 +39,26 @@ class CollectorSet:
         self._lock = threading.Lock()
         self._unreachable: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="collectors", daemon=True)
+        self._started = time.monotonic()
+        # The measurement's own cost: CPU time of the threads polling, and how many polls there were.
+        self.cpu_s = 0.0
+        self.polls = 0
 
     def start(self) -> None:
+        self._started = time.monotonic()
         for collector in self.collectors:
             collector.start()
         self._thread.start()
+
+    def cost(self) -> dict[str, float]:
+        """CPU seconds the polls took, over the seconds since start, as a share of one core."""
+        wall_s = time.monotonic() - self._started
+        return {
+            "cpu_s": self.cpu_s,
+            "wall_s": wall_s,
+            "polls": self.polls,
+            "cpu_frac": self.cpu_s / wall_s if wall_s > 0 else 0.0,
+        }
 
     def add(self, *collectors: Collector) -> None:
         """Collectors that can start only later (the driver's endpoints once it is up)."""
@@ -53,14 +69,20 @@ class CollectorSet:
 
     def poll_now(self) -> None:
         with self._lock:
-            for collector in self.collectors:
-                failed_before = getattr(collector, "failed_polls", 0)
-                try:
-                    collector.poll()
-                except Exception as exc:  # a collector must never take the run down
-                    self._events.emit("collector_error", collector=collector.name, error=repr(exc))
-                    continue
-                self._note_unreachable(collector, failed_before)
+            began = time.thread_time()
+            self._poll_each()
+            self.cpu_s += time.thread_time() - began
+            self.polls += 1
+
+    def _poll_each(self) -> None:
+        for collector in self.collectors:
+            failed_before = getattr(collector, "failed_polls", 0)
+            try:
+                collector.poll()
+            except Exception as exc:  # a collector must never take the run down
+                self._events.emit("collector_error", collector=collector.name, error=repr(exc))
+                continue
+            self._note_unreachable(collector, failed_before)
 
     def _note_unreachable(self, collector: Collector, failed_before: int) -> None:
         """A warning when an endpoint stops answering (its series has a gap), and when it is back."""

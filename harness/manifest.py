@@ -47,6 +47,10 @@ def _memory(value: str) -> str:
     return value.lower()
 
 
+# The default time limit's allowance for starting the app and stopping it, beyond load and drain.
+RUN_MARGIN_S = 600.0
+
+
 class SparkPlatform(Strict):
     topology: Literal["local", "standalone"] = "local"
     cores: PositiveInt = 2
@@ -175,6 +179,11 @@ class RunControl(Strict):
     drain_timeout_s: PositiveFloat = 120.0
     poll_interval_s: PositiveFloat = 1.0
     warmup_s: Annotated[float, Field(ge=0)] = 0.0
+    time_limit_s: PositiveFloat | None = Field(
+        None,
+        description="a run still going after this long is stopped and recorded as app_failed "
+        f"(default: the load's duration + drain_timeout_s + {RUN_MARGIN_S:g} s to start and stop)",
+    )
 
 
 class Manifest(Strict):
@@ -221,6 +230,21 @@ class Manifest(Strict):
                 f"({self.workload.receivers}): each receiver holds a core, and batches need one more"
             )
         return self
+
+    @model_validator(mode="after")
+    def _time_for_the_load(self) -> Manifest:
+        limit = self.run.time_limit_s
+        if limit is not None and limit <= self.workload.duration_s:
+            raise ValueError(
+                f"run.time_limit_s ({limit:g}) must exceed workload.duration_s ({self.workload.duration_s:g})"
+            )
+        return self
+
+    def time_limit_s(self) -> float:
+        """How long a run may take before the harness stops it."""
+        if self.run.time_limit_s is not None:
+            return self.run.time_limit_s
+        return self.workload.duration_s + self.run.drain_timeout_s + RUN_MARGIN_S
 
     @model_validator(mode="after")
     def _warmup_within_load(self) -> Manifest:

@@ -32,6 +32,11 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def terminate(self) -> None:
+        """SIGTERM the process group (safe from any thread); the supervisor still stops and reaps it."""
+        if self.alive():
+            _signal_group(self.pid, signal.SIGTERM)
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             text = self.log_path.read_text(errors="replace")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ from harness.outcomes import (
     log_evidence,
     worker_evidence,
 )
-from harness.processes import ProcessSupervisor
+from harness.processes import ManagedProcess, ProcessSupervisor
 from harness.spark_app import SparkApp, jvm_jars
 from harness.spark_conf import resolve_spark_conf
 from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
@@ -111,6 +112,8 @@ class Run:
         self.backend = backend
         self.supervisor = supervisor
         self.console = console
+        self.generator_process: ManagedProcess | None = None
+        self.time_limit_reached = threading.Event()
         self.topic = f"bpbench-{spec.run_id}"
         self.group_id = f"bpbench-{spec.run_id}"
         self.load = LoadGenerator(
@@ -190,6 +193,9 @@ class Run:
             f"submitting {app.app} ({app.impl}) to {self.backend.spark_master}"
         )
         driver = None
+        watchdog = threading.Timer(self.manifest.time_limit_s(), self._stop_at_time_limit, (app, events))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             app.submit(self.supervisor, spark_conf)
             collectors.start()
@@ -216,6 +222,7 @@ class Run:
                         app, int(observed.generator.get("acked", 0)), offsets, events
                     )
         finally:
+            watchdog.cancel()
             observed.tables.update(collectors.stop())
             observed.collector_cost = collectors.cost()
             events.emit("collectors_stopped", **observed.collector_cost)
@@ -272,10 +279,19 @@ class Run:
                 *worker,
                 *driver_evidence(observed.app_exit_code, stop_requested_first=not observed.app_failed),
                 *log_evidence(app_logs),
+                *self._time_limit_evidence(),
             ]
         )
         for evidence in observed.evidence:
             events.emit("failure_evidence", evidence=evidence.to_json())
+
+    def _time_limit_evidence(self) -> list[Evidence]:
+        if not self.time_limit_reached.is_set():
+            return []
+        limit = self.manifest.time_limit_s()
+        return [
+            Evidence("time_limit", "harness", f"the run passed its time limit ({limit:g} s) and was stopped")
+        ]
 
     def _record(self, app: SparkApp, observed: Observation, events: EventLog) -> dict[str, Any]:
         """Write the run's tables and summary, then mark it complete."""
@@ -323,6 +339,14 @@ class Run:
         self.directory.mark_complete()
         return summary
 
+    def _stop_at_time_limit(self, app: SparkApp, events: EventLog) -> None:
+        """Runs on the watchdog's thread: stopping the app and generator ends every phase."""
+        self.time_limit_reached.set()
+        events.emit("time_limit", limit_s=self.manifest.time_limit_s())
+        for process in (app.process, self.generator_process):
+            if process is not None:
+                process.terminate()
+
     def _generate(
         self,
         app: SparkApp,
@@ -331,7 +355,7 @@ class Run:
         events: EventLog,
     ) -> dict[str, Any]:
         workload = self.manifest.workload
-        process = self.load.start(self.supervisor)
+        process = self.generator_process = self.load.start(self.supervisor)
         events.emit("generator_started", profile=self.load.config["profile"], duration_s=workload.duration_s)
         interval_s = self.manifest.config.batch_interval_ms / 1000
         with Progress(

@@ -142,3 +142,24 @@ def test_an_app_that_cannot_start_is_an_outcome_not_a_harness_failure(tmp_path: 
         in (summary_path.parent / "logs" / "driver.log").read_text()
     )
     assert_nothing_left_running(started_pids(out))
+
+
+def test_a_run_past_its_time_limit_is_stopped_and_the_matrix_goes_on(tmp_path: Path) -> None:
+    # 20 s cannot hold the app's start-up and 16 s of load; 600 s holds the same run easily.
+    manifest = write_manifest(tmp_path, name="limited", matrix={"run.time_limit_s": [20, 600]})
+    out = tmp_path / "results"
+    started = time.monotonic()
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    summaries = {}
+    for path in (out / "limited").glob("*/summary.json"):
+        spec = json.loads((path.parent / "spec.json").read_text())
+        summaries[spec["manifest"]["run"]["time_limit_s"]] = json.loads(path.read_text())
+        assert (path.parent / "COMPLETE").exists()
+    limited, free = summaries[20], summaries[600]
+    assert limited["outcome"] == "app_failed"
+    assert [e["kind"] for e in limited["evidence"]] == ["time_limit"]
+    assert limited["duration_s"] < 20 + 30  # stopped at the limit, not at the end of load and drain
+    assert free["outcome"] == "stable" and free["lost"] == 0
+    assert time.monotonic() - started < 600
+    assert_nothing_left_running(started_pids(out))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from harness.errors import UsageError
-from harness.manifest import load_experiment, parse_manifest, run_id_for
+from harness.manifest import RUN_MARGIN_S, load_experiment, parse_manifest, run_id_for
 from harness.paths import REPO_ROOT
 
 MINIMAL = {"name": "m", "workload": {"generator": {"profile": "constant", "rate": 500}}}
@@ -141,6 +141,8 @@ def test_matrix_is_a_cartesian_product_with_repetitions(tmp_path: Path) -> None:
         ({"repetitions": 0}, "repetitions: a whole number of at least 1"),
         ({"conifg": {}}, "conifg: unknown key (did you mean 'config'?)"),
         ({"run": {"warmup_s": 60}}, "run.warmup_s (60) must be shorter than workload.duration_s (60)"),
+        ({"run": {"time_limit_s": 30}}, "run.time_limit_s (30) must exceed workload.duration_s (60)"),
+        ({"run": {"time_limit_s": -1}}, "run.time_limit_s: Input should be greater than 0"),
     ],
 )  # fmt: skip
 def test_bad_matrices_and_keys_name_the_field(tmp_path: Path, patch: dict, message: str) -> None:
@@ -165,3 +167,10 @@ def test_trace_files_resolve_next_to_the_manifest(tmp_path: Path) -> None:
 def test_every_shipped_manifest_validates(path: Path) -> None:
     runs = load_experiment(path)
     assert runs and all(run.experiment == runs[0].experiment for run in runs)
+
+
+def test_time_limit_defaults_to_load_drain_and_a_margin(tmp_path: Path) -> None:
+    manifest = load_manifest(write(tmp_path, {**MINIMAL, "run": {"drain_timeout_s": 30}}))
+    assert manifest.time_limit_s() == 60 + 30 + RUN_MARGIN_S
+    limited = load_manifest(write(tmp_path, {**MINIMAL, "run": {"time_limit_s": 61}}))
+    assert limited.time_limit_s() == 61

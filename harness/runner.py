@@ -139,6 +139,8 @@ class Run:
                 receivers=workload.receivers,
                 checkpoint_dir=self.directory.path / "checkpoint",
                 state_timeout_s=workload.state_timeout_s,
+                layout=workload.records.layout,
+                cost_factor=workload.records.cost_factor,
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",

@@ -212,10 +212,10 @@ def record_bytes(run: Run) -> int | None:
     events, 9,600 for imported runs."""
     if run.imported:
         return _ARTIFACT_RECORD_BYTES
-    records = nested(run.manifest.get("workload") or {}, "records")
-    if isinstance(records, dict) and records.get("layout") == "json":
-        return int(records.get("event_bytes") or DEFAULT_EVENT_BYTES)
-    values = nested(run.manifest.get("workload") or {}, "records", "values")
+    workload = run.manifest.get("workload") or {}
+    if nested(workload, "records", "layout") == "json":
+        return int(nested(workload, "records", "event_bytes") or DEFAULT_EVENT_BYTES)
+    values = nested(workload, "records", "values")
     return 8 + 4 * int(values) if isinstance(values, int) and not isinstance(values, bool) else None
 
 

@@ -20,6 +20,8 @@ from typing import Any
 from pyspark import SparkContext
 from pyspark.streaming import StreamingContext
 
+from apps.records import RecordFormat
+
 HANDSHAKE_FILE = "driver.json"
 STOP_FILE = "STOP"
 BATCHES_FILE = "batches.jsonl"
@@ -39,6 +41,8 @@ class AppConfig:
     checkpoint_dir: Path | None = None  # the stateful apps' (default: output_dir/checkpoint)
     state_timeout_s: float = 20.0  # a key not updated this long leaves the state (the paper's 20 s)
     source_options: dict[str, str] = field(default_factory=dict)  # Structured Streaming's Kafka source
+    layout: str = "artifact"  # the records' layout (apps/records.py)
+    cost_factor: int = 1  # an expensive record's per-record computation is repeated this many times
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:
@@ -46,6 +50,10 @@ class AppConfig:
         raw["output_dir"] = Path(raw["output_dir"])
         raw["checkpoint_dir"] = Path(raw.get("checkpoint_dir") or raw["output_dir"] / "checkpoint")
         return cls(**{key: raw[key] for key in cls.__dataclass_fields__ if key in raw})
+
+    @property
+    def record_format(self) -> RecordFormat:
+        return RecordFormat(self.layout, self.cost_factor)  # type: ignore[arg-type]
 
     def to_json(self) -> dict[str, Any]:
         raw = asdict(self)

@@ -24,8 +24,8 @@ from pyspark.streaming import DStream, StreamingContext
 
 from apps.driver import AppConfig, BatchOutput, parse_args, run_until_stopped
 from apps.kafka_dstream import value_stream
-from apps.records import decode
-from apps.stateless_sum import Key, Sums, merge_sums, sum_record
+from apps.records import ARTIFACT, Key, RecordFormat
+from apps.stateless_sum import Sums, merge_sums, sum_record
 
 HISTOGRAM_BINS = 10
 EMPTY_BINS = (0,) * HISTOGRAM_BINS
@@ -58,10 +58,13 @@ def histogram_bins(values: np.ndarray) -> np.ndarray:
     return clamped.astype(np.int64)
 
 
-def histogram_record(record: bytes) -> tuple[Key, Histogram]:
-    rank, step, values = decode(record)
+def histogram_values(values: np.ndarray) -> Histogram:
     counts = np.bincount(histogram_bins(values), minlength=HISTOGRAM_BINS)
-    return (rank, step), (tuple(int(count) for count in counts), 1)
+    return tuple(int(count) for count in counts), 1
+
+
+def histogram_record(record: bytes, fmt: RecordFormat = ARTIFACT) -> tuple[Key, Histogram]:
+    return fmt.compute(record, histogram_values)
 
 
 def merge_histograms(a: Histogram, b: Histogram) -> Histogram:
@@ -172,7 +175,7 @@ class StatefulApp:
     """What tells the stateful apps apart; the pipeline around it is the same for all three."""
 
     name: str
-    record_value: Callable[[bytes], tuple[Key, Any]]  # one record's key and value
+    record_value: Callable[..., tuple[Key, Any]]  # one record's key and value (record, fmt=RecordFormat)
     merge: Callable[[Any, Any], Any]  # two values of a key, within a batch and into the state
     batch_part: Callable[[Any], Part]  # a key's batch value, as its share of the batch report
     state_part: Callable[[Any], Part]  # a key's accumulated value after the batch, as its share
@@ -226,7 +229,8 @@ def define_pipeline(app: StatefulApp, records: DStream, config: AppConfig) -> No
     # less per batch matters to PySpark's fixed cost per batch.
     timeout_ms = round(config.state_timeout_s * 1000)
     update = functools.partial(update_timed_state, app.merge, config.batch_interval_ms, timeout_ms)
-    states = records.map(app.record_value).updateStateByKey(update)
+    record_value = functools.partial(app.record_value, fmt=config.record_format)
+    states = records.map(record_value).updateStateByKey(update)
     # Only picklable things are captured: with checkpointing on, Spark saves this function too.
     output_dir = config.output_dir
 

@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 from confluent_kafka import KafkaError, Message, Producer
 
-from apps.records import encode, record_size
 from generators.profiles import RateProfile, parse_profile
+from generators.workloads import RecordStream
 
-VALUE_POOL = 64
 FLUSH_TIMEOUT_S = 60.0
 
 
@@ -35,9 +34,7 @@ class GeneratorConfig:
     topic: str
     profile: RateProfile
     duration_s: float
-    values_per_record: int
-    ranks: int
-    steps: int | None
+    records: dict[str, object]  # the manifest's workload.records (generators/workloads.py)
     seed: int
     stats_path: Path
     result_path: Path
@@ -55,10 +52,9 @@ class GeneratorConfig:
         raw["profile"] = self.profile.model_dump(mode="json")
         return raw
 
-    def key(self, i: int) -> tuple[int, int]:
-        """Record i's (rank, step): ranks take turns; steps advance once every rank has sent."""
-        step = i // self.ranks
-        return i % self.ranks, step % self.steps if self.steps else step
+    @property
+    def record_stream(self) -> RecordStream:
+        return RecordStream.from_json(self.records, self.seed)
 
 
 @dataclass
@@ -96,7 +92,7 @@ class Generator:
                 "linger.ms": 5,
                 "queue.buffering.max.messages": 1_000_000,
                 "queue.buffering.max.kbytes": 1_048_576,
-                "message.max.bytes": max(1_000_000, 2 * record_size(config.values_per_record)),
+                "message.max.bytes": max(1_000_000, 2 * config.record_stream.record_bytes),
                 "log_level": 3,
             }
         )
@@ -112,8 +108,7 @@ class Generator:
 
     def run(self) -> dict[str, object]:
         cfg = self.config
-        rng = np.random.default_rng(cfg.seed)
-        pool = [rng.random(cfg.values_per_record, dtype=np.float32) for _ in range(VALUE_POOL)]
+        records = cfg.record_stream
         for second, planned in enumerate(cfg.profile.planned_per_second(cfg.duration_s)):
             self.stats[second].planned = planned
         start_wall = time.time()
@@ -125,7 +120,7 @@ class Generator:
             if ahead > 0:
                 time.sleep(ahead)
             second = int(due)
-            payload = encode(*cfg.key(i), pool[i % VALUE_POOL])
+            payload = records.payload(i, due, int(start_wall * 1000))
             self._produce(payload, second)
             bucket = self.stats[second]
             bucket.sent += 1
@@ -167,7 +162,7 @@ class Generator:
             "start_time_ms": int(start_wall * 1000),
             "send_duration_s": send_s,
             "achieved_rate_rps": sent / send_s if send_s > 0 else 0.0,
-            "record_bytes": record_size(self.config.values_per_record),
+            "record_bytes": self.config.record_stream.record_bytes,
         }
 
 

@@ -13,14 +13,24 @@ import hashlib
 import itertools
 import json
 import re
+import typing
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from apps import APP_JVM_CLASSES, APP_SCRIPTS, STRUCTURED_APPS
+from apps.records import DEFAULT_EVENT_BYTES, MIN_EVENT_BYTES
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
 
@@ -70,15 +80,83 @@ class Platform(Strict):
     kafka: KafkaPlatform = KafkaPlatform()
 
 
-class ArtifactRecords(Strict):
-    layout: Literal["artifact"] = "artifact"
+class KeySkew(Strict):
+    distribution: Literal["zipf"] = Field(
+        "zipf", description="key k (0 the hottest) drawn with probability proportional to (k + 1)^-exponent"
+    )
+    exponent: PositiveFloat = Field(1.0, description="Zipf exponent s; larger is more skewed")
+
+
+class ExpensiveShare(Strict):
+    from_s: Annotated[float, Field(ge=0)] = Field(description="seconds from the start of the load")
+    share: Annotated[float, Field(ge=0, le=1)] = Field(description="share of expensive records from then on")
+
+
+class CostShift(Strict):
+    cost_factor: Annotated[int, Field(ge=2)] = Field(
+        20, description="an expensive record costs the apps this many times the work of a plain one"
+    )
+    shares: list[ExpensiveShare] = Field(
+        min_length=1,
+        description="the share of expensive records from each time on; the first from 0 s, times increasing",
+    )
+
+    @field_validator("shares")
+    @classmethod
+    def _times(cls, shares: list[ExpensiveShare]) -> list[ExpensiveShare]:
+        if shares[0].from_s != 0:
+            raise ValueError("the first share must start at from_s: 0")
+        for earlier, later in itertools.pairwise(shares):
+            if later.from_s <= earlier.from_s:
+                raise ValueError(f"from_s must increase ({later.from_s:g} after {earlier.from_s:g})")
+        return shares
+
+
+class Records(Strict):
+    layout: Literal["artifact", "json"] = Field(
+        "artifact",
+        description="artifact: int32 rank, int32 step, values x float32 (LE); json: sensor events "
+        "keyed by sensor (Python apps only)",
+    )
     values: PositiveInt = Field(
-        256, description="float32 values per record (record size 8 + 4 x values bytes)"
+        256, description="artifact: float32 values per record (record size 8 + 4 x values bytes)"
     )
-    ranks: PositiveInt = Field(4, description="record i has rank i mod ranks")
+    ranks: PositiveInt = Field(
+        4, description="keys: record i has rank (json: sensor) i mod ranks, or a Zipf draw with key_skew"
+    )
     steps: PositiveInt | None = Field(
-        None, description="record i has step (i div ranks) mod steps; unbounded when absent (every key new)"
+        None,
+        description="artifact: record i has step (i div ranks) mod steps; unbounded when absent",
     )
+    event_bytes: int | None = Field(
+        None,
+        description=f"json: bytes per event, padded (>= {MIN_EVENT_BYTES}; default {DEFAULT_EVENT_BYTES})",
+    )
+    key_skew: KeySkew | None = Field(None, description="hot keys: ranks (sensors) drawn from a Zipf law")
+    cost_shift: CostShift | None = Field(
+        None, description="expensive records, whose share changes over the load at a constant rate"
+    )
+
+    # Field validators run on the fields a manifest gives, after ``layout`` (declared first).
+    @field_validator("values", "steps")
+    @classmethod
+    def _artifact_only(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("layout") == "json":
+            raise ValueError("artifact layout only: a json event has one reading (size: event_bytes)")
+        return value
+
+    @field_validator("event_bytes")
+    @classmethod
+    def _event_size(cls, size: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("layout") != "json" and size is not None:
+            raise ValueError("json layout only: the artifact layout's size is set by values")
+        if size is not None and size < MIN_EVENT_BYTES:
+            raise ValueError(f"{size} bytes cannot hold an event's fields: at least {MIN_EVENT_BYTES}")
+        return size
+
+    @property
+    def cost_factor(self) -> int:
+        return self.cost_shift.cost_factor if self.cost_shift else 1
 
 
 class Workload(Strict):
@@ -95,7 +173,7 @@ class Workload(Strict):
     receivers: PositiveInt = Field(1, description="receivers (source: receiver); each holds one core")
     duration_s: PositiveFloat = 60.0
     generator: Profile
-    records: ArtifactRecords = ArtifactRecords()
+    records: Records = Records()
     seed: int = 1
 
     @field_validator("app")
@@ -206,6 +284,22 @@ class Manifest(Strict):
         workload = self.workload
         if workload.impl == "jvm" and workload.app not in APP_JVM_CLASSES:
             raise ValueError(f"workload.impl: {workload.app} has no JVM implementation")
+        if workload.impl == "jvm" and workload.records.layout != "artifact":
+            raise ValueError(
+                f"workload.impl: the JVM apps read the artifact layout only; "
+                f"workload.records.layout {workload.records.layout} needs impl: python"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cost_shift_within_load(self) -> Manifest:
+        shift = self.workload.records.cost_shift
+        for i, share in enumerate(shift.shares if shift else []):
+            if share.from_s >= self.workload.duration_s:
+                raise ValueError(
+                    f"workload.records.cost_shift.shares.{i}.from_s ({share.from_s:g}) must be within "
+                    f"the load: before workload.duration_s ({self.workload.duration_s:g})"
+                )
         return self
 
     @model_validator(mode="after")
@@ -284,11 +378,17 @@ def _model_at(path: list[str]) -> type[BaseModel] | None:
     """The schema model that the keys at ``path`` belong to, where the path leads to one."""
     model: type[BaseModel] = Manifest
     for part in path:
+        if part.isdigit():  # an item of a list of sections
+            continue
         field = model.model_fields.get(part)
         annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        # An optional section, or a list of sections: the section.
+        candidates = [annotation, *typing.get_args(annotation)]
+        candidates += [arg for c in candidates for arg in typing.get_args(c)]
+        sections = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not sections:
             return None
-        model = annotation
+        model = sections[0]
     return model
 
 

@@ -68,6 +68,20 @@ def _default(field: Any) -> str:
     return "null" if value is None else f"`{value}`"
 
 
+def _nested(annotation: Any) -> tuple[type[BaseModel], str] | None:
+    """The section a field holds, optional or as a list (``[]`` in its fields' paths), if any."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        sections = [_nested(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
+        return sections[0] if len(sections) == 1 else None
+    if origin is list:
+        inner = _nested(typing.get_args(annotation)[0])
+        return (inner[0], "[]" + inner[1]) if inner else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, ""
+    return None
+
+
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
@@ -78,8 +92,9 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if constraints:
             note = f"{note} ({', '.join(constraints)})".strip()
         rows.append(f"| `{path}` | {_type_name(annotation)} | {_default(field)} | {note} |")
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            rows.extend(_rows(annotation, f"{path}."))
+        nested = _nested(annotation)
+        if nested and not issubclass(nested[0], profiles.RateProfile):
+            rows.extend(_rows(nested[0], f"{path}{nested[1]}."))
     return rows
 
 

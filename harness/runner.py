@@ -155,6 +155,8 @@ class Run:
                 checkpoint_dir=self.directory.path / "checkpoint",
                 state_timeout_s=workload.state_timeout_s,
                 source_options=self.manifest.config.structured.source_options(),
+                layout=workload.records.layout,
+                cost_factor=workload.records.cost_factor,
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
+from apps.records import DEFAULT_EVENT_BYTES
 from harness.store import SCHEMA_VERSION
 
 MISSING = "–"
@@ -207,10 +208,14 @@ def memory_bytes(value: Any) -> int | None:
 
 
 def record_bytes(run: Run) -> int | None:
-    """Bytes per record: ``8 + 4 x values`` for our artifact-layout records, 9,600 for imported runs."""
+    """Bytes per record: ``8 + 4 x values`` for our artifact-layout records, ``event_bytes`` for JSON
+    events, 9,600 for imported runs."""
     if run.imported:
         return _ARTIFACT_RECORD_BYTES
-    values = nested(run.manifest.get("workload") or {}, "records", "values")
+    workload = run.manifest.get("workload") or {}
+    if nested(workload, "records", "layout") == "json":
+        return int(nested(workload, "records", "event_bytes") or DEFAULT_EVENT_BYTES)
+    values = nested(workload, "records", "values")
     return 8 + 4 * int(values) if isinstance(values, int) and not isinstance(values, bool) else None
 
 

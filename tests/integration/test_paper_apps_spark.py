@@ -1,9 +1,10 @@
 """The four paper apps, in Python and on the JVM, run with spark-submit against a real Kafka broker.
 
-Each case produces the same small input (3 ranks x 4 steps x 2 records of 4 values), lets the app
-consume it in two batches, stops it through the STOP file and checks every line of its
-``batches.jsonl`` against a plain-Python computation on the records that batch consumed. One more
-case checks that the JVM apps' state timeout empties the state.
+Each case produces the same small input (3 ranks x 4 steps x 2 records of 4 values, every third
+record expensive, computed ``COST_FACTOR`` times), lets the app consume it in two batches, stops it
+through the STOP file and checks every line of its ``batches.jsonl`` against a plain-Python
+computation on the records that batch consumed. The Python apps are checked the same way on JSON
+sensor events. One more case checks that the JVM apps' state timeout empties the state.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from confluent_kafka import Producer
 
 from apps import APP_SCRIPTS
 from apps.driver import BATCHES_FILE, OFFSETS_FILE, STOP_FILE, AppConfig
-from apps.records import encode
+from apps.records import encode, encode_event
 from harness import jvm
 from harness.backends.kafka_broker import KafkaBroker
 from harness.net import LOOPBACK, free_port
@@ -29,6 +30,8 @@ from harness.processes import ProcessSupervisor
 from harness.spark_app import SparkApp, spark_environment
 
 RANKS, STEPS, COPIES, VALUES_PER_RECORD = 3, 4, 2, 4
+COST_FACTOR = 5  # expensive records are computed this many times: the results must not change
+EVENT_BYTES = 150
 RECORDS_PER_BATCH = 12  # maxRatePerPartition x 1 s batches: the 24 records arrive in two batches
 STATE_TIMEOUT_S = 120  # longer than a run: no key leaves the state unless a test sets a short timeout
 RUN_TIMEOUT_S = 120.0
@@ -57,6 +60,11 @@ def input_records() -> list[Record]:
                 values = [(2 * ((first + j) % 40) - 7) / 64 for j in range(VALUES_PER_RECORD)]
                 records.append((rank, step, values))
     return records
+
+
+def sensor_events() -> list[Record]:
+    """JSON layout: 3 sensors x 8 events, one reading each (multiples of 1/64: 6 decimals at most)."""
+    return [(i % RANKS, 0, [(2 * (i % 40) - 7) / 64]) for i in range(RANKS * 8)]
 
 
 def grouped(records: list[Record]) -> dict[tuple[int, int], list[float]]:
@@ -110,11 +118,15 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KafkaBrok
         yield kafka, supervisor
 
 
-def produce(bootstrap_servers: str, topic: str, records: list[Record]) -> None:
+def produce(bootstrap_servers: str, topic: str, records: list[Record], layout: str) -> None:
     delivered = []
     producer = Producer({"bootstrap.servers": bootstrap_servers, "acks": "all", "log_level": 3})
-    for rank, step, values in records:
-        payload = encode(rank, step, np.array(values, dtype=np.float32))
+    for i, (rank, step, values) in enumerate(records):
+        expensive = i % 3 == 0
+        if layout == "json":
+            payload = encode_event(rank, 1_700_000_000_000 + i, values[0], EVENT_BYTES, expensive)
+        else:
+            payload = encode(rank, step, np.array(values, dtype=np.float32), expensive)
         producer.produce(topic, payload, on_delivery=lambda err, _msg: delivered.append(err is None))
     assert producer.flush(30) == 0
     assert delivered == [True] * len(records)
@@ -140,11 +152,18 @@ def submit_command(app: str, implementation: str, config_file: Path, output_dir:
     return spark_app.submit_command(spark_conf(f"{app}-{implementation}"))
 
 
-def write_config(folder: Path, bootstrap_servers: str, topic: str, state_timeout_s: float) -> Path:
+def write_config(
+    folder: Path, bootstrap_servers: str, topic: str, state_timeout_s: float, layout: str
+) -> Path:
     output_dir = folder / "out"
     output_dir.mkdir(parents=True)
     config = AppConfig(bootstrap_servers, topic, f"group-{topic}", 1000, output_dir).to_json()
-    config |= {"checkpoint_dir": str(folder / "checkpoint"), "state_timeout_s": state_timeout_s}
+    config |= {
+        "checkpoint_dir": str(folder / "checkpoint"),
+        "state_timeout_s": state_timeout_s,
+        "layout": layout,
+        "cost_factor": COST_FACTOR,
+    }
     path = folder / "app-config.json"
     path.write_text(json.dumps(config))
     return path
@@ -173,14 +192,16 @@ def run_app(
     implementation: str,
     done: Callable[[list[dict]], bool],
     state_timeout_s: float = STATE_TIMEOUT_S,
+    layout: str = "artifact",
 ) -> list[dict]:
     """Produce the input to a topic of its own, run the app on it until ``done`` holds for its
     batches, stop it through the STOP file and return its batches; the app must exit with 0."""
     kafka, supervisor = broker
     topic = f"paper-{app}-{implementation}-{folder.name}"
     kafka.create_topic(topic, partitions=1)  # one partition: batches take the records in produced order
-    produce(kafka.bootstrap_servers, topic, input_records())
-    config_file = write_config(folder, kafka.bootstrap_servers, topic, state_timeout_s)
+    records = sensor_events() if layout == "json" else input_records()
+    produce(kafka.bootstrap_servers, topic, records, layout)
+    config_file = write_config(folder, kafka.bootstrap_servers, topic, state_timeout_s, layout)
     output_dir = folder / "out"
     with supervisor.scope():
         process = supervisor.start(
@@ -234,6 +255,22 @@ def test_app_reports_what_it_consumed(
         batch = records[offset : offset + line["records"]]
         offset += line["records"]
         assert_report_equals(line, expected_report(app, batch, records[:offset]))
+
+
+@pytest.mark.parametrize("app", PAPER_APPS)
+def test_python_apps_read_sensor_events(
+    broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path, app: str
+) -> None:
+    events = sensor_events()
+    reported = run_app(
+        broker, tmp_path, app, "python", lambda lines: consumed(lines) >= len(events), layout="json"
+    )
+    assert consumed(reported) == len(events)
+    offset = 0
+    for line in reported:
+        batch = events[offset : offset + line["records"]]
+        offset += line["records"]
+        assert_report_equals(line, expected_report(app, batch, events[:offset]))
 
 
 def test_jvm_state_drops_keys_after_the_timeout(

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from apps.records import decode
 from generators.produce import GeneratorConfig, SecondStats
 from generators.profiles import parse_profile
 
 
 def config(tmp_path: Path, ranks: int, steps: int | None) -> GeneratorConfig:
+    records = {"layout": "artifact", "values": 4, "ranks": ranks, "steps": steps}
     return GeneratorConfig(
         bootstrap_servers="127.0.0.1:1",
         topic="t",
         profile=parse_profile({"profile": "step", "steps": [{"duration_s": 1, "rate": 10}]}),
         duration_s=2.0,
-        values_per_record=4,
-        ranks=ranks,
-        steps=steps,
+        records=records,
         seed=1,
         stats_path=tmp_path / "stats.jsonl",
         result_path=tmp_path / "result.json",
@@ -28,9 +28,11 @@ def config(tmp_path: Path, ranks: int, steps: int | None) -> GeneratorConfig:
 
 def test_keys_cycle_ranks_then_steps(tmp_path: Path) -> None:
     unbounded = config(tmp_path, ranks=3, steps=None)
-    assert [unbounded.key(i) for i in range(7)] == [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (0, 2)]
+    keys = [decode(unbounded.record_stream.payload(i, 0.0))[:2] for i in range(7)]
+    assert keys == [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (0, 2)]
     bounded = config(tmp_path, ranks=2, steps=2)
-    assert [bounded.key(i) for i in range(6)] == [(0, 0), (1, 0), (0, 1), (1, 1), (0, 0), (1, 0)]
+    keys = [decode(bounded.record_stream.payload(i, 0.0))[:2] for i in range(6)]
+    assert keys == [(0, 0), (1, 0), (0, 1), (1, 1), (0, 0), (1, 0)]
 
 
 def test_config_round_trips_through_json(tmp_path: Path) -> None:

@@ -27,24 +27,36 @@ from apps.paper_apps import (
     report_part,
     update_timed_state,
 )
-from apps.records import encode
+from apps.records import ARTIFACT, RecordFormat, encode, encode_event
 
 INTERVAL_MS = 1000
 Batch = list[tuple[int, int, list[float]]]  # (rank, step, values) per record
 
 
-def record_bytes(batch: Batch) -> list[bytes]:
-    return [encode(rank, step, np.array(values, dtype=np.float32)) for rank, step, values in batch]
+def record_bytes(batch: Batch, fmt: RecordFormat = ARTIFACT) -> list[bytes]:
+    """The batch in the format's layout; with a cost factor, every other record is expensive."""
+    encoded = []
+    for i, (rank, step, values) in enumerate(batch):
+        expensive = fmt.cost_factor > 1 and i % 2 == 0
+        if fmt.layout == "json":
+            assert step == 0 and len(values) == 1, "a sensor event has one reading and no step"
+            encoded.append(encode_event(rank, 1_700_000_000_000 + i, values[0], 120, expensive))
+        else:
+            encoded.append(encode(rank, step, np.array(values, dtype=np.float32), expensive))
+    return encoded
 
 
-def run_pipeline(app: StatefulApp, batches: list[Batch], timeout_ms: int) -> list[dict]:
+def run_pipeline(
+    app: StatefulApp, batches: list[Batch], timeout_ms: int, fmt: RecordFormat = ARTIFACT
+) -> list[dict]:
     """What the Spark pipeline does per batch, without Spark: update each key's state, then report."""
     update = functools.partial(update_timed_state, app.merge, INTERVAL_MS, timeout_ms)
+    record_value = functools.partial(app.record_value, fmt=fmt)
     states: dict = {}
     reports = []
     for batch in batches:
         new_values = defaultdict(list)
-        for key, value in map(app.record_value, record_bytes(batch)):
+        for key, value in map(record_value, record_bytes(batch, fmt)):
             new_values[key].append(value)
         for key in states.keys() | new_values.keys():
             states[key] = update(new_values.get(key, []), states.get(key))
@@ -108,7 +120,24 @@ BATCHES: list[Batch] = [
     [(1, 0, [0.6875, 0.6875, 0.6875])],
     [],
 ]
+# Sensor events: one reading each, keyed by sensor (step 0); multiples of 1/64 have 6 decimals at most.
+JSON_BATCHES: list[Batch] = [
+    [(0, 0, [0.125]), (0, 0, [0.875]), (1, 0, [0.25]), (3, 0, [-0.5]), (3, 0, [1.5])],
+    [(0, 0, [0.375]), (2, 0, [0.09375])],
+    [],
+    [(1, 0, [0.6875])],
+    [],
+]
 TIMEOUT_MS = 2000  # two idle batches are kept, a third drops the key
+
+# The same apps on each record workload: expensive records (every other one) must not change a result.
+WORKLOADS = {
+    "artifact": (ARTIFACT, BATCHES),
+    "artifact-expensive": (RecordFormat("artifact", 7), BATCHES),
+    "json": (RecordFormat("json"), JSON_BATCHES),
+    "json-expensive": (RecordFormat("json", 7), JSON_BATCHES),
+}
+workloads = pytest.mark.parametrize("workload", sorted(WORKLOADS))
 
 
 # --- tests -------------------------------------------------------------------------------------------
@@ -145,23 +174,28 @@ def test_timeout_drops_a_stale_key_and_keeps_a_fresh_one() -> None:
     assert is_stale(11, 2000, 20_000)
 
 
-def test_sum_accumulates_across_batches_until_the_timeout() -> None:
-    reports = run_pipeline(SUM, BATCHES, TIMEOUT_MS)
-    for i, (batch, report) in enumerate(zip(BATCHES, reports, strict=True)):
-        live = live_values(BATCHES, i, TIMEOUT_MS // INTERVAL_MS)
+@workloads
+def test_sum_accumulates_across_batches_until_the_timeout(workload: str) -> None:
+    fmt, batches = WORKLOADS[workload]
+    reports = run_pipeline(SUM, batches, TIMEOUT_MS, fmt)
+    for i, (batch, report) in enumerate(zip(batches, reports, strict=True)):
+        live = live_values(batches, i, TIMEOUT_MS // INTERVAL_MS)
         assert report == {
             **reference_batch_sums(batch),
             "state_keys": len(live),
             "state_value_sum": sum(sum(v) for v in live.values()),
         }, f"batch {i}"
-    # (1, 1), last updated in batch 0, leaves after batch 3; (0, 0) and (2, 3) after batch 4.
-    assert [r["state_keys"] for r in reports] == [3, 4, 4, 3, 1]
+    if batches is BATCHES:
+        # (1, 1), last updated in batch 0, leaves after batch 3; (0, 0) and (2, 3) after batch 4.
+        assert [r["state_keys"] for r in reports] == [3, 4, 4, 3, 1]
 
 
-def test_global_sum_takes_local_and_global_means() -> None:
-    reports = run_pipeline(GLOBAL_SUM, BATCHES, TIMEOUT_MS)
-    for i, (batch, report) in enumerate(zip(BATCHES, reports, strict=True)):
-        live = live_values(BATCHES, i, TIMEOUT_MS // INTERVAL_MS)
+@workloads
+def test_global_sum_takes_local_and_global_means(workload: str) -> None:
+    fmt, batches = WORKLOADS[workload]
+    reports = run_pipeline(GLOBAL_SUM, batches, TIMEOUT_MS, fmt)
+    for i, (batch, report) in enumerate(zip(batches, reports, strict=True)):
+        live = live_values(batches, i, TIMEOUT_MS // INTERVAL_MS)
         expected = {
             **reference_batch_sums(batch),
             "local_mean_sum": sum(sum(v) / len(v) for v in values_by_key(batch).values()),
@@ -169,15 +203,18 @@ def test_global_sum_takes_local_and_global_means() -> None:
             "global_mean_sum": sum(sum(v) / len(v) for v in live.values()),
         }
         assert report == pytest.approx(expected), f"batch {i}"
-    # After batch 3: (1, 0) has a local mean of 0.6875 and, over its 5 values, a global one of 2.328125 / 5.
-    assert reports[3]["local_mean_sum"] == 0.6875
-    assert reports[3]["global_mean_sum"] == pytest.approx(2.328125 / 5 + 1.875 / 4 + 0.203125 / 3)
+    if batches is BATCHES:
+        # After batch 3: (1, 0) has a local mean of 0.6875 and, over its 5 values, a global one of 2.328125/5.
+        assert reports[3]["local_mean_sum"] == 0.6875
+        assert reports[3]["global_mean_sum"] == pytest.approx(2.328125 / 5 + 1.875 / 4 + 0.203125 / 3)
 
 
-def test_global_histogram_counts_per_batch_and_in_state() -> None:
-    reports = run_pipeline(GLOBAL_HISTOGRAM, BATCHES, TIMEOUT_MS)
-    for i, (batch, report) in enumerate(zip(BATCHES, reports, strict=True)):
-        live = live_values(BATCHES, i, TIMEOUT_MS // INTERVAL_MS)
+@workloads
+def test_global_histogram_counts_per_batch_and_in_state(workload: str) -> None:
+    fmt, batches = WORKLOADS[workload]
+    reports = run_pipeline(GLOBAL_HISTOGRAM, batches, TIMEOUT_MS, fmt)
+    for i, (batch, report) in enumerate(zip(batches, reports, strict=True)):
+        live = live_values(batches, i, TIMEOUT_MS // INTERVAL_MS)
         batch_values = [v for _, _, values in batch for v in values]
         assert report == {
             "keys": len(values_by_key(batch)),

@@ -11,7 +11,9 @@ import org.apache.spark.streaming.Durations;
 /**
  * What the harness tells an app in its {@code --config} JSON file, the same file the Python apps
  * read ({@code apps/driver.py}): the input ({@code source} "direct" or "receiver"), the batch
- * interval and the output folder, plus the state settings of the stateful apps.
+ * interval and the output folder, plus the state settings of the stateful apps and the cost
+ * factor of expensive records. The JVM apps read the artifact layout only: a config naming another
+ * {@code layout} is refused (the manifest's validation refuses it before anything starts).
  */
 public record AppConfig(
         String bootstrapServers,
@@ -22,7 +24,8 @@ public record AppConfig(
         String source,
         int receivers,
         String checkpointDir,
-        long stateTimeoutMs) {
+        long stateTimeoutMs,
+        int costFactor) {
 
     /** The paper's state timeout: a key not updated for 20 s leaves the state. */
     static final double DEFAULT_STATE_TIMEOUT_S = 20.0;
@@ -40,6 +43,10 @@ public record AppConfig(
                 ? raw.get("checkpoint_dir").asText()
                 : Path.of(outputDir, "checkpoint").toString();
         double timeoutS = raw.path("state_timeout_s").asDouble(DEFAULT_STATE_TIMEOUT_S);
+        String layout = raw.path("layout").asText("artifact");
+        if (!layout.equals("artifact")) {
+            throw new IllegalArgumentException("the JVM apps read the artifact layout only, not " + layout);
+        }
         return new AppConfig(
                 raw.get("bootstrap_servers").asText(),
                 raw.get("topic").asText(),
@@ -49,7 +56,8 @@ public record AppConfig(
                 raw.path("source").asText("direct"),
                 raw.path("receivers").asInt(1),
                 checkpointDir,
-                Math.round(timeoutS * 1000));
+                Math.round(timeoutS * 1000),
+                raw.path("cost_factor").asInt(1));
     }
 
     public boolean readsThroughReceivers() {

@@ -36,8 +36,9 @@ public final class GlobalHistogram {
 
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
         jssc.checkpoint(config.checkpointDir());
+        int costFactor = config.costFactor();
         JavaMapWithStateDStream<RankStep, Histogram, Histogram, Histogram> updates = records
-                .mapToPair(Records::histogram)
+                .mapToPair(record -> Records.histogram(record, costFactor))
                 .reduceByKey(Histogram::plus)
                 .mapWithState(TimedState.spec(ACCUMULATE, config));
         JavaDStream<Report> parts = updates.map(Report::ofBatch)

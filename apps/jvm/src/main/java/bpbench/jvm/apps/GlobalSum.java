@@ -45,7 +45,7 @@ public final class GlobalSum {
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
         jssc.checkpoint(config.checkpointDir());
         JavaMapWithStateDStream<RankStep, Sums, Sums, Means> updates =
-                StatelessSum.batchSums(records).mapWithState(TimedState.spec(AVERAGE, config));
+                StatelessSum.batchSums(records, config).mapWithState(TimedState.spec(AVERAGE, config));
         JavaDStream<Report> parts = updates.map(Report::ofBatch)
                 .union(updates.stateSnapshots().map(entry -> Report.ofState(entry._2())));
         new BatchLog(config.outputDir()).writeEachBatch(parts, Report.ZERO);

@@ -18,13 +18,14 @@ public final class StatelessSum {
     }
 
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
-        JavaDStream<Report> parts = batchSums(records).map(pair -> Report.ofBatch(pair._2()));
+        JavaDStream<Report> parts = batchSums(records, config).map(pair -> Report.ofBatch(pair._2()));
         new BatchLog(config.outputDir()).writeEachBatch(parts, Report.ZERO);
     }
 
     /** The sums of each key's values in the batch: the first step of SUM and GlobalSUM too. */
-    static JavaPairDStream<RankStep, Sums> batchSums(JavaDStream<byte[]> records) {
-        return records.mapToPair(Records::sums).reduceByKey(Sums::plus);
+    static JavaPairDStream<RankStep, Sums> batchSums(JavaDStream<byte[]> records, AppConfig config) {
+        int costFactor = config.costFactor();
+        return records.mapToPair(record -> Records.sums(record, costFactor)).reduceByKey(Sums::plus);
     }
 
     record Report(long keys, long records, long values, double valueSum) implements BatchReport<Report> {

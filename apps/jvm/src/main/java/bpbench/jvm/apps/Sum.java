@@ -36,7 +36,7 @@ public final class Sum {
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
         jssc.checkpoint(config.checkpointDir());
         JavaMapWithStateDStream<RankStep, Sums, Sums, Sums> updates =
-                StatelessSum.batchSums(records).mapWithState(TimedState.spec(ACCUMULATE, config));
+                StatelessSum.batchSums(records, config).mapWithState(TimedState.spec(ACCUMULATE, config));
         JavaDStream<Report> parts = updates.map(Report::ofBatch)
                 .union(updates.stateSnapshots().map(entry -> Report.ofState(entry._2())));
         new BatchLog(config.outputDir()).writeEachBatch(parts, Report.ZERO);

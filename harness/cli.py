@@ -78,6 +78,13 @@ def _validate(manifests: list[Path], console: Console) -> None:
             continue
         cells = len({json.dumps(run.cell, sort_keys=True) for run in runs})
         reps = runs[0].repetitions
+        search = runs[0].search
+        if search is not None:
+            console.print(
+                f"{path}: ok (rate search: {_count(cells, 'cell')}, up to {_count(search.max_runs, 'rate')} "
+                f"each x {_count(reps, 'repetition')})"
+            )
+            continue
         console.print(
             f"{path}: ok ({_count(len(runs), 'run')}: {_count(cells, 'cell')} x {_count(reps, 'repetition')})"
         )

@@ -350,6 +350,24 @@ class Manifest(Strict):
         return self
 
 
+class RateSearch(Strict):
+    """``search:``: the highest constant input rate each matrix cell sustains (outcome ``stable``),
+    by bisection between ``low`` and ``high`` (Karimov et al.; Theodolite)."""
+
+    low: PositiveFloat = Field(description="records/s: the search starts between low and high")
+    high: PositiveFloat = Field(description="records/s")
+    precision: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.1, description="stop when the bracket (high - low) is at most this share of high"
+    )
+    max_runs: PositiveInt = Field(8, description="at most this many rates probed per cell")
+
+    @model_validator(mode="after")
+    def _bracket(self) -> RateSearch:
+        if self.low >= self.high:
+            raise ValueError(f"search.low ({self.low:g}) must be below search.high ({self.high:g})")
+        return self
+
+
 class RunSpec(BaseModel):
     """One run: a matrix cell's settings fully resolved, one repetition, with a stable id."""
 
@@ -362,6 +380,23 @@ class RunSpec(BaseModel):
     repetition: int
     repetitions: int
     source_file: str
+    search: RateSearch | None = None
+
+    def at_rate(self, rate: float) -> RunSpec:
+        """This run with the constant profile's rate changed (a probe of the rate search)."""
+        data = self.manifest.model_dump(mode="json")
+        data["workload"]["generator"]["rate"] = rate
+        manifest = Manifest.model_validate(data)
+        return self.model_copy(
+            update={
+                "manifest": manifest,
+                "run_id": run_id_for(manifest, self.repetition),
+                "cell": {**self.cell, RATE_PATH: rate},
+            }
+        )
+
+
+RATE_PATH = "workload.generator.rate"
 
 
 def _field_path(location: tuple[Any, ...]) -> str:
@@ -421,8 +456,8 @@ def _errors(exc: ValidationError, source: str, matrix_keys: Iterable[str] = ()) 
 
 def parse_manifest(data: Any, source: str, base_dir: Path | None = None) -> Manifest:
     """Validate one run's settings (no matrix); files they name resolve against ``base_dir``."""
-    if not isinstance(data, dict) or "matrix" in data or "repetitions" in data:
-        raise UsageError(f"{source}: one run's settings: a mapping without matrix or repetitions")
+    if not isinstance(data, dict) or {"matrix", "repetitions", "search"} & set(data):
+        raise UsageError(f"{source}: one run's settings: a mapping without matrix, repetitions or search")
     return expand_data(data, source, base_dir)[0].manifest
 
 
@@ -484,10 +519,35 @@ def _set_path(data: dict[str, Any], key: str, value: Any, source: str) -> None:
     node[leaf] = value
 
 
+def _search(data: dict[str, Any], matrix: dict[str, list[Any]], source: str) -> RateSearch | None:
+    raw = data.pop("search", None)
+    if raw is None:
+        return None
+    try:
+        search = RateSearch.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            path = ".".join(["search", *map(str, error["loc"])])
+            lines.append(f"{source}: {path}: {_describe(error, path)}")
+        raise UsageError("\n".join(lines)) from None
+    profile = (data.get("workload") or {}).get("generator") or {}
+    if profile.get("profile") != "constant":
+        raise UsageError(
+            f"{source}: search: needs workload.generator.profile: constant (the search sets its rate)"
+        )
+    if RATE_PATH in matrix:
+        raise UsageError(
+            f"{source}: matrix.{RATE_PATH}: the search sets the rate; leave it out of the matrix"
+        )
+    return search
+
+
 def expand_data(data: Any, source: str, base_dir: Path | None = None) -> list[RunSpec]:
     """Every run of a manifest: the matrix's cartesian product, each cell repeated."""
     data = copy.deepcopy(data)
     matrix, repetitions = _matrix(data, source)
+    search = _search(data, matrix, source)
     cells = [dict(zip(matrix, values, strict=True)) for values in itertools.product(*matrix.values())]
     context = {BASE_DIR_CONTEXT: base_dir or Path.cwd()}
     specs, problems = [], []
@@ -510,6 +570,7 @@ def expand_data(data: Any, source: str, base_dir: Path | None = None) -> list[Ru
                     repetition=repetition,
                     repetitions=repetitions,
                     source_file=source,
+                    search=search,
                 )
             )
     if problems:

@@ -14,14 +14,21 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from generators import profiles
-from harness.manifest import Manifest
+from harness.manifest import Manifest, RateSearch
+
+SEARCH_NOTE = (
+    "It needs the `constant` profile, whose `rate` it sets (so the matrix may not vary the rate). A rate "
+    "is sustainable when every repetition of a run at it ends `stable`; the answer is the highest rate "
+    "probed sustainable. Each probe is an ordinary run; `search.json` in the experiment folder lists "
+    "every cell's probes and answer, and a rerun resumes from the probes that completed."
+)
 
 HEADER = """# Manifest reference
 
 Generated from the schema by `make docs` (`python -m harness.manifest_doc`); do not edit by hand.
 A manifest is YAML. Unknown keys are errors. Besides the fields below, a manifest may have
 `matrix:` (dotted field paths to lists of values: the runs are their cartesian product) and
-`repetitions:` (how many times each cell runs, default 1).
+`repetitions:` (how many times each cell runs, default 1), and `search:` (below).
 """
 
 
@@ -104,6 +111,9 @@ def _table(rows: list[str]) -> str:
 
 def reference() -> str:
     parts = [HEADER, "## Fields\n", _table(_rows(Manifest, "")), ""]
+    parts.append("## Sustainable-rate search (`search:`)\n")
+    parts.append(" ".join((RateSearch.__doc__ or "").split()).replace("``", "`") + " " + SEARCH_NOTE + "\n")
+    parts.extend([_table(_rows(RateSearch, "search.")), ""])
     parts.append("## Pressure profiles (`workload.generator`)\n")
     parts.append(
         "Chosen by `profile:`; rates in records per second, times in seconds from the start of the load.\n"

@@ -8,10 +8,14 @@ outcome; only a fault of the harness itself ends the experiment.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
+import json
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +56,7 @@ from harness.outcomes import (
     worker_evidence,
 )
 from harness.processes import ManagedProcess, ProcessSupervisor
+from harness.search import Probe, SearchResult, bisect
 from harness.spark_app import SparkApp, jvm_jars
 from harness.spark_conf import resolve_spark_conf
 from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
@@ -425,8 +430,16 @@ def run_experiment(
     if backend is not None:
         data.setdefault("platform", {})["backend"] = backend
     specs = expand_data(data, str(manifest_path), manifest_path.parent)
-    manifest = specs[0].manifest
-    experiment_dir = out / manifest.name
+    experiment_dir = out / specs[0].experiment
+    if specs[0].search is not None:
+        run_dirs = _search_rates(specs, out, console)
+    else:
+        run_dirs = _run_all(specs, out, console)
+    report = build_report([experiment_dir], experiment_dir / "report.html")
+    return ExperimentResult(experiment_dir, run_dirs, report)
+
+
+def _run_all(specs: list[RunSpec], out: Path, console: Console) -> list[Path]:
     pending = [s for s in specs if not RunDirectory(out, s.experiment, s.run_id).complete]
     for spec in specs:
         if spec not in pending:
@@ -438,14 +451,78 @@ def run_experiment(
             sorted(pending, key=lambda s: s.manifest.platform.model_dump_json()),
             key=lambda s: s.manifest.platform,
         )
-        done = 0
+        number = 0
         for platform, group in by_platform:
-            runs = list(group)
-            _run_on_backend(runs, platform, out, experiment_dir / "backend", console, done, len(pending))
-            done += len(runs)
-    run_dirs = [RunDirectory(out, s.experiment, s.run_id).path for s in specs]
-    report = build_report([experiment_dir], experiment_dir / "report.html")
-    return ExperimentResult(experiment_dir, run_dirs, report)
+            with backend_session(platform, out, out / specs[0].experiment / "backend", console) as run:
+                for spec in group:
+                    number += 1
+                    cell = ", ".join(f"{k}={v}" for k, v in spec.cell.items()) or "single cell"
+                    console.log(
+                        f"[bold]run {number}/{len(pending)}[/]: {cell}, "
+                        f"repetition {spec.repetition}/{spec.repetitions}"
+                    )
+                    run(spec)
+    return [RunDirectory(out, s.experiment, s.run_id).path for s in specs]
+
+
+def _search_rates(specs: list[RunSpec], out: Path, console: Console) -> list[Path]:
+    """Each matrix cell's sustainable rate (harness.search); ``search.json`` holds the probes."""
+    settings = specs[0].search
+    assert settings is not None
+    preflight(specs)
+    experiment_dir = out / specs[0].experiment
+    cells: dict[str, list[RunSpec]] = {}
+    for spec in specs:
+        cells.setdefault(json.dumps(spec.cell, sort_keys=True), []).append(spec)
+    results: list[SearchResult] = []
+    run_dirs: list[Path] = []
+    for number, repetitions in enumerate(cells.values(), start=1):
+        described = ", ".join(f"{k}={v}" for k, v in repetitions[0].cell.items()) or "single cell"
+        console.log(
+            f"[bold]search {number}/{len(cells)}[/]: {described}, "
+            f"rates {settings.low:,.0f} to {settings.high:,.0f} rec/s"
+        )
+        platform = repetitions[0].manifest.platform
+        with backend_session(platform, out, experiment_dir / "backend", console) as run:
+            probes = bisect(settings, functools.partial(_probe, repetitions, run, out, console, run_dirs))
+        results.append(SearchResult(repetitions[0].cell, probes))
+        best = results[-1].sustainable_rps
+        console.log(
+            f"[bold]{described}: sustainable rate {f'{best:,.0f} rec/s' if best else 'none found'}[/] "
+            f"({len(probes)} rates probed)"
+        )
+        write_json(experiment_dir / "search.json", {
+            "schema_version": SCHEMA_VERSION,
+            "search": settings.model_dump(),
+            "cells": [r.to_json() for r in results],
+        })  # fmt: skip
+    return run_dirs
+
+
+def _probe(
+    repetitions: list[RunSpec],
+    run: Callable[[RunSpec], dict[str, Any]],
+    out: Path,
+    console: Console,
+    run_dirs: list[Path],
+    rate: float,
+) -> Probe:
+    """Every repetition of a cell at ``rate``; runs complete from an earlier attempt are reused."""
+    outcomes, run_ids = [], []
+    for spec in (s.at_rate(rate) for s in repetitions):
+        directory = RunDirectory(out, spec.experiment, spec.run_id)
+        if directory.complete:
+            summary = json.loads((directory.path / "summary.json").read_text())
+            console.log(f"{spec.experiment}/{spec.run_id}: complete, skipped")
+        else:
+            console.log(f"probe {rate:,.0f} rec/s, repetition {spec.repetition}/{spec.repetitions}")
+            summary = run(spec)
+        outcomes.append(summary["outcome"])
+        run_ids.append(spec.run_id)
+        run_dirs.append(directory.path)
+    probe = Probe(rate, tuple(outcomes), tuple(run_ids))
+    console.log(f"{rate:,.0f} rec/s: {'sustainable' if probe.sustainable else 'not sustainable'}")
+    return probe
 
 
 def preflight(specs: list[RunSpec]) -> None:
@@ -461,16 +538,12 @@ def preflight(specs: list[RunSpec]) -> None:
         raise UsageError("\n".join(dict.fromkeys(problems)))
 
 
-def _run_on_backend(
-    specs: list[RunSpec],
-    platform: Platform,
-    out: Path,
-    backend_dir: Path,
-    console: Console,
-    done: int,
-    total: int,
-) -> None:
-    """Bring the backend up, run the specs on it, and take everything down whatever happens."""
+@contextlib.contextmanager
+def backend_session(
+    platform: Platform, out: Path, backend_dir: Path, console: Console
+) -> Iterator[Callable[[RunSpec], dict[str, Any]]]:
+    """Bring the backend up, hand out a function that makes one run on it (returning its summary),
+    and take everything down whatever happens."""
     backend_dir.mkdir(parents=True, exist_ok=True)
     with (
         EventLog(backend_dir / "events.jsonl") as backend_events,
@@ -486,13 +559,13 @@ def _run_on_backend(
             console.log(
                 f"backend {backend.name}: Kafka at {backend.bootstrap_servers}, Spark {backend.spark_master}"
             )
-            for number, spec in enumerate(specs, start=done + 1):
-                cell = ", ".join(f"{k}={v}" for k, v in spec.cell.items()) or "single cell"
-                console.log(
-                    f"[bold]run {number}/{total}[/]: {cell}, repetition {spec.repetition}/{spec.repetitions}"
-                )
+
+            def run(spec: RunSpec) -> dict[str, Any]:
                 summary = Run(spec, out, backend, supervisor, console).execute()
                 console.log(_one_line(summary))
+                return summary
+
+            yield run
         finally:
             backend.down()
 

@@ -1,0 +1,40 @@
+"""The sustainable-rate search on the real stack, against a capacity Spark itself enforces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
+
+
+def test_search_finds_the_rate_under_a_rate_cap_and_resumes(tmp_path: Path) -> None:
+    # maxRatePerPartition 100 over 2 partitions: the app cannot take more than 200 records/s, so
+    # 250 records/s leaves a growing lag (unsustainable) and 150 records/s is sustained.
+    manifest = write_manifest(
+        tmp_path,
+        name="search",
+        config={"batch_interval_ms": 2000, "backpressure": {"enabled": True, "max_rate_per_partition": 100}},
+        run={"drain_timeout_s": 30, "poll_interval_s": 1, "warmup_s": 4},
+    )
+    data = yaml.safe_load(manifest.read_text())
+    data["search"] = {"low": 50, "high": 450, "precision": 0.1, "max_runs": 2}
+    manifest.write_text(yaml.safe_dump(data))
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    search = json.loads((out / "search" / "search.json").read_text())
+    [cell] = search["cells"]
+    probes = [(p["rate_rps"], p["outcomes"][0]) for p in cell["probes"]]
+    assert probes == [(250.0, "unstable"), (150.0, "stable")], probes
+    assert cell["sustainable_rps"] == 150.0
+    assert (out / "search" / "report.html").exists()
+    # A rerun finds both probes complete and reaches the same answer without running anything.
+    again = run_bpbench("run", str(manifest), "--out", str(out))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stderr.count("complete, skipped") == 2
+    assert json.loads((out / "search" / "search.json").read_text())["cells"] == search["cells"]
+    assert len(list((out / "search").glob("*/COMPLETE"))) == 2
+    assert_nothing_left_running(started_pids(out))

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ class AppConfig:
     receivers: int = 1
     checkpoint_dir: Path | None = None  # the stateful apps' (default: output_dir/checkpoint)
     state_timeout_s: float = 20.0  # a key not updated this long leaves the state (the paper's 20 s)
+    kafka_params: dict[str, str] = field(default_factory=dict)  # the cluster's client settings (security)
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:

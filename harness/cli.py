@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("results"), help="results root (default: results)")
     run.add_argument(
         "--backend",
-        choices=["local"],
+        choices=["local", "compose", "external"],
         default=None,
         help="where Kafka and Spark run (default: the manifest's platform.backend)",
     )

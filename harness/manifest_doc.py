@@ -78,8 +78,12 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if constraints:
             note = f"{note} ({', '.join(constraints)})".strip()
         rows.append(f"| `{path}` | {_type_name(annotation)} | {_default(field)} | {note} |")
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            rows.extend(_rows(annotation, f"{path}."))
+        args = typing.get_args(annotation)
+        nested = [annotation, *(args if type(None) in args else ())]  # an optional section too
+        for candidate in nested:
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                rows.extend(_rows(candidate, f"{path}."))
+                break
     return rows
 
 

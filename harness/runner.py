@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from apps.driver import OFFSETS_FILE, AppConfig
 from harness import environment, jvm
 from harness.accounting import direct_backlog, processed_until, read_offset_log
-from harness.backends.local import LocalBackend, capacity_problems
+from harness.backends.base import Backend, make_backend, platform_problems
 from harness.collectors.base import CollectorSet
 from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
 from harness.collectors.jvm_metrics import JVM_COLUMNS, DriverJvmCollector
@@ -40,7 +40,6 @@ from harness.outcomes import (
     driver_evidence,
     executor_evidence,
     log_evidence,
-    worker_evidence,
 )
 from harness.processes import ProcessSupervisor
 from harness.spark_app import SparkApp, jvm_jars
@@ -91,7 +90,7 @@ class Run:
     """Everything one run needs while it is under way."""
 
     def __init__(
-        self, spec: RunSpec, out: Path, backend: LocalBackend, supervisor: ProcessSupervisor, console: Console
+        self, spec: RunSpec, out: Path, backend: Backend, supervisor: ProcessSupervisor, console: Console
     ) -> None:
         self.spec = spec
         self.manifest = spec.manifest
@@ -102,7 +101,11 @@ class Run:
         self.topic = f"bpbench-{spec.run_id}"
         self.group_id = f"bpbench-{spec.run_id}"
         self.load = LoadGenerator(
-            self.directory.path, spec.manifest.workload, backend.bootstrap_servers, self.topic
+            self.directory.path,
+            spec.manifest.workload,
+            backend.bootstrap_servers,
+            self.topic,
+            client_config=backend.kafka_client_config,
         )
 
     def execute(self) -> dict[str, Any]:
@@ -122,7 +125,12 @@ class Run:
         self.backend.create_topic(self.topic, partitions)
         events.emit("topic_created", topic=self.topic, partitions=partitions)
         spark_conf = resolve_spark_conf(
-            self.manifest, self.backend.spark_master, self.spec.run_id, self.directory.logs
+            self.manifest,
+            self.backend.spark_master,
+            self.spec.run_id,
+            self.directory.logs,
+            placement=self.backend.spark_conf(),
+            executor_logs_local=self.backend.executor_logs_local,
         )
         self._write_spec(spark_conf)
         workload = self.manifest.workload
@@ -139,9 +147,11 @@ class Run:
                 receivers=workload.receivers,
                 checkpoint_dir=self.directory.path / "checkpoint",
                 state_timeout_s=workload.state_timeout_s,
+                kafka_params=self.backend.app_kafka_params,
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",
+            environment=self.backend.driver_environment(),
         )
         observed = self._observe(app, spark_conf, events)
         return self._record(app, observed, events)
@@ -163,11 +173,13 @@ class Run:
         """Submit the app, press on it, let it drain, stop it: what the collectors and the run saw."""
         observed = Observation()
         started = time.monotonic()
-        offsets = OffsetReader(self.backend.bootstrap_servers, self.topic, self.group_id)
+        kafka = self.backend.bootstrap_servers, self.topic, self.group_id
+        offsets = OffsetReader(*kafka, client_config=self.backend.kafka_client_config)
         collectors = CollectorSet(
             [
-                KafkaOffsetsCollector(self.backend.bootstrap_servers, self.topic, self.group_id),
+                KafkaOffsetsCollector(*kafka, client_config=self.backend.kafka_client_config),
                 ProcessCollector(self.supervisor.running),
+                *self.backend.collectors(),
             ],
             self.manifest.run.poll_interval_s,
             events,
@@ -240,7 +252,7 @@ class Run:
         executors = observed.tables.get("executors", ([], []))[0]
         app_logs = [p for p in self.directory.logs.iterdir() if not p.name.startswith("gc-")]
         worker = (
-            worker_evidence(self.backend.worker_log_lines(), observed.app_id, observed.stop_requested_ms)
+            self.backend.failure_evidence(observed.app_id, observed.stop_requested_ms)
             if observed.app_id
             else []
         )
@@ -400,8 +412,10 @@ def preflight(specs: list[RunSpec]) -> None:
     jvm.classpath("kafka-broker")
     jvm_jars()
     problems = []
-    for spec in specs:
-        problems += [f"{spec.source_file}: {p}" for p in capacity_problems(spec.manifest.platform)]
+    # One check per platform: an external cluster's reachability takes a network round trip.
+    by_platform = {spec.manifest.platform.model_dump_json(): spec for spec in specs}
+    for spec in by_platform.values():
+        problems += [f"{spec.source_file}: {p}" for p in platform_problems(spec.manifest.platform)]
     if problems:
         raise UsageError("\n".join(dict.fromkeys(problems)))
 
@@ -421,12 +435,9 @@ def _run_on_backend(
         EventLog(backend_dir / "events.jsonl") as backend_events,
         ProcessSupervisor(backend_events) as supervisor,
     ):
-        backend = LocalBackend(backend_dir, platform, supervisor)
+        backend = make_backend(backend_dir, platform, supervisor)
         try:
-            console.log(
-                f"backend {backend.name}: starting Kafka"
-                + (" and Spark standalone" if backend.standalone else "")
-            )
+            console.log(f"backend {backend.name}: bringing Kafka and Spark up")
             backend.up()
             console.log(
                 f"backend {backend.name}: Kafka at {backend.bootstrap_servers}, Spark {backend.spark_master}"

@@ -2,6 +2,8 @@ package bpbench.jvm.apps;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,7 +24,8 @@ public record AppConfig(
         String source,
         int receivers,
         String checkpointDir,
-        long stateTimeoutMs) {
+        long stateTimeoutMs,
+        Map<String, String> kafkaParams) {
 
     /** The paper's state timeout: a key not updated for 20 s leaves the state. */
     static final double DEFAULT_STATE_TIMEOUT_S = 20.0;
@@ -40,6 +43,9 @@ public record AppConfig(
                 ? raw.get("checkpoint_dir").asText()
                 : Path.of(outputDir, "checkpoint").toString();
         double timeoutS = raw.path("state_timeout_s").asDouble(DEFAULT_STATE_TIMEOUT_S);
+        // The cluster's client settings (security), added to the app's consumers.
+        Map<String, String> kafkaParams = new LinkedHashMap<>();
+        raw.path("kafka_params").fields().forEachRemaining(e -> kafkaParams.put(e.getKey(), e.getValue().asText()));
         return new AppConfig(
                 raw.get("bootstrap_servers").asText(),
                 raw.get("topic").asText(),
@@ -49,7 +55,8 @@ public record AppConfig(
                 raw.path("source").asText("direct"),
                 raw.path("receivers").asInt(1),
                 checkpointDir,
-                Math.round(timeoutS * 1000));
+                Math.round(timeoutS * 1000),
+                Map.copyOf(kafkaParams));
     }
 
     public boolean readsThroughReceivers() {

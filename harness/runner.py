@@ -271,6 +271,8 @@ class Run:
         """Write the run's tables and summary, then mark it complete."""
         self._collect_logs(observed, events)
         tables = {name: observed.tables.get(name, ([], columns)) for name, columns in TABLE_COLUMNS.items()}
+        # A backend's own collectors add their tables (the compose backend's containers).
+        tables.update({name: table for name, table in observed.tables.items() if name not in tables})
         tables["generator"] = (self.load.rows(), GENERATOR_COLUMNS)
         pid = self.manifest.config.backpressure.pid
         rates = rate_limit_rows(

@@ -408,11 +408,8 @@ def run_experiment(
 
 
 def preflight(specs: list[RunSpec]) -> None:
-    """Fail on a missing JDK, jar or JVM helper, or a platform larger than this machine, before
-    anything is started or written."""
-    jvm.require_jdk()
-    jvm.classpath("kafka-broker")
-    jvm_jars()
+    """Fail on a platform that cannot run here (too large, no Docker, an unreachable cluster), a missing
+    JDK, jar or JVM helper, before anything is started or written."""
     problems = []
     # One check per platform: an external cluster's reachability takes a network round trip.
     by_platform = {spec.manifest.platform.model_dump_json(): spec for spec in specs}
@@ -420,6 +417,9 @@ def preflight(specs: list[RunSpec]) -> None:
         problems += [f"{spec.source_file}: {p}" for p in platform_problems(spec.manifest.platform)]
     if problems:
         raise UsageError("\n".join(dict.fromkeys(problems)))
+    jvm.require_jdk()
+    jvm.classpath("kafka-broker")
+    jvm_jars()
 
 
 def _run_on_backend(

@@ -75,7 +75,7 @@ def make_backend(workdir: Path, platform: Platform, supervisor: ProcessSuperviso
     if platform.backend == "compose":
         from harness.backends.compose import ComposeBackend
 
-        return ComposeBackend(workdir, platform)
+        return ComposeBackend(workdir, platform, events=supervisor.events)
     if platform.backend == "external":
         from harness.backends.external import ExternalBackend
 

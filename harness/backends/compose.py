@@ -29,6 +29,7 @@ from harness.backends.kafka_broker import new_cluster_id
 from harness.collectors.base import Collector
 from harness.collectors.containers import ContainerStatsCollector
 from harness.errors import HarnessError, UsageError
+from harness.events import EventLog
 from harness.manifest import Platform, jvm_memory_bytes
 from harness.net import LOOPBACK, free_port
 from harness.outcomes import Evidence, worker_evidence
@@ -197,8 +198,10 @@ class ComposeBackend:
         project: str | None = None,
         kafka_ports: tuple[int, int, int] | None = None,
         run: Any = subprocess.run,
+        events: EventLog | None = None,
     ) -> None:
         self.workdir = workdir
+        self.events = events
         self.platform = platform
         self.work_dir = workdir / "spark-work"
         # One project per backend folder, so a run never touches a stack `make up` started.
@@ -247,6 +250,11 @@ class ComposeBackend:
             raise HarnessError(f"docker compose up failed:\n{result.stderr.strip()[-2000:]}")
         self.discover()
         self._wait_for_workers()
+        if self.events is not None:
+            self.events.emit(
+                "compose_up", project=self.project, bootstrap_servers=self.bootstrap_servers,
+                spark_master=self.master_url, driver_host=self.gateway,
+            )  # fmt: skip
 
     def discover(self) -> None:
         """Every endpoint from Compose: the master's published ports, the network's gateway."""
@@ -287,6 +295,8 @@ class ComposeBackend:
             self.workdir.mkdir(parents=True, exist_ok=True)
             (self.workdir / "compose.log").write_text(logs.stdout)
         self.compose("down", "--remove-orphans", *(["--volumes"] if volumes else []), timeout=UP_TIMEOUT_S)
+        if self.events is not None:
+            self.events.emit("compose_down", project=self.project, volumes=volumes)
 
     @property
     def bootstrap_servers(self) -> str:

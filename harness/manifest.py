@@ -128,12 +128,21 @@ class ComposePlatform(Strict):
         "(an executor beyond it is OOM-killed)",
     )
     kafka_brokers: Literal[1, 3] = Field(1, description="1, or 3 for the three-broker profile")
-    kafka_memory_limit: str = Field("2g", description="each broker container's memory limit")
+    kafka_memory_limit: str = Field(
+        "2g", description="each broker container's memory limit (more than the broker's 1g heap)"
+    )
 
     @field_validator("worker_memory_limit", "kafka_memory_limit")
     @classmethod
     def _limit(cls, value: str | None) -> str | None:
         return None if value is None else _memory(value)
+
+    @field_validator("kafka_memory_limit")
+    @classmethod
+    def _above_broker_heap(cls, value: str) -> str:
+        if jvm_memory_bytes(value) <= 1 << 30:
+            raise ValueError("more than the broker's 1g heap, such as 2g")
+        return value
 
 
 class Platform(Strict):

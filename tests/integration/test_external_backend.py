@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from harness.backends.kafka_broker import KafkaBroker
 from harness.backends.spark_standalone import SparkStandalone
@@ -73,8 +74,10 @@ def test_demo_like_run_on_an_external_cluster(
     names = {e["name"] for e in events if e["kind"] == "process_started"}
     assert not any(name.startswith(("kafka", "spark-master", "spark-worker")) for name in names), names
     assert_nothing_left_running(started_pids(out))
-    # The cluster is the user's: still up.
+    # The cluster is the user's: still up, without the experiment's topic.
     assert all(psutil.pid_exists(pid) for pid in cluster_pids)
+    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
+    assert spec["topic"] not in topics, sorted(topics)
 
 
 @pytest.mark.parametrize("broken", ["master", "broker"])

@@ -4,6 +4,7 @@ here, as a user's cluster would be, and addressed by the harness only through th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,8 +77,11 @@ def test_demo_like_run_on_an_external_cluster(
     assert_nothing_left_running(started_pids(out))
     # The cluster is the user's: still up, without the experiment's topic.
     assert all(psutil.pid_exists(pid) for pid in cluster_pids)
-    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
-    assert spec["topic"] not in topics, sorted(topics)
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + 15  # deletion is acknowledged before every broker's metadata has it
+    while spec["topic"] in admin.list_topics(timeout=10).topics and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert spec["topic"] not in admin.list_topics(timeout=10).topics
 
 
 @pytest.mark.parametrize("broken", ["master", "broker"])

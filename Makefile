@@ -7,14 +7,17 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser demo run report paper test test-unit test-e2e bench-report bench-overhead docs lint format \
+.PHONY: help setup setup-browser demo up down run report paper test test-unit test-e2e bench-report bench-overhead docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
 	@echo "make demo                 set up if needed, run experiments/demo.yaml, print the report path"
 	@echo "make test                 unit and integration tests (real Kafka, real Spark)"
 	@echo "make setup                virtualenv, Python packages, locked jars, JVM helper (idempotent)"
-	@echo "make run EXP=FILE [OUT=results] [BACKEND=local]"
+	@echo "make run EXP=FILE [OUT=results] [BACKEND=local|compose|external]"
+	@echo "make demo BACKEND=compose  the demo in containers (Docker with Compose v2; see docs/backends.md)"
+	@echo "make up [EXP=FILE]        Kafka and Spark in containers, sized from EXP's platform; prints addresses"
+	@echo "make down [VOLUMES=1]     remove the containers and network of make up (volumes only when asked)"
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
 	@echo "make paper                the reduced Sensors 2022 set (under an hour here), then its report"
 	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
@@ -33,7 +36,14 @@ setup: $(INSTALLED)
 	$(BIN)/bpbench setup
 
 demo: setup
-	$(BIN)/bpbench run experiments/demo.yaml --out $(OUT)
+	$(BIN)/bpbench run experiments/demo.yaml --out $(OUT) $(if $(BACKEND),--backend $(BACKEND))
+
+# Kafka and Spark in containers (Docker with Compose v2); `make down VOLUMES=1` also drops volumes.
+up: $(INSTALLED)
+	$(BIN)/bpbench up --backend compose $(if $(EXP),--manifest $(EXP))
+
+down: $(INSTALLED)
+	$(BIN)/bpbench down --backend compose $(if $(VOLUMES),--volumes)
 
 run: setup
 	$(BIN)/bpbench run $(EXP) --out $(OUT) $(if $(BACKEND),--backend $(BACKEND))

@@ -43,6 +43,7 @@ class AppConfig:
     source_options: dict[str, str] = field(default_factory=dict)  # Structured Streaming's Kafka source
     layout: str = "artifact"  # the records' layout (apps/records.py)
     cost_factor: int = 1  # an expensive record's per-record computation is repeated this many times
+    kafka_params: dict[str, str] = field(default_factory=dict)  # the cluster's client settings (security)
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:

@@ -21,6 +21,7 @@ def _helper(ssc: StreamingContext, name: str):  # noqa: ANN202 - a Py4J proxy
 
 def _kafka_params(config: AppConfig) -> dict[str, str]:
     return {
+        **config.kafka_params,
         "bootstrap.servers": config.bootstrap_servers,
         "group.id": config.group_id,
         "auto.offset.reset": "earliest",

@@ -122,6 +122,8 @@ def run_structured(config: AppConfig, report: BatchReport) -> None:
         .option("subscribe", config.topic)
         .option("startingOffsets", "earliest")
     )
+    for key, value in config.kafka_params.items():  # the cluster's client settings (security)
+        reader = reader.option(f"kafka.{key}", value)
     for key, value in config.source_options.items():
         reader = reader.option(key, value)
     query: StreamingQuery = (

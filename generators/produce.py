@@ -38,6 +38,7 @@ class GeneratorConfig:
     seed: int
     stats_path: Path
     result_path: Path
+    client_config: dict[str, str] = field(default_factory=dict)  # security settings of the cluster
 
     @classmethod
     def from_file(cls, path: Path) -> GeneratorConfig:
@@ -86,6 +87,7 @@ class Generator:
         self._stopping = False
         self._producer = Producer(
             {
+                **config.client_config,
                 "bootstrap.servers": config.bootstrap_servers,
                 "acks": "all",
                 "enable.idempotence": True,

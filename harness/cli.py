@@ -30,10 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("results"), help="results root (default: results)")
     run.add_argument(
         "--backend",
-        choices=["local"],
+        choices=["local", "compose", "external"],
         default=None,
         help="where Kafka and Spark run (default: the manifest's platform.backend)",
     )
+
+    up = commands.add_parser("up", help="bring Kafka and Spark up in containers and print their addresses")
+    up.add_argument("--backend", choices=["compose"], default="compose", help="only compose (default)")
+    up.add_argument("--manifest", type=Path, default=None, help="size the containers from this manifest")
+    up.add_argument("--out", type=Path, default=Path("results"), help="workers' files under OUT/compose-up")
+    down = commands.add_parser("down", help="remove the containers and network that `up` started")
+    down.add_argument("--backend", choices=["compose"], default="compose", help="only compose (default)")
+    down.add_argument("--volumes", action="store_true", help="also remove the stack's volumes")
+    down.add_argument("--out", type=Path, default=Path("results"))
 
     report = commands.add_parser("report", help="build one HTML report from run or experiment directories")
     report.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
@@ -100,6 +109,44 @@ def _run(args: argparse.Namespace, console: Console) -> None:
     console.print(f"report: {result.report}")
 
 
+def _compose_stack(args: argparse.Namespace):  # -> (ComposeBackend, Platform), imported lazily
+    from harness.backends.compose import DEFAULT_KAFKA_PORTS, DEFAULT_PROJECT, ComposeBackend
+    from harness.manifest import Platform, load_experiment
+
+    manifest = getattr(args, "manifest", None)
+    platform = load_experiment(manifest)[0].manifest.platform if manifest else Platform(backend="compose")
+    return ComposeBackend(
+        args.out / "compose-up", platform, project=DEFAULT_PROJECT, kafka_ports=DEFAULT_KAFKA_PORTS
+    ), platform
+
+
+def _up(args: argparse.Namespace, console: Console) -> None:
+    from harness.backends.compose import compose_problems
+
+    backend, platform = _compose_stack(args)
+    problems = compose_problems(platform)
+    if problems:
+        raise UsageError("\n".join(problems))
+    backend.up()
+    console.print(f"kafka:  {backend.bootstrap_servers}")
+    console.print(f"spark:  {backend.spark_master} (UI {backend.master_ui_url})")
+    console.print(f"driver: bind to {backend.gateway} so executors reach it; `bpbench down` to remove")
+
+
+def _down(args: argparse.Namespace, console: Console) -> None:
+    from harness.backends.compose import docker_problems
+
+    problems = docker_problems()
+    if problems:
+        raise UsageError("\n".join(problems))
+    backend, _ = _compose_stack(args)
+    backend.down(volumes=args.volumes)
+    console.print(
+        f"removed the containers and network of {backend.project}"
+        + (" and its volumes" if args.volumes else "")
+    )
+
+
 def _setup(console: Console) -> None:
     from harness import jvm
 
@@ -122,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             _validate(args.manifests, Console(highlight=False, soft_wrap=True))
         elif args.command == "run":
             _run(args, console)
+        elif args.command == "up":
+            _up(args, console)
+        elif args.command == "down":
+            _down(args, console)
         elif args.command == "report":
             from reports.builder import build_report
 

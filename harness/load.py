@@ -26,13 +26,21 @@ GENERATOR_COLUMNS = [
 class LoadGenerator:
     """``generators.produce`` for one run; its files live in the run directory."""
 
-    def __init__(self, run_dir: Path, workload: Workload, bootstrap_servers: str, topic: str) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        workload: Workload,
+        bootstrap_servers: str,
+        topic: str,
+        client_config: dict[str, str] | None = None,
+    ) -> None:
         self.config_path = run_dir / "generator-config.json"
         self.stats_path = run_dir / "generator-stats.jsonl"
         self.result_path = run_dir / "generator-result.json"
         self.log_path = run_dir / "logs" / "generator.log"
         self.config: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
+            "client_config": dict(client_config or {}),
             "topic": topic,
             "profile": workload.generator.model_dump(mode="json"),
             "duration_s": workload.duration_s,

@@ -74,10 +74,135 @@ class KafkaPlatform(Strict):
     partitions: PositiveInt = 2
 
 
+# Set by the harness for every client it makes; a client config may not change them.
+_RESERVED_CLIENT_KEYS = ("bootstrap.servers", "group.id")
+
+
+def _client_config(config: dict[str, str]) -> dict[str, str]:
+    for key in config:
+        if key in _RESERVED_CLIENT_KEYS:
+            raise ValueError(f"{key!r} is set by the harness, not here")
+    return config
+
+
+class ExternalKafka(Strict):
+    bootstrap_servers: str = Field(
+        description="the existing cluster's brokers, host:port[,host:port...], as this machine reaches them"
+    )
+    client_config: dict[str, str] = Field(
+        default_factory=dict,
+        description="librdkafka properties (security.protocol, sasl.*, ssl.*) for the harness's producer, "
+        "admin and offset reader",
+    )
+    app_client_config: dict[str, str] = Field(
+        default_factory=dict,
+        description="Java kafka-clients properties (security.protocol, sasl.jaas.config, ssl.truststore.*) "
+        "for the app's consumers on the driver and the executors",
+    )
+
+    _check_client = field_validator("client_config", "app_client_config")(_client_config)
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _servers(cls, servers: str) -> str:
+        for server in servers.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{server.strip()!r} is not host:port")
+        return servers
+
+
+class ExternalSpark(Strict):
+    master: str = Field(description="spark://host:port, k8s://https://host:port or yarn")
+    driver_host: str = Field(
+        "127.0.0.1",
+        description="the address of this machine that the executors reach the driver at (spark.driver.host)",
+    )
+
+    @field_validator("master")
+    @classmethod
+    def _master(cls, master: str) -> str:
+        if not (master.startswith(("spark://", "k8s://")) or master == "yarn"):
+            raise ValueError("spark://host:port, k8s://https://host:port or yarn")
+        return master
+
+
+class ExternalPlatform(Strict):
+    kafka: ExternalKafka
+    spark: ExternalSpark
+
+
+class ComposePlatform(Strict):
+    workers: PositiveInt = Field(
+        1, description="Spark worker containers, each with platform.spark.cores cores"
+    )
+    worker_memory_limit: str | None = Field(
+        None,
+        description="each worker container's memory limit; default platform.spark.executor_memory + 1g "
+        "(an executor beyond it is OOM-killed)",
+    )
+    kafka_brokers: Literal[1, 3] = Field(1, description="1, or 3 for the three-broker profile")
+    kafka_memory_limit: str = Field(
+        "2g", description="each broker container's memory limit (more than the broker's 1g heap)"
+    )
+
+    @field_validator("worker_memory_limit", "kafka_memory_limit")
+    @classmethod
+    def _limit(cls, value: str | None) -> str | None:
+        return None if value is None else _memory(value)
+
+    @field_validator("kafka_memory_limit")
+    @classmethod
+    def _above_broker_heap(cls, value: str) -> str:
+        if jvm_memory_bytes(value) <= 1 << 30:
+            raise ValueError("more than the broker's 1g heap, such as 2g")
+        return value
+
+
 class Platform(Strict):
-    backend: Literal["local"] = "local"
+    backend: Literal["local", "compose", "external"] = Field(
+        "local",
+        description="local: processes on this machine; compose: containers (infra/compose); "
+        "external: an existing Kafka and Spark (platform.external)",
+    )
     spark: SparkPlatform = SparkPlatform()
     kafka: KafkaPlatform = KafkaPlatform()
+    compose: ComposePlatform | None = Field(
+        None, description="backend compose: container sizes (defaults as below when absent)"
+    )
+    external: ExternalPlatform | None = Field(
+        None, description="backend external: the existing cluster's addresses"
+    )
+
+    @model_validator(mode="after")
+    def _external_addresses(self) -> Platform:
+        if self.backend == "external" and self.external is None:
+            raise ValueError(
+                "backend external needs platform.external with the cluster's addresses "
+                "(kafka.bootstrap_servers and spark.master)"
+            )
+        if self.backend != "external" and self.external is not None:
+            raise ValueError(f"platform.external is only for backend external (backend is {self.backend})")
+        return self
+
+    @model_validator(mode="after")
+    def _worker_limit_above_heap(self) -> Platform:
+        limit = self.compose_settings().worker_memory_limit
+        if limit is not None and jvm_memory_bytes(limit) <= jvm_memory_bytes(self.spark.executor_memory):
+            raise ValueError(
+                f"compose.worker_memory_limit ({limit}) must exceed spark.executor_memory "
+                f"({self.spark.executor_memory}): the container holds the executor's heap and more"
+            )
+        return self
+
+    def compose_settings(self) -> ComposePlatform:
+        return self.compose or ComposePlatform()
+
+    def worker_memory_limit(self) -> str:
+        """The compose workers' container limit: as set, or the executor heap plus 1 GiB."""
+        if self.compose_settings().worker_memory_limit is not None:
+            return self.compose_settings().worker_memory_limit
+        return f"{(jvm_memory_bytes(self.spark.executor_memory) >> 20) + 1024}m"
 
 
 class KeySkew(Strict):
@@ -483,6 +608,10 @@ def run_id_for(manifest: Manifest, repetition: int = 1) -> str:
     """A stable id: the hash of everything that defines the run (not its name or description), and
     the repetition."""
     resolved = manifest.model_dump(mode="json", exclude={"name", "description"})
+    # Sections only other backends use leave the ids of runs without them as they always were.
+    for section in ("compose", "external"):
+        if resolved["platform"][section] is None:
+            del resolved["platform"][section]
     canonical = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
     return f"{hashlib.sha256(canonical.encode()).hexdigest()[:12]}-r{repetition}"
 

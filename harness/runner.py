@@ -27,7 +27,7 @@ from apps.driver import OFFSETS_FILE, AppConfig
 from apps.structured_stream import PROGRESS_FILE
 from harness import environment, jvm
 from harness.accounting import direct_backlog, processed_until, read_offset_log
-from harness.backends.local import LocalBackend, capacity_problems
+from harness.backends.base import Backend, make_backend, platform_problems
 from harness.collectors.base import CollectorSet
 from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
 from harness.collectors.jvm_metrics import JVM_COLUMNS, DriverJvmCollector
@@ -53,7 +53,6 @@ from harness.outcomes import (
     driver_evidence,
     executor_evidence,
     log_evidence,
-    worker_evidence,
 )
 from harness.processes import ManagedProcess, ProcessSupervisor
 from harness.search import Probe, SearchResult, bisect
@@ -109,7 +108,7 @@ class Run:
     """Everything one run needs while it is under way."""
 
     def __init__(
-        self, spec: RunSpec, out: Path, backend: LocalBackend, supervisor: ProcessSupervisor, console: Console
+        self, spec: RunSpec, out: Path, backend: Backend, supervisor: ProcessSupervisor, console: Console
     ) -> None:
         self.spec = spec
         self.manifest = spec.manifest
@@ -122,7 +121,11 @@ class Run:
         self.topic = f"bpbench-{spec.run_id}"
         self.group_id = f"bpbench-{spec.run_id}"
         self.load = LoadGenerator(
-            self.directory.path, spec.manifest.workload, backend.bootstrap_servers, self.topic
+            self.directory.path,
+            spec.manifest.workload,
+            backend.bootstrap_servers,
+            self.topic,
+            client_config=backend.kafka_client_config,
         )
 
     def execute(self) -> dict[str, Any]:
@@ -142,7 +145,12 @@ class Run:
         self.backend.create_topic(self.topic, partitions)
         events.emit("topic_created", topic=self.topic, partitions=partitions)
         spark_conf = resolve_spark_conf(
-            self.manifest, self.backend.spark_master, self.spec.run_id, self.directory.logs
+            self.manifest,
+            self.backend.spark_master,
+            self.spec.run_id,
+            self.directory.logs,
+            placement=self.backend.spark_conf(),
+            executor_logs_local=self.backend.executor_logs_local,
         )
         self._write_spec(spark_conf)
         workload = self.manifest.workload
@@ -162,9 +170,11 @@ class Run:
                 source_options=self.manifest.config.structured.source_options(),
                 layout=workload.records.layout,
                 cost_factor=workload.records.cost_factor,
+                kafka_params=self.backend.app_kafka_params,
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",
+            environment=self.backend.driver_environment(),
         )
         observed = self._observe(app, spark_conf, events)
         return self._record(app, observed, events)
@@ -186,11 +196,13 @@ class Run:
         """Submit the app, press on it, let it drain, stop it: what the collectors and the run saw."""
         observed = Observation()
         started = time.monotonic()
-        offsets = OffsetReader(self.backend.bootstrap_servers, self.topic, self.group_id)
+        kafka = self.backend.bootstrap_servers, self.topic, self.group_id
+        offsets = OffsetReader(*kafka, client_config=self.backend.kafka_client_config)
         collectors = CollectorSet(
             [
-                KafkaOffsetsCollector(self.backend.bootstrap_servers, self.topic, self.group_id),
+                KafkaOffsetsCollector(*kafka, client_config=self.backend.kafka_client_config),
                 ProcessCollector(self.supervisor.running),
+                *self.backend.collectors(),
             ],
             self.manifest.run.poll_interval_s,
             events,
@@ -276,7 +288,7 @@ class Run:
         executors = observed.tables.get("executors", ([], []))[0]
         app_logs = [p for p in self.directory.logs.iterdir() if not p.name.startswith("gc-")]
         worker = (
-            worker_evidence(self.backend.worker_log_lines(), observed.app_id, observed.stop_requested_ms)
+            self.backend.failure_evidence(observed.app_id, observed.stop_requested_ms)
             if observed.app_id
             else []
         )
@@ -304,6 +316,8 @@ class Run:
         """Write the run's tables and summary, then mark it complete."""
         self._collect_logs(observed, events)
         tables = {name: observed.tables.get(name, ([], columns)) for name, columns in TABLE_COLUMNS.items()}
+        # A backend's own collectors add their tables (the compose backend's containers).
+        tables.update({name: table for name, table in observed.tables.items() if name not in tables})
         tables["generator"] = (self.load.rows(), GENERATOR_COLUMNS)
         pid = self.manifest.config.backpressure.pid
         rates = rate_limit_rows(
@@ -526,16 +540,18 @@ def _probe(
 
 
 def preflight(specs: list[RunSpec]) -> None:
-    """Fail on a missing JDK, jar or JVM helper, or a platform larger than this machine, before
-    anything is started or written."""
+    """Fail on a platform that cannot run here (too large, no Docker, an unreachable cluster), a missing
+    JDK, jar or JVM helper, before anything is started or written."""
+    problems = []
+    # One check per platform: an external cluster's reachability takes a network round trip.
+    by_platform = {spec.manifest.platform.model_dump_json(): spec for spec in specs}
+    for spec in by_platform.values():
+        problems += [f"{spec.source_file}: {p}" for p in platform_problems(spec.manifest.platform)]
+    if problems:
+        raise UsageError("\n".join(dict.fromkeys(problems)))
     jvm.require_jdk()
     jvm.classpath("kafka-broker")
     jvm_jars()
-    problems = []
-    for spec in specs:
-        problems += [f"{spec.source_file}: {p}" for p in capacity_problems(spec.manifest.platform)]
-    if problems:
-        raise UsageError("\n".join(dict.fromkeys(problems)))
 
 
 @contextlib.contextmanager
@@ -549,12 +565,9 @@ def backend_session(
         EventLog(backend_dir / "events.jsonl") as backend_events,
         ProcessSupervisor(backend_events) as supervisor,
     ):
-        backend = LocalBackend(backend_dir, platform, supervisor)
+        backend = make_backend(backend_dir, platform, supervisor)
         try:
-            console.log(
-                f"backend {backend.name}: starting Kafka"
-                + (" and Spark standalone" if backend.standalone else "")
-            )
+            console.log(f"backend {backend.name}: bringing Kafka and Spark up")
             backend.up()
             console.log(
                 f"backend {backend.name}: Kafka at {backend.bootstrap_servers}, Spark {backend.spark_master}"

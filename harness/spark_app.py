@@ -75,8 +75,17 @@ def jvm_jars() -> list[Path]:
 class SparkApp:
     """One app under test: its spark-submit process and the files it shares with the harness."""
 
-    def __init__(self, app: str, impl: str, config: AppConfig, conf_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self,
+        app: str,
+        impl: str,
+        config: AppConfig,
+        conf_dir: Path,
+        log_path: Path,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.app = app
+        self.environment = environment or {}
         self.impl = impl
         self.config = config
         self.conf_dir = conf_dir
@@ -111,7 +120,7 @@ class SparkApp:
             f"spark-app:{self.app}",
             self.submit_command(spark_conf),
             self.log_path,
-            env=spark_environment(self.conf_dir),
+            env={**spark_environment(self.conf_dir), **self.environment},
         )
 
     def log_tail(self) -> str:

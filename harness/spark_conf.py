@@ -14,6 +14,8 @@ from harness.manifest import Manifest
 from harness.net import LOOPBACK, free_port
 
 GC_LOG_DECORATORS = "time,uptime,level,tags"
+# An executor's GC log, in the run's logs or (executors elsewhere) in its own working directory.
+EXECUTOR_GC_LOG = Path("gc-executor-%p.log")
 JAVA_OPTION_KEYS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
 
 
@@ -26,8 +28,21 @@ def _text(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def resolve_spark_conf(manifest: Manifest, master: str, run_id: str, log_dir: Path) -> dict[str, str]:
-    """Every ``spark.*`` setting of the run; GC logs go to ``log_dir`` (driver and one per executor)."""
+def resolve_spark_conf(
+    manifest: Manifest,
+    master: str,
+    run_id: str,
+    log_dir: Path,
+    placement: dict[str, str] | None = None,
+    executor_logs_local: bool = True,
+) -> dict[str, str]:
+    """Every ``spark.*`` setting of the run; GC logs go to ``log_dir`` (driver and one per executor).
+
+    ``placement`` is the backend's say on where the app runs (driver address, executor sizes); the
+    manifest's ``config.spark_conf`` wins over it. Executors on other machines or in containers
+    cannot write to ``log_dir``: with ``executor_logs_local`` false their GC logs go to their own
+    working directory.
+    """
     spark = manifest.platform.spark
     backpressure = manifest.config.backpressure
     conf: dict[str, object] = {
@@ -56,14 +71,12 @@ def resolve_spark_conf(manifest: Manifest, master: str, run_id: str, log_dir: Pa
         conf["spark.streaming.receiver.maxRate"] = backpressure.max_rate
     if manifest.config.block_interval_ms is not None:
         conf["spark.streaming.blockInterval"] = f"{manifest.config.block_interval_ms}ms"
-    if spark.topology == "standalone":
-        conf["spark.executor.memory"] = spark.executor_memory
-        conf["spark.executor.cores"] = spark.cores
-        conf["spark.cores.max"] = spark.cores
+    conf.update(placement or {})
     conf.update(manifest.config.spark_conf)
+    executor_gc = EXECUTOR_GC_LOG if not executor_logs_local else log_dir / EXECUTOR_GC_LOG
     gc_logs = {
         "spark.driver.extraJavaOptions": gc_log_option(log_dir / "gc-driver.log"),
-        "spark.executor.extraJavaOptions": gc_log_option(log_dir / "gc-executor-%p.log"),
+        "spark.executor.extraJavaOptions": gc_log_option(executor_gc),
     }
     for key, option in gc_logs.items():
         user = _text(conf[key]) if key in conf else ""

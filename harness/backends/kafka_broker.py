@@ -69,6 +69,17 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+def create_topic(admin: AdminClient, name: str, partitions: int, replication_factor: int) -> None:
+    """Create a topic and wait for it; ``replication_factor`` -1 takes the cluster's default."""
+    futures = admin.create_topics(
+        [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)]
+    )
+    try:
+        futures[name].result(timeout=30)
+    except KafkaException as exc:
+        raise HarnessError(f"could not create topic {name}: {exc}") from exc
+
+
 class KafkaBroker:
     """Start, probe and stop one broker; its files live under ``workdir``."""
 
@@ -169,13 +180,7 @@ class KafkaBroker:
         return self._admin
 
     def create_topic(self, name: str, partitions: int) -> None:
-        futures = self.admin().create_topics(
-            [NewTopic(name, num_partitions=partitions, replication_factor=1)]
-        )
-        try:
-            futures[name].result(timeout=30)
-        except KafkaException as exc:
-            raise HarnessError(f"could not create topic {name}: {exc}") from exc
+        create_topic(self.admin(), name, partitions, replication_factor=1)
 
     def stop(self) -> None:
         if self._process is not None:

@@ -10,12 +10,17 @@ import psutil
 
 from harness.backends.kafka_broker import KAFKA_HEAP_BYTES, KafkaBroker
 from harness.backends.spark_standalone import SparkStandalone
+from harness.collectors.base import Collector
 from harness.manifest import Platform, jvm_memory_bytes
+from harness.outcomes import Evidence, worker_evidence
 from harness.processes import ProcessSupervisor
 
 
 class LocalBackend:
     name = "local"
+    executor_logs_local = True
+    kafka_client_config: dict[str, str] = {}
+    app_kafka_params: dict[str, str] = {}
 
     def __init__(self, workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> None:
         self.platform = platform
@@ -43,6 +48,25 @@ class LocalBackend:
         if self.standalone is not None:
             return self.standalone.master_url
         return f"local[{self.platform.spark.cores}]"
+
+    def spark_conf(self) -> dict[str, str]:
+        spark = self.platform.spark
+        if self.standalone is None:
+            return {}
+        return {
+            "spark.executor.memory": spark.executor_memory,
+            "spark.executor.cores": str(spark.cores),
+            "spark.cores.max": str(spark.cores),
+        }
+
+    def driver_environment(self) -> dict[str, str]:
+        return {}
+
+    def collectors(self) -> list[Collector]:
+        return []
+
+    def failure_evidence(self, app_id: str, before_ms: int | None) -> list[Evidence]:
+        return worker_evidence(self.worker_log_lines(), app_id, before_ms)
 
     def executor_logs(self, app_id: str) -> list[tuple[str, Path]]:
         """The standalone executors' stdout and stderr as (name in the run's logs, path)."""

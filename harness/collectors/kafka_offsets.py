@@ -25,10 +25,13 @@ class PartitionOffsets:
 class OffsetReader:
     """Reads a consumer group's position against a topic's end, without joining the group."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, group_id: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, topic: str, group_id: str, client_config: dict[str, str] | None = None
+    ) -> None:
         self.topic = topic
         self._consumer = Consumer(
             {
+                **(client_config or {}),
                 "bootstrap.servers": bootstrap_servers,
                 "group.id": group_id,
                 "enable.auto.commit": False,
@@ -58,9 +61,14 @@ class KafkaOffsetsCollector:
     name = "kafka_offsets"
 
     def __init__(
-        self, bootstrap_servers: str, topic: str, group_id: str, clock: Callable[[], float] = time.time
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        group_id: str,
+        clock: Callable[[], float] = time.time,
+        client_config: dict[str, str] | None = None,
     ) -> None:
-        self._args = (bootstrap_servers, topic, group_id)
+        self._args = (bootstrap_servers, topic, group_id, client_config)
         self._clock = clock
         self._reader: OffsetReader | None = None
         self._rows: Rows = []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.backends.local import LocalBackend
 from harness.manifest import parse_manifest
+from harness.processes import ProcessSupervisor
 from harness.spark_conf import resolve_spark_conf
 
 BASE = {"name": "m", "workload": {"generator": {"profile": "constant", "rate": 500}}}
@@ -31,14 +33,17 @@ def test_backpressure_keys_are_first_class() -> None:
     assert "spark.executor.memory" not in conf
 
 
-def test_optional_rates_are_left_to_spark_and_user_keys_win() -> None:
+def test_optional_rates_are_left_to_spark_and_user_keys_win(tmp_path: Path) -> None:
     manifest = parse_manifest(
         {**BASE, "platform": {"spark": {"topology": "standalone", "cores": 1, "executor_memory": "2g"}},
          "config": {"backpressure": {"enabled": False},
                     "spark_conf": {"spark.streaming.blockInterval": "400ms", "spark.driver.memory": "3g"}}},
         "m",
     )  # fmt: skip
-    conf = resolve_spark_conf(manifest, "spark://127.0.0.1:7077", "abc", Path("/runs/r1/logs"))
+    backend = LocalBackend(tmp_path, manifest.platform, ProcessSupervisor())
+    conf = resolve_spark_conf(
+        manifest, "spark://127.0.0.1:7077", "abc", Path("/runs/r1/logs"), placement=backend.spark_conf()
+    )
     assert conf["spark.streaming.backpressure.enabled"] == "false"
     assert "spark.streaming.backpressure.initialRate" not in conf
     assert "spark.streaming.kafka.maxRatePerPartition" not in conf
@@ -62,3 +67,23 @@ def test_gc_logs_and_metrics_are_always_on_and_user_jvm_options_are_kept() -> No
     )
     assert conf["spark.executor.processTreeMetrics.enabled"] == "true"
     assert conf["spark.metrics.conf.*.source.jvm.class"] == "org.apache.spark.metrics.source.JvmSource"
+
+
+def test_backend_placement_and_executor_gc_logs_off_this_machine() -> None:
+    manifest = parse_manifest(BASE, "m")
+    placement = {"spark.driver.host": "10.0.0.5", "spark.executor.memory": "4g"}
+    conf = resolve_spark_conf(
+        manifest,
+        "spark://h:7077",
+        "abc",
+        Path("/runs/r1/logs"),
+        placement=placement,
+        executor_logs_local=False,
+    )
+    assert conf["spark.driver.host"] == "10.0.0.5"
+    assert conf["spark.executor.memory"] == "4g"
+    # Executors elsewhere write their GC log into their own working directory.
+    assert (
+        conf["spark.executor.extraJavaOptions"] == "-Xlog:gc*:file=gc-executor-%p.log:time,uptime,level,tags"
+    )
+    assert "/runs/r1/logs/gc-driver.log" in conf["spark.driver.extraJavaOptions"]

@@ -2,6 +2,8 @@ package bpbench.jvm.apps;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,7 +27,8 @@ public record AppConfig(
         int receivers,
         String checkpointDir,
         long stateTimeoutMs,
-        int costFactor) {
+        int costFactor,
+        Map<String, String> kafkaParams) {
 
     /** The paper's state timeout: a key not updated for 20 s leaves the state. */
     static final double DEFAULT_STATE_TIMEOUT_S = 20.0;
@@ -47,6 +50,9 @@ public record AppConfig(
         if (!layout.equals("artifact")) {
             throw new IllegalArgumentException("the JVM apps read the artifact layout only, not " + layout);
         }
+        // The cluster's client settings (security), added to the app's consumers.
+        Map<String, String> kafkaParams = new LinkedHashMap<>();
+        raw.path("kafka_params").fields().forEachRemaining(e -> kafkaParams.put(e.getKey(), e.getValue().asText()));
         return new AppConfig(
                 raw.get("bootstrap_servers").asText(),
                 raw.get("topic").asText(),
@@ -57,7 +63,8 @@ public record AppConfig(
                 raw.path("receivers").asInt(1),
                 checkpointDir,
                 Math.round(timeoutS * 1000),
-                raw.path("cost_factor").asInt(1));
+                raw.path("cost_factor").asInt(1),
+                Map.copyOf(kafkaParams));
     }
 
     public boolean readsThroughReceivers() {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,10 +70,10 @@ public final class StreamingDriver {
      * {@code offsets.jsonl} and commits them to the group.
      */
     static JavaDStream<byte[]> recordValues(JavaStreamingContext jssc, AppConfig config) {
-        Map<String, String> params = Map.of(
-                "bootstrap.servers", config.bootstrapServers(),
-                "group.id", config.groupId(),
-                "auto.offset.reset", "earliest");
+        Map<String, String> params = new HashMap<>(config.kafkaParams());
+        params.put("bootstrap.servers", config.bootstrapServers());
+        params.put("group.id", config.groupId());
+        params.put("auto.offset.reset", "earliest");
         List<String> topics = List.of(config.topic());
         if (config.readsThroughReceivers()) {
             return new KafkaReceiverStreams().createValueStream(jssc, params, topics, config.receivers());

@@ -77,6 +77,14 @@ class ArtifactRecords(Strict):
     )
 
 
+class Producer(Strict):
+    processes: PositiveInt = Field(
+        1,
+        description="producer processes sharing the schedule (worker k sends records k, k + n, ...); "
+        "more where one process cannot reach the rate",
+    )
+
+
 class Workload(Strict):
     app: str = Field("stateless_sum", description="stateless_sum, sum, global_sum or global_histogram")
     impl: Literal["python", "jvm"] = Field(
@@ -90,6 +98,7 @@ class Workload(Strict):
     duration_s: PositiveFloat = 60.0
     generator: Profile
     records: ArtifactRecords = ArtifactRecords()
+    producer: Producer = Producer()
     seed: int = 1
 
     @field_validator("app")

@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser demo run report paper test test-unit test-e2e bench-report docs lint format \
+.PHONY: help setup setup-browser demo run report paper test test-unit test-e2e bench-report bench-generator docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -18,6 +18,7 @@ help:
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
 	@echo "make paper                the reduced Sensors 2022 set (under an hour here), then its report"
 	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
+	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (~5 min)"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
 $(INSTALLED): pyproject.toml requirements.lock
@@ -59,6 +60,9 @@ setup-browser:
 
 bench-report: $(INSTALLED)
 	$(BIN)/python benchmarks/report_bench.py
+
+bench-generator: setup
+	$(BIN)/python benchmarks/generator_bench.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -23,6 +23,8 @@ from generators.produce import (
     merge_rows,
 )
 from generators.profiles import parse_profile
+from harness.load import LoadGenerator
+from harness.manifest import Workload
 
 STEP = {"profile": "step", "steps": [{"duration_s": 1, "rate": 10}, {"duration_s": 1, "rate": 7}]}
 
@@ -296,3 +298,14 @@ def test_a_bad_config_exits_2_naming_the_file_and_field(
 def test_a_missing_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(tmp_path / "nope.json")]) == 2
     assert "nope.json: cannot read it" in capsys.readouterr().err
+
+
+def test_the_runner_passes_the_manifest_s_process_count_on(tmp_path: Path) -> None:
+    workload = Workload.model_validate(
+        {"generator": {"profile": "constant", "rate": 100}, "producer": {"processes": 3}, "duration_s": 5}
+    )
+    load = LoadGenerator(tmp_path, workload, "127.0.0.1:1", "t")
+    assert GeneratorConfig.from_json(load.config).processes == 3
+    assert (
+        Workload.model_validate({"generator": {"profile": "constant", "rate": 100}}).producer.processes == 1
+    )

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -351,6 +352,10 @@ def write_results(result: dict[str, Any]) -> None:
     (RESULTS / "generator.md").write_text("\n".join(lines))
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -361,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_s <= 0 or args.fidelity_s < WINDOW_S:
         parser.error(f"--run-s must be > 0 and --fidelity-s >= {WINDOW_S}")
     jvm.require_jdk()
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     result: dict[str, Any] = {
         "benchmark": "generator",

@@ -264,18 +264,28 @@ class ShareSender:
         offset = (self.share - first) % self.shares
         return first + offset, due[offset :: self.shares]
 
+    def planned_per_second(self) -> np.ndarray:
+        """Records of the share due in each second: those numbered ``share`` modulo ``shares`` among the
+        schedule's records of that second, counted without computing their due times."""
+        cfg = self.config
+        bounds = np.concatenate(([0], np.cumsum(cfg.profile.planned_per_second(cfg.duration_s))))
+        # Records numbered share mod shares below b: ceil((b - share) / shares), for b >= 0.
+        below = -((self.share - bounds) // self.shares)
+        return np.diff(np.maximum(below, 0)).astype(np.int64)
+
     def run(self, start: float) -> ShareStats:
         """Send the share with the schedule's second 0 at clock value ``start``, then flush."""
         seconds = self.config.seconds
-        planned = np.zeros(seconds, dtype=np.int64)
+        planned = self.planned_per_second()
         sent = np.zeros(seconds, dtype=np.int64)
         sent_during = np.zeros(seconds + 1, dtype=np.int64)
         lateness_parts: list[np.ndarray] = []
         for second in range(seconds):
-            first, due = self.due_times(second)
-            planned[second] = due.size
             if self.stopping:
-                continue
+                break
+            first, due = self.due_times(second)
+            if due.size != planned[second]:
+                raise AssertionError(f"second {second}: {due.size} due times for {planned[second]} records")
             lateness = self._send(second, first, due, start)
             sent[second] = lateness.size
             lateness_parts.append(lateness)

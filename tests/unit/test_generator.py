@@ -140,6 +140,13 @@ def test_shares_cover_the_schedule_exactly_once(tmp_path: Path, shares: int) -> 
                 assert number % shares == share and number not in seen
                 seen[number] = d
     assert [seen[i] for i in range(len(schedule))] == schedule
+    per_share = [
+        ShareSender(cfg, k, shares, FakeProducer(FakeClock())).planned_per_second() for k in range(shares)
+    ]
+    assert np.sum(per_share, axis=0).tolist() == cfg.profile.planned_per_second(cfg.duration_s)
+    for k, counts in enumerate(per_share):
+        sender = ShareSender(cfg, k, shares, FakeProducer(FakeClock()))
+        assert counts.tolist() == [sender.due_times(second)[1].size for second in range(cfg.seconds)]
 
 
 def test_on_time_sender_sends_every_record_of_its_share_when_due(tmp_path: Path) -> None:

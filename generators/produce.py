@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import partial
 from multiprocessing.connection import wait as wait_for_any
@@ -46,6 +46,7 @@ from pydantic import ValidationError
 from apps.records import HEADER, VALUE_DTYPE, record_size
 from generators.profiles import RateProfile, parse_profile
 
+CHUNK_RECORDS = 2048  # due times computed at once, at most (at the peak rate)
 VALUE_POOL = 64  # distinct value blocks, pre-encoded; a power of two (record i takes block i & 63)
 POLL_EVERY = 1024  # sends between two polls of the producer when there is no idle time to poll in
 MAX_SLEEP_S = 0.1  # the longest sleep, so a stop is seen quickly at low rates
@@ -256,13 +257,24 @@ class ShareSender:
         if error is not None:
             self._failed[second] += 1
 
-    def due_times(self, second: int) -> tuple[int, np.ndarray]:
-        """The first record number of the share due in ``second``, and the due times of the share there."""
+    def due_times(self, start_s: float, end_s: float) -> tuple[int, np.ndarray]:
+        """The first record number of the share due in ``[start_s, end_s)``, and its due times there."""
         cfg = self.config
-        due = cfg.profile.due_times_array(second, min(second + 1.0, cfg.duration_s), cfg.duration_s)
-        first = cfg.profile.records_before(second)
+        due = cfg.profile.due_times_array(start_s, min(end_s, cfg.duration_s), cfg.duration_s)
+        first = cfg.profile.records_before(start_s)
         offset = (self.share - first) % self.shares
         return first + offset, due[offset :: self.shares]
+
+    def chunks(self, second: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``due_times`` of the second in slices of about ``CHUNK_RECORDS`` records at the peak rate, so
+        that computing the next slice delays the sends by a fraction of a millisecond, not tens of them."""
+        cfg = self.config
+        slices = min(1000, max(1, math.ceil(cfg.profile.max_rate(cfg.duration_s) / CHUNK_RECORDS)))
+        for j in range(slices):
+            start_s = (second * slices + j) / slices
+            if start_s >= cfg.duration_s:
+                return
+            yield self.due_times(start_s, (second * slices + j + 1) / slices)
 
     def planned_per_second(self) -> np.ndarray:
         """Records of the share due in each second: those numbered ``share`` modulo ``shares`` among the
@@ -283,17 +295,23 @@ class ShareSender:
         for second in range(seconds):
             if self.stopping:
                 break
-            first, due = self.due_times(second)
-            if due.size != planned[second]:
-                raise AssertionError(f"second {second}: {due.size} due times for {planned[second]} records")
-            lateness = self._send(second, first, due, start)
-            sent[second] = lateness.size
-            lateness_parts.append(lateness)
-            sent_at = np.floor(due[: lateness.size] + lateness.astype(np.float64) / 1000.0).astype(np.int64)
-            counts = np.bincount(sent_at)
-            if counts.size > sent_during.size:
-                sent_during = np.pad(sent_during, (0, counts.size - sent_during.size))
-            sent_during[: counts.size] += counts
+            parts = []
+            for first, due in self.chunks(second):
+                lateness = self._send(second, first, due, start)
+                parts.append(lateness)
+                sent_at = np.floor(due[: lateness.size] + lateness.astype(np.float64) / 1000.0).astype(
+                    np.int64
+                )
+                counts = np.bincount(sent_at)
+                if counts.size > sent_during.size:
+                    sent_during = np.pad(sent_during, (0, counts.size - sent_during.size))
+                sent_during[: counts.size] += counts
+                if self.stopping:
+                    break
+            sent[second] = sum(part.size for part in parts)
+            if not self.stopping and sent[second] != planned[second]:
+                raise AssertionError(f"second {second}: sent {sent[second]} of {planned[second]} records")
+            lateness_parts.extend(parts)
         interrupted = self.stopping
         send_duration = self._clock() - start
         unflushed = self._producer.flush(STOP_FLUSH_TIMEOUT_S if interrupted else FLUSH_TIMEOUT_S)
@@ -497,7 +515,9 @@ class Coordinator:
     def __init__(self, config: GeneratorConfig) -> None:
         self.config = config
         self.stopping = False
-        self._context = multiprocessing.get_context("spawn")
+        # Forked: the coordinator has no threads and no Kafka client yet, and forked workers need no
+        # resource-tracker process (spawned ones do, and it would outlive the coordinator by a moment).
+        self._context = multiprocessing.get_context("fork")
         self._workers: list[Any] = []
 
     def stop(self, *_: object) -> None:
@@ -550,13 +570,9 @@ class Coordinator:
         start_wall = time.time() + START_MARGIN_S
         start_at.value = time.monotonic() + START_MARGIN_S
         go.set()
-        signalled = False
-        while any(worker.is_alive() for worker in self._workers):
+        while (running := [w for w in self._workers if w.is_alive()]) and not self.stopping:
             self._check_workers(finished_ok=True)
-            if self.stopping and not signalled:
-                self._signal_workers(signal.SIGTERM)
-                signalled = True
-            wait_for_any([worker.sentinel for worker in self._workers], timeout=MAX_SLEEP_S)
+            wait_for_any([worker.sentinel for worker in running], timeout=MAX_SLEEP_S)
         self._check_workers(finished_ok=True)
         return start_wall
 
@@ -576,14 +592,19 @@ class Coordinator:
                     os.kill(worker.pid, sig)
 
     def _stop_workers(self) -> None:
-        """SIGTERM the workers still running (they flush and save), SIGKILL those that do not exit."""
-        self._signal_workers(signal.SIGTERM)
+        """SIGTERM the workers still running (they flush and save), again each second in case one had
+        not yet set up its handler; SIGKILL those still running after ``EXIT_GRACE_S``."""
         deadline = time.monotonic() + EXIT_GRACE_S
+        while time.monotonic() < deadline:
+            running = [worker for worker in self._workers if worker.is_alive()]
+            if not running:
+                break
+            self._signal_workers(signal.SIGTERM)
+            wait_for_any([worker.sentinel for worker in running], timeout=1.0)
         for worker in self._workers:
-            worker.join(max(0.0, deadline - time.monotonic()))
             if worker.is_alive():
                 worker.kill()
-                worker.join()
+            worker.join()
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -125,16 +125,27 @@ def test_config_round_trips_through_json(tmp_path: Path) -> None:
     assert GeneratorConfig.from_file(path) == original
 
 
+FAST_STEPS = {
+    "profile": "step",
+    "steps": [{"duration_s": 1.3, "rate": 5000}, {"duration_s": 1, "rate": 9001}],
+}
+
+
 @pytest.mark.parametrize("shares", [1, 2, 3, 7])
-def test_shares_cover_the_schedule_exactly_once(tmp_path: Path, shares: int) -> None:
-    profile = {"profile": "ramp", "start_rate": 5, "end_rate": 40, "ramp_s": 3}
-    cfg = config(tmp_path, profile, duration_s=4.5)
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"profile": "ramp", "start_rate": 5, "end_rate": 40, "ramp_s": 3},
+        FAST_STEPS,
+    ],  # 1 and 5 slices a second
+)
+def test_shares_cover_the_schedule_exactly_once(tmp_path: Path, shares: int, profile: dict[str, Any]) -> None:
+    cfg = config(tmp_path, profile, duration_s=2.7)
     schedule = list(cfg.profile.due_times(cfg.duration_s))
     seen: dict[int, float] = {}
     for share in range(shares):
         sender = ShareSender(cfg, share, shares, FakeProducer(FakeClock()))
-        for second in range(cfg.seconds):
-            first, due = sender.due_times(second)
+        for first, due in (chunk for second in range(cfg.seconds) for chunk in sender.chunks(second)):
             for n, d in enumerate(due.tolist()):
                 number = first + n * shares
                 assert number % shares == share and number not in seen
@@ -146,7 +157,7 @@ def test_shares_cover_the_schedule_exactly_once(tmp_path: Path, shares: int) -> 
     assert np.sum(per_share, axis=0).tolist() == cfg.profile.planned_per_second(cfg.duration_s)
     for k, counts in enumerate(per_share):
         sender = ShareSender(cfg, k, shares, FakeProducer(FakeClock()))
-        assert counts.tolist() == [sender.due_times(second)[1].size for second in range(cfg.seconds)]
+        assert counts.tolist() == [sum(due.size for _, due in sender.chunks(s)) for s in range(cfg.seconds)]
 
 
 def test_on_time_sender_sends_every_record_of_its_share_when_due(tmp_path: Path) -> None:
@@ -316,3 +327,12 @@ def test_the_runner_passes_the_manifest_s_process_count_on(tmp_path: Path) -> No
     assert (
         Workload.model_validate({"generator": {"profile": "constant", "rate": 100}}).producer.processes == 1
     )
+
+
+def test_a_fast_schedule_sent_slice_by_slice_is_on_time_and_complete(tmp_path: Path) -> None:
+    cfg = config(tmp_path, FAST_STEPS, duration_s=2.7)
+    producer = FakeProducer(FakeClock())
+    stats = run_share(cfg, 1, 2, producer)
+    assert stats.sent.tolist() == stats.planned.tolist() == [2500, 3900, 3150]
+    assert float(np.abs(stats.lateness_ms).max()) < 1e-3
+    assert stats.sent_during.tolist()[:3] == [2500, 3900, 3150]

@@ -18,7 +18,7 @@ help:
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
 	@echo "make paper                the reduced Sensors 2022 set (under an hour here), then its report"
 	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
-	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (~5 min)"
+	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (3-5 min)"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
 $(INSTALLED): pyproject.toml requirements.lock

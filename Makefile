@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser demo up down run report paper test test-unit test-e2e bench-report bench-overhead docs lint format \
+.PHONY: help setup setup-browser demo up down run report paper test test-unit test-e2e bench-report bench-overhead bench-generator docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
 	@echo "make paper                the reduced Sensors 2022 set (under an hour here), then its report"
 	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
+	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (3-5 min)"
 	@echo "make bench-overhead       the collectors' CPU and their effect on the app (about 10 minutes)"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
@@ -73,6 +74,9 @@ bench-report: $(INSTALLED)
 
 bench-overhead: setup
 	$(BIN)/python benchmarks/overhead_bench.py
+
+bench-generator: setup
+	$(BIN)/python benchmarks/generator_bench.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

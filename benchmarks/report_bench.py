@@ -273,6 +273,7 @@ def _generator(rng: np.random.Generator) -> pd.DataFrame:
             "lateness_p50_ms": rng.uniform(0.1, 0.5, DURATION_S),
             "lateness_p99_ms": rng.uniform(1, 20, DURATION_S),
             "lateness_max_ms": rng.uniform(20, 80, DURATION_S),
+            "sent_during": planned,
         }
     )[GENERATOR_COLUMNS]
 

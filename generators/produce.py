@@ -3,29 +3,77 @@ happened before it.
 
 The generator never waits for the system under test. When it falls behind, the lateness of each
 send against its due time shows it (no coordinated omission). Per second of schedule it records
-records planned, sent, acknowledged and failed, and the lateness p50 / p99 / max.
+records planned, sent, acknowledged and failed, the lateness p50 / p99 / max, and how many records
+were actually sent during that second (whatever their due time).
 
-Run as ``python -m generators.produce --config FILE`` (JSON, see ``GeneratorConfig``).
+Where one process cannot reach the rate, ``processes`` workers share the schedule: worker k of n sends
+records k, k + n, k + 2n, ... at their own due times, all against one start instant. Each worker keeps
+its own counts and every lateness it measured; the coordinating process adds the counts up and
+computes the percentiles over all the workers' sends together, so the figures are those of one
+schedule, exact whatever the number of workers.
+
+Run as ``python -m generators.produce --config FILE`` (JSON, see ``GeneratorConfig``). A bad config
+exits with status 2; a failed worker stops the others and exits with status 1; SIGTERM or Ctrl-C
+stops every worker, which flushes what it sent, and the result says ``interrupted``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import multiprocessing
 import os
+import queue
 import signal
+import sys
+import tempfile
+import threading
 import time
-from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from functools import partial
+from multiprocessing.connection import wait as wait_for_any
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 from confluent_kafka import KafkaError, Message, Producer
+from pydantic import ValidationError
 
 from generators.profiles import RateProfile, parse_profile
 from generators.workloads import RecordStream
 
+CHUNK_RECORDS = 2048  # due times computed at once, at most (at the peak rate)
+POLL_EVERY = 1024  # sends between two polls of the producer when there is no idle time to poll in
+MAX_SLEEP_S = 0.1  # the longest sleep, so a stop is seen quickly at low rates
 FLUSH_TIMEOUT_S = 60.0
+STOP_FLUSH_TIMEOUT_S = 5.0
+FULL_QUEUE_WAIT_S = 0.005
+READY_TIMEOUT_S = 60.0
+START_MARGIN_S = 0.2  # between the last worker being ready and the schedule's start
+EXIT_GRACE_S = FLUSH_TIMEOUT_S + 15.0
+
+# librdkafka settings for throughput. Only failed deliveries are reported (a Python call per
+# acknowledgement would cost as much as the send): once the producer is flushed, acked = sent - failed.
+PRODUCER_SETTINGS: dict[str, Any] = {
+    "acks": "all",
+    "enable.idempotence": True,
+    "linger.ms": 5,
+    "batch.size": 1_000_000,
+    "batch.num.messages": 10_000,
+    "compression.type": "none",
+    "queue.buffering.max.messages": 1_000_000,
+    "queue.buffering.max.kbytes": 131_072,
+    "delivery.report.only.error": True,
+    "log_level": 3,
+}
+
+
+class ConfigError(ValueError):
+    """A bad generator config: names the file and the field."""
 
 
 @dataclass(frozen=True)
@@ -34,19 +82,69 @@ class GeneratorConfig:
     topic: str
     profile: RateProfile
     duration_s: float
-    records: dict[str, object]  # the manifest's workload.records (generators/workloads.py)
+    records: dict[str, Any]  # the manifest's workload.records (generators/workloads.py)
     seed: int
     stats_path: Path
     result_path: Path
+    processes: int = 1
     client_config: dict[str, str] = field(default_factory=dict)  # security settings of the cluster
 
     @classmethod
+    def from_json(cls, raw: Any, source: str = "config") -> GeneratorConfig:
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{source}: expected a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown field {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        required = [f.name for f in fields(cls) if f.name not in ("processes", "client_config")]
+        missing = [name for name in required if name not in raw]
+        if missing:
+            raise ConfigError(f"{source}: missing field {missing[0]!r}")
+        try:
+            profile = parse_profile(raw["profile"])
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(["profile", *(str(p) for p in error["loc"])])
+            raise ConfigError(f"{source}: {where}: {error['msg']}") from None
+        for name in ("bootstrap_servers", "topic", "stats_path", "result_path"):
+            if not isinstance(raw[name], str) or not raw[name]:
+                raise ConfigError(f"{source}: {name} must be a non-empty string")
+        duration = raw["duration_s"]
+        if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 < duration < math.inf:
+            raise ConfigError(f"{source}: duration_s must be a number > 0, not {duration!r}")
+        if not isinstance(raw["records"], dict):
+            raise ConfigError(f"{source}: records must be an object (the manifest's workload.records)")
+        client_config = raw.get("client_config", {})
+        if not isinstance(client_config, dict):
+            raise ConfigError(f"{source}: client_config must be an object of librdkafka settings")
+        processes = raw.get("processes", 1)
+        if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+            raise ConfigError(f"{source}: processes must be an integer >= 1, not {processes!r}")
+        if isinstance(raw["seed"], bool) or not isinstance(raw["seed"], int):
+            raise ConfigError(f"{source}: seed must be an integer, not {raw['seed']!r}")
+        return cls(
+            bootstrap_servers=raw["bootstrap_servers"],
+            topic=raw["topic"],
+            profile=profile,
+            duration_s=float(duration),
+            records=raw["records"],
+            seed=raw["seed"],
+            stats_path=Path(raw["stats_path"]),
+            result_path=Path(raw["result_path"]),
+            processes=processes,
+            client_config={str(k): str(v) for k, v in client_config.items()},
+        )
+
+    @classmethod
     def from_file(cls, path: Path) -> GeneratorConfig:
-        raw = json.loads(path.read_text())
-        raw["profile"] = parse_profile(raw["profile"])
-        raw["stats_path"] = Path(raw["stats_path"])
-        raw["result_path"] = Path(raw["result_path"])
-        return cls(**raw)
+        try:
+            raw = json.loads(path.read_text())
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not JSON ({exc})") from None
+        return cls.from_json(raw, source=str(path))
 
     def to_json(self) -> dict[str, object]:
         raw = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
@@ -54,131 +152,479 @@ class GeneratorConfig:
         return raw
 
     @property
+    def seconds(self) -> int:
+        """Seconds of schedule, the last one possibly partial."""
+        return math.ceil(self.duration_s)
+
+    @property
     def record_stream(self) -> RecordStream:
         return RecordStream.from_json(self.records, self.seed)
 
 
+def producer_settings(config: GeneratorConfig) -> dict[str, Any]:
+    return {
+        **PRODUCER_SETTINGS,
+        **config.client_config,
+        "bootstrap.servers": config.bootstrap_servers,
+        "message.max.bytes": max(1_000_000, 2 * config.record_stream.record_bytes),
+    }
+
+
+class ProducerLike(Protocol):
+    def produce(
+        self, topic: str, value: bytes, key: bytes | None, partition: int, on_delivery: Callable[..., None]
+    ) -> None: ...
+    def poll(self, timeout: float) -> int: ...
+    def flush(self, timeout: float) -> int: ...
+    def purge(self) -> None: ...
+
+
 @dataclass
-class SecondStats:
-    planned: int = 0
-    sent: int = 0
-    acked: int = 0
-    failed: int = 0
-    lateness_ms: list[float] = field(default_factory=list)
+class ShareStats:
+    """What one worker did with its share of the schedule, per second of schedule (index = second)."""
 
-    def row(self, second: int) -> dict[str, float | int | None]:
-        lateness = np.asarray(self.lateness_ms)
-        return {
-            "second": second,
-            "planned": self.planned,
-            "sent": self.sent,
-            "acked": self.acked,
-            "failed": self.failed,
-            "lateness_p50_ms": float(np.percentile(lateness, 50)) if lateness.size else None,
-            "lateness_p99_ms": float(np.percentile(lateness, 99)) if lateness.size else None,
-            "lateness_max_ms": float(lateness.max()) if lateness.size else None,
-        }
+    planned: np.ndarray  # int64: records of the share due in the second
+    sent: np.ndarray  # int64: of those, handed to the producer
+    failed: np.ndarray  # int64: of those, not acknowledged (delivery error, or still pending at the end)
+    sent_during: np.ndarray  # int64: records handed over during the second, whatever their due time
+    lateness_ms: np.ndarray  # float32, one per send, in send order (so second by second)
+    send_duration_s: float  # from the start to the last send
+    ack_duration_s: float  # from the start to the end of the flush
+    unflushed: int  # still pending when the flush timed out (counted in failed)
+    interrupted: bool
+
+    def save(self, path: Path) -> None:
+        arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
+        with path.open("wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> ShareStats:
+        with np.load(path) as data:
+            values = {f.name: data[f.name] for f in fields(cls)}
+        for name in ("send_duration_s", "ack_duration_s"):
+            values[name] = float(values[name])
+        values["unflushed"] = int(values["unflushed"])
+        values["interrupted"] = bool(values["interrupted"])
+        return cls(**values)
 
 
-class Generator:
-    def __init__(self, config: GeneratorConfig) -> None:
+class ShareSender:
+    """Sends share ``share`` of ``shares`` (records ``share, share + shares, ...``) at their due times.
+
+    The clock and the sleep are injectable, so the schedule can be tested without waiting; the clock
+    is any monotonic clock in seconds (every worker's ``time.monotonic`` is the same system clock).
+    """
+
+    def __init__(
+        self,
+        config: GeneratorConfig,
+        share: int,
+        shares: int,
+        producer: ProducerLike,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not 0 <= share < shares:
+            raise ValueError(f"share {share} of {shares}")
         self.config = config
-        self.stats: dict[int, SecondStats] = defaultdict(SecondStats)
-        self._stopping = False
-        self._producer = Producer(
-            {
-                **config.client_config,
-                "bootstrap.servers": config.bootstrap_servers,
-                "acks": "all",
-                "enable.idempotence": True,
-                "linger.ms": 5,
-                "queue.buffering.max.messages": 1_000_000,
-                "queue.buffering.max.kbytes": 1_048_576,
-                "message.max.bytes": max(1_000_000, 2 * config.record_stream.record_bytes),
-                "log_level": 3,
-            }
+        self.share = share
+        self.shares = shares
+        self.stopping = False
+        self._producer = producer
+        self._clock = clock
+        self._sleep = sleep
+        self._records = config.record_stream
+        self._failed = [0] * config.seconds
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    def _on_delivery(self, second: int, error: KafkaError | None, _: Message | None) -> None:
+        if error is not None:
+            self._failed[second] += 1
+
+    def due_times(self, start_s: float, end_s: float) -> tuple[int, np.ndarray]:
+        """The first record number of the share due in ``[start_s, end_s)``, and its due times there."""
+        cfg = self.config
+        due = cfg.profile.due_times_array(start_s, min(end_s, cfg.duration_s), cfg.duration_s)
+        first = cfg.profile.records_before(start_s)
+        offset = (self.share - first) % self.shares
+        return first + offset, due[offset :: self.shares]
+
+    def chunks(self, second: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``due_times`` of the second in slices of about ``CHUNK_RECORDS`` records at the peak rate, so
+        that computing the next slice delays the sends by a fraction of a millisecond, not tens of them."""
+        cfg = self.config
+        slices = min(1000, max(1, math.ceil(cfg.profile.max_rate(cfg.duration_s) / CHUNK_RECORDS)))
+        for j in range(slices):
+            start_s = (second * slices + j) / slices
+            if start_s >= cfg.duration_s:
+                return
+            yield self.due_times(start_s, (second * slices + j + 1) / slices)
+
+    def planned_per_second(self) -> np.ndarray:
+        """Records of the share due in each second: those numbered ``share`` modulo ``shares`` among the
+        schedule's records of that second, counted without computing their due times."""
+        cfg = self.config
+        bounds = np.concatenate(([0], np.cumsum(cfg.profile.planned_per_second(cfg.duration_s))))
+        # Records numbered share mod shares below b: ceil((b - share) / shares), for b >= 0.
+        below = -((self.share - bounds) // self.shares)
+        return np.diff(np.maximum(below, 0)).astype(np.int64)
+
+    def run(self, start: float, start_ms: int = 0) -> ShareStats:
+        """Send the share with the schedule's second 0 at clock value ``start`` (``start_ms`` on the
+        wall clock, for records that carry a timestamp), then flush."""
+        self._payload = self._records.payload_function(start_ms)
+        seconds = self.config.seconds
+        planned = self.planned_per_second()
+        sent = np.zeros(seconds, dtype=np.int64)
+        sent_during = np.zeros(seconds + 1, dtype=np.int64)
+        lateness_parts: list[np.ndarray] = []
+        for second in range(seconds):
+            if self.stopping:
+                break
+            parts = []
+            for first, due in self.chunks(second):
+                lateness = self._send(second, first, due, start)
+                parts.append(lateness)
+                sent_at = np.floor(due[: lateness.size] + lateness.astype(np.float64) / 1000.0).astype(
+                    np.int64
+                )
+                counts = np.bincount(sent_at)
+                if counts.size > sent_during.size:
+                    sent_during = np.pad(sent_during, (0, counts.size - sent_during.size))
+                sent_during[: counts.size] += counts
+                if self.stopping:
+                    break
+            sent[second] = sum(part.size for part in parts)
+            if not self.stopping and sent[second] != planned[second]:
+                raise AssertionError(f"second {second}: sent {sent[second]} of {planned[second]} records")
+            lateness_parts.extend(parts)
+        interrupted = self.stopping
+        send_duration = self._clock() - start
+        unflushed = self._producer.flush(STOP_FLUSH_TIMEOUT_S if interrupted else FLUSH_TIMEOUT_S)
+        if unflushed:
+            # Still unconfirmed: purged, so that their delivery reports come back as failures.
+            self._producer.purge()
+            self._producer.flush(STOP_FLUSH_TIMEOUT_S)
+        ack_duration = self._clock() - start
+        used = max(1, int(np.flatnonzero(sent_during).max(initial=0)) + 1)
+        return ShareStats(
+            planned=planned,
+            sent=sent,
+            failed=np.asarray(self._failed, dtype=np.int64),
+            sent_during=sent_during[: max(used, seconds)],
+            lateness_ms=np.concatenate(lateness_parts) if lateness_parts else np.empty(0, np.float32),
+            send_duration_s=send_duration,
+            ack_duration_s=ack_duration,
+            unflushed=unflushed,
+            interrupted=interrupted,
         )
 
-    def stop(self, *_: object) -> None:
-        self._stopping = True
-
-    def _on_delivery(self, second: int, error: KafkaError | None, _: Message) -> None:
-        if error is None:
-            self.stats[second].acked += 1
-        else:
-            self.stats[second].failed += 1
-
-    def run(self) -> dict[str, object]:
+    def _send(self, second: int, first: int, due: np.ndarray, start: float) -> np.ndarray:
+        """Send the records of one second; the lateness of each send in ms (fewer if stopped)."""
         cfg = self.config
-        records = cfg.record_stream
-        for second, planned in enumerate(cfg.profile.planned_per_second(cfg.duration_s)):
-            self.stats[second].planned = planned
-        start_wall = time.time()
-        start = time.monotonic()
-        for i, due in enumerate(cfg.profile.due_times(cfg.duration_s)):
-            if self._stopping:
+        # The hot loop: everything it touches is a local name.
+        produce = self._producer.produce
+        poll = self._producer.poll
+        clock = self._clock
+        payload_of = self._payload
+        topic = cfg.topic
+        step_by = self.shares
+        on_delivery = partial(self._on_delivery, second)
+        lateness = array("f")
+        append = lateness.append
+        i = first
+        for d in due.tolist():
+            if self.stopping:
                 break
-            ahead = due - (time.monotonic() - start)
-            if ahead > 0:
-                time.sleep(ahead)
-            second = int(due)
-            payload = records.payload(i, due, int(start_wall * 1000))
-            self._produce(payload, second)
-            bucket = self.stats[second]
-            bucket.sent += 1
-            bucket.lateness_ms.append((time.monotonic() - start - due) * 1000.0)
-        sending_ended = time.monotonic()
-        unflushed = self._producer.flush(FLUSH_TIMEOUT_S)
-        return self._result(start_wall, sending_ended - start, unflushed)
-
-    def _produce(self, payload: bytes, second: int) -> None:
-        while True:
+            now = clock() - start
+            if now < d:
+                now = self._wait(d, start)
+                if self.stopping:
+                    break
+            payload = payload_of(i, d)
             try:
-                self._producer.produce(
-                    self.config.topic,
-                    payload,
-                    on_delivery=lambda err, msg, s=second: self._on_delivery(s, err, msg),
-                )
-                break
+                produce(topic, payload, None, -1, on_delivery)  # positional: no keyword parsing
             except BufferError:
-                # The local queue is full: the broker is behind. Waiting here is counted as lateness.
-                self._producer.poll(0.05)
-        self._producer.poll(0)
+                # The producer's queue is full (the broker is behind): the wait counts as lateness.
+                handed = self._produce_when_room(payload, on_delivery, start)
+                if handed is None:
+                    break
+                now = handed
+            append((now - d) * 1000.0)
+            i += step_by
+            if not len(lateness) % POLL_EVERY:
+                poll(0)
+        return np.frombuffer(lateness, dtype=np.float32).copy()
 
-    def _result(self, start_wall: float, send_s: float, unflushed: int) -> dict[str, object]:
-        rows = [self.stats[s].row(s) for s in sorted(self.stats)]
-        with self.config.stats_path.open("w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row) + "\n")
-        sent = sum(r["sent"] for r in rows)
-        acked = sum(r["acked"] for r in rows)
-        planned = sum(r["planned"] for r in rows)
-        return {
-            "target_rate_rps": planned / self.config.duration_s,
-            "planned": planned,
-            "sent": sent,
-            "acked": acked,
-            "failed": sum(r["failed"] for r in rows),
-            "unflushed": unflushed,
-            "interrupted": self._stopping,
-            "start_time_ms": int(start_wall * 1000),
-            "send_duration_s": send_s,
-            "achieved_rate_rps": sent / send_s if send_s > 0 else 0.0,
-            "record_bytes": self.config.record_stream.record_bytes,
-        }
+    def _wait(self, due: float, start: float) -> float:
+        """Serve the producer, then sleep until ``due``; returns the time then."""
+        while True:
+            self._producer.poll(0)
+            now = self._clock() - start
+            ahead = due - now
+            if ahead <= 0 or self.stopping:
+                return now
+            self._sleep(min(ahead, MAX_SLEEP_S))
+
+    def _produce_when_room(
+        self, payload: bytes, on_delivery: Callable[..., None], start: float
+    ) -> float | None:
+        while not self.stopping:
+            self._producer.poll(FULL_QUEUE_WAIT_S)
+            try:
+                self._producer.produce(self.config.topic, payload, None, -1, on_delivery)
+            except BufferError:
+                continue
+            return self._clock() - start
+        return None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+# ---------------------------------------------------------------------------------------------------------
+# Merging the workers' figures
+
+
+def _percentiles(lateness: np.ndarray) -> dict[str, float | None]:
+    if not lateness.size:
+        return {"lateness_p50_ms": None, "lateness_p99_ms": None, "lateness_max_ms": None}
+    p50, p99 = np.percentile(lateness, [50, 99])
+    return {
+        "lateness_p50_ms": float(p50),
+        "lateness_p99_ms": float(p99),
+        "lateness_max_ms": float(lateness.max()),
+    }
+
+
+def merge_rows(shares: Sequence[ShareStats]) -> list[dict[str, Any]]:
+    """One row per second: counts added over the shares, percentiles over all their sends together.
+
+    Seconds after the schedule in which late records were still sent get rows of their own (nothing
+    planned in them, only ``sent_during``).
+    """
+    seconds = max(share.planned.size for share in shares)
+    during_size = max(share.sent_during.size for share in shares)
+    during = np.zeros(max(seconds, during_size), dtype=np.int64)
+    for share in shares:
+        during[: share.sent_during.size] += share.sent_during
+    bounds = [np.concatenate(([0], np.cumsum(share.sent))) for share in shares]
+    rows = []
+    for second in range(during.size):
+        inside = second < seconds
+        lateness = (
+            np.concatenate(
+                [s.lateness_ms[b[second] : b[second + 1]] for s, b in zip(shares, bounds, strict=True)]
+            )
+            if inside
+            else np.empty(0, np.float32)
+        )
+        sent = sum(int(s.sent[second]) for s in shares) if inside else 0
+        failed = sum(int(s.failed[second]) for s in shares) if inside else 0
+        rows.append(
+            {
+                "second": second,
+                "planned": sum(int(s.planned[second]) for s in shares) if inside else 0,
+                "sent": sent,
+                "acked": sent - failed,
+                "failed": failed,
+                **_percentiles(lateness.astype(np.float64)),
+                "sent_during": int(during[second]),
+            }
+        )
+    return rows
+
+
+def merge_result(
+    config: GeneratorConfig, shares: Sequence[ShareStats], rows: Sequence[dict[str, Any]], start_wall: float
+) -> dict[str, Any]:
+    sent = sum(r["sent"] for r in rows)
+    planned = sum(r["planned"] for r in rows)
+    send_s = max(share.send_duration_s for share in shares)
+    overall = _percentiles(np.concatenate([s.lateness_ms for s in shares]).astype(np.float64))
+    return {
+        "target_rate_rps": planned / config.duration_s,
+        "planned": planned,
+        "sent": sent,
+        "acked": sum(r["acked"] for r in rows),
+        "failed": sum(r["failed"] for r in rows),
+        "unflushed": sum(share.unflushed for share in shares),
+        "interrupted": any(share.interrupted for share in shares),
+        "processes": len(shares),
+        "start_time_ms": int(start_wall * 1000),
+        "send_duration_s": send_s,
+        "ack_duration_s": max(share.ack_duration_s for share in shares),
+        "achieved_rate_rps": sent / send_s if send_s > 0 else 0.0,
+        "record_bytes": config.record_stream.record_bytes,
+        **overall,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Processes
+
+
+class GeneratorFailed(RuntimeError):
+    """A worker failed; the others were stopped."""
+
+
+def _watch_parent(parent: int, sender: ShareSender) -> None:
+    """Stop the worker if the coordinating process is gone (it was killed, say)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    sender.stop()
+
+
+def _worker(
+    raw_config: dict[str, Any],
+    share: int,
+    out: str,
+    start_at: Any,
+    start_wall: Any,
+    go: Any,
+    ready: Any,
+    parent: int,
+) -> None:
+    config = GeneratorConfig.from_json(raw_config)
+    producer = Producer(producer_settings(config))
+    sender = ShareSender(config, share, config.processes, producer)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sender.stop())
+    threading.Thread(target=_watch_parent, args=(parent, sender), daemon=True).start()
+    # Metadata first, so that the first sends do not wait for the connection.
+    producer.list_topics(config.topic, timeout=30)
+    ready.put(share)
+    while not go.wait(MAX_SLEEP_S):
+        if sender.stopping:
+            return
+    sender.run(start_at.value, round(start_wall.value * 1000)).save(Path(out))
+
+
+class Coordinator:
+    """Starts the workers, gives them one start instant, stops them all however it ends, merges."""
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        self.config = config
+        self.stopping = False
+        # Forked: the coordinator has no threads and no Kafka client yet, and forked workers need no
+        # resource-tracker process (spawned ones do, and it would outlive the coordinator by a moment).
+        self._context = multiprocessing.get_context("fork")
+        self._workers: list[Any] = []
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def run(self) -> dict[str, Any]:
+        cfg = self.config
+        with tempfile.TemporaryDirectory(prefix=".generator-", dir=cfg.result_path.parent) as work:
+            outs = [Path(work) / f"share-{k}.npz" for k in range(cfg.processes)]
+            try:
+                start_wall = self._run_workers(outs)
+            finally:
+                self._stop_workers()
+            missing = [k for k, out in enumerate(outs) if not out.exists()]
+            if missing:
+                if self.stopping:
+                    raise GeneratorFailed(f"stopped before worker {missing[0]} had sent anything")
+                raise GeneratorFailed(f"worker {missing[0]} left no statistics")
+            shares = [ShareStats.load(out) for out in outs]
+        rows = merge_rows(shares)
+        result = merge_result(cfg, shares, rows, start_wall)
+        result["interrupted"] = result["interrupted"] or self.stopping
+        _write_atomically(cfg.stats_path, "".join(json.dumps(row) + "\n" for row in rows))
+        _write_atomically(cfg.result_path, json.dumps(result, indent=2))
+        return result
+
+    def _run_workers(self, outs: list[Path]) -> float:
+        ctx = self._context
+        start_at = ctx.Value("d", 0.0, lock=False)
+        start_wall_at = ctx.Value("d", 0.0, lock=False)
+        go = ctx.Event()
+        ready = ctx.Queue()
+        raw = self.config.to_json()
+        for k, out in enumerate(outs):
+            args = (raw, k, str(out), start_at, start_wall_at, go, ready, os.getpid())
+            worker = ctx.Process(target=_worker, args=args, name=f"generator-{k}")
+            worker.start()
+            self._workers.append(worker)
+        waiting = set(range(len(outs)))
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while waiting:
+            self._check_workers(finished_ok=False)
+            if self.stopping:
+                return time.time()
+            if time.monotonic() > deadline:
+                raise GeneratorFailed(f"workers {sorted(waiting)} not ready after {READY_TIMEOUT_S:.0f} s")
+            try:
+                waiting.discard(ready.get(timeout=MAX_SLEEP_S))
+            except queue.Empty:
+                continue
+        start_wall = time.time() + START_MARGIN_S
+        start_wall_at.value = start_wall
+        start_at.value = time.monotonic() + START_MARGIN_S
+        go.set()
+        while (running := [w for w in self._workers if w.is_alive()]) and not self.stopping:
+            self._check_workers(finished_ok=True)
+            wait_for_any([worker.sentinel for worker in running], timeout=MAX_SLEEP_S)
+        self._check_workers(finished_ok=True)
+        return start_wall
+
+    def _check_workers(self, finished_ok: bool) -> None:
+        for k, worker in enumerate(self._workers):
+            code = worker.exitcode
+            if code is None or (code == 0 and finished_ok):
+                continue
+            if self.stopping and code in (0, -signal.SIGTERM, -signal.SIGINT):
+                continue
+            raise GeneratorFailed(f"worker {k} (pid {worker.pid}) exited with status {code}")
+
+    def _signal_workers(self, sig: signal.Signals) -> None:
+        for worker in self._workers:
+            if worker.is_alive() and worker.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.pid, sig)
+
+    def _stop_workers(self) -> None:
+        """SIGTERM the workers still running (they flush and save), again each second in case one had
+        not yet set up its handler; SIGKILL those still running after ``EXIT_GRACE_S``."""
+        deadline = time.monotonic() + EXIT_GRACE_S
+        while time.monotonic() < deadline:
+            running = [worker for worker in self._workers if worker.is_alive()]
+            if not running:
+                break
+            self._signal_workers(signal.SIGTERM)
+            wait_for_any([worker.sentinel for worker in running], timeout=1.0)
+        for worker in self._workers:
+            if worker.is_alive():
+                worker.kill()
+            worker.join()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial_path = path.with_name(path.name + ".partial")
+    partial_path.write_text(text)
+    os.replace(partial_path, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True)
-    config = GeneratorConfig.from_file(parser.parse_args().config)
-    generator = Generator(config)
-    signal.signal(signal.SIGTERM, generator.stop)
-    result = generator.run()
-    partial = config.result_path.with_suffix(".partial")
-    partial.write_text(json.dumps(result, indent=2))
-    os.replace(partial, config.result_path)
+    args = parser.parse_args(argv)
+    try:
+        config = GeneratorConfig.from_file(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    coordinator = Coordinator(config)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, coordinator.stop)
+    try:
+        coordinator.run()
+    except GeneratorFailed as exc:
+        print(f"generator failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -20,6 +20,7 @@ GENERATOR_COLUMNS = [
     "lateness_p50_ms",
     "lateness_p99_ms",
     "lateness_max_ms",
+    "sent_during",
 ]
 
 
@@ -48,6 +49,7 @@ class LoadGenerator:
             "seed": workload.seed,
             "stats_path": str(self.stats_path),
             "result_path": str(self.result_path),
+            "processes": workload.producer.processes,
         }
 
     def start(self, supervisor: ProcessSupervisor) -> ManagedProcess:

@@ -284,6 +284,14 @@ class Records(Strict):
         return self.cost_shift.cost_factor if self.cost_shift else 1
 
 
+class Producer(Strict):
+    processes: PositiveInt = Field(
+        1,
+        description="producer processes sharing the schedule (worker k sends records k, k + n, ...); "
+        "more where one process cannot reach the rate",
+    )
+
+
 class Workload(Strict):
     app: str = Field("stateless_sum", description="stateless_sum, sum, global_sum or global_histogram")
     impl: Literal["python", "jvm"] = Field(
@@ -299,6 +307,7 @@ class Workload(Strict):
     duration_s: PositiveFloat = 60.0
     generator: Profile
     records: Records = Records()
+    producer: Producer = Producer()
     seed: int = 1
 
     @field_validator("app")

@@ -11,16 +11,18 @@ from tests.integration.conftest import assert_nothing_left_running, run_bpbench,
 
 
 def test_search_finds_the_rate_under_a_rate_cap_and_resumes(tmp_path: Path) -> None:
-    # maxRatePerPartition 100 over 2 partitions: the app cannot take more than 200 records/s, so
-    # 250 records/s leaves a growing lag (unsustainable) and 150 records/s is sustained.
+    # maxRatePerPartition 50 over 2 partitions: the app cannot take more than 100 records/s, so
+    # 150 records/s leaves a lag growing by 50 records/s (unsustainable) and 80 records/s is sustained.
+    # 40 s of load, the first 10 s (the app's Python workers starting) left out of the verdict.
     manifest = write_manifest(
         tmp_path,
         name="search",
-        config={"batch_interval_ms": 2000, "backpressure": {"enabled": True, "max_rate_per_partition": 100}},
-        run={"drain_timeout_s": 30, "poll_interval_s": 1, "warmup_s": 4},
+        workload={"duration_s": 40},
+        config={"batch_interval_ms": 2000, "backpressure": {"enabled": True, "max_rate_per_partition": 50}},
+        run={"drain_timeout_s": 30, "poll_interval_s": 1, "warmup_s": 10},
     )
     data = yaml.safe_load(manifest.read_text())
-    data["search"] = {"low": 50, "high": 450, "precision": 0.1, "max_runs": 2}
+    data["search"] = {"low": 10, "high": 290, "precision": 0.1, "max_runs": 2}
     manifest.write_text(yaml.safe_dump(data))
     out = tmp_path / "results"
     result = run_bpbench("run", str(manifest), "--out", str(out))
@@ -28,8 +30,8 @@ def test_search_finds_the_rate_under_a_rate_cap_and_resumes(tmp_path: Path) -> N
     search = json.loads((out / "search" / "search.json").read_text())
     [cell] = search["cells"]
     probes = [(p["rate_rps"], p["outcomes"][0]) for p in cell["probes"]]
-    assert probes == [(250.0, "unstable"), (150.0, "stable")], probes
-    assert cell["sustainable_rps"] == 150.0
+    assert probes == [(150.0, "unstable"), (80.0, "stable")], probes
+    assert cell["sustainable_rps"] == 80.0
     assert (out / "search" / "report.html").exists()
     # A rerun finds both probes complete and reaches the same answer without running anything.
     again = run_bpbench("run", str(manifest), "--out", str(out))

@@ -62,6 +62,7 @@ def test_wrong_type_is_named_with_its_path(tmp_path: Path) -> None:
     [
         ({"workload": {"generator": {"profile": "constant", "rate": 0}}}, "workload.generator.rate"),
         ({"workload": {"app": "nope", "generator": {"rate": 5}}}, "workload.app"),
+        ({"workload": {"producer": {"processes": 0}}}, "workload.producer.processes"),
         ({"platform": {"spark": {"topology": "yarn"}}}, "platform.spark.topology"),
         ({"platform": {"spark": {"driver_memory": "lots"}}}, "platform.spark.driver_memory"),
         ({"config": {"spark_conf": {"streaming.foo": "1"}}}, "config.spark_conf"),

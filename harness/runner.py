@@ -33,7 +33,7 @@ from harness.control.rate_limits import RATE_LIMIT_COLUMNS, rate_limit_rows
 from harness.errors import UsageError
 from harness.events import EventLog
 from harness.load import GENERATOR_COLUMNS, LoadGenerator
-from harness.manifest import Platform, RunSpec, expand_data, read_manifest_data
+from harness.manifest import Platform, RunSpec, Workload, expand_data, read_manifest_data
 from harness.outcomes import (
     Evidence,
     distinct,
@@ -139,6 +139,7 @@ class Run:
                 receivers=workload.receivers,
                 checkpoint_dir=self.directory.path / "checkpoint",
                 state_timeout_s=workload.state_timeout_s,
+                **window_settings(workload),
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",
@@ -360,6 +361,19 @@ class Run:
             code = self.supervisor.stop(app.process)
         events.emit("app_stopped", exit_code=code, failed_early=failed_early)
         return failed_early, code
+
+
+def window_settings(workload: Workload) -> dict[str, Any]:
+    """The window apps' part of the app's configuration (nothing for the other apps)."""
+    window = workload.window
+    if window is None:
+        return {}
+    return {
+        "window_size": window.size,
+        "window_slide": window.slide,
+        "top_k": window.k,
+        "checkpoint_interval_batches": window.checkpoint_interval_batches,
+    }
 
 
 def run_experiment(

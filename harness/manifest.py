@@ -87,9 +87,9 @@ class Window(Strict):
     slide: PositiveFloat | None = Field(
         None,
         description="sliding windows: tuples per key (count) or seconds, a multiple of the batch interval "
-        "(time); none for the tumbling window (its slide is its size)",
+        "(time), > 0; none for the tumbling window (its slide is its size)",
     )
-    k: PositiveInt | None = Field(None, description="time_sliding_topk: how many keys it reports")
+    k: PositiveInt | None = Field(None, description="time_sliding_topk: how many keys it reports, > 0")
     checkpoint_interval_batches: PositiveInt = Field(
         10, description="the window state (a DStream) is checkpointed every this many batches"
     )

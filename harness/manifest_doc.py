@@ -78,9 +78,18 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if constraints:
             note = f"{note} ({', '.join(constraints)})".strip()
         rows.append(f"| `{path}` | {_type_name(annotation)} | {_default(field)} | {note} |")
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            rows.extend(_rows(annotation, f"{path}."))
+        section = _section(annotation)
+        if section is not None:
+            rows.extend(_rows(section, f"{path}."))
     return rows
+
+
+def _section(annotation: Any) -> type[BaseModel] | None:
+    """The section a field holds, also when it may be null (``Window | None``)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        annotation = args[0] if len(args) == 1 else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
 def _table(rows: list[str]) -> str:

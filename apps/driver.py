@@ -33,7 +33,7 @@ class AppConfig:
     group_id: str
     batch_interval_ms: int
     output_dir: Path
-    source: str = "direct"  # "direct" or "receiver"
+    source: str = "direct"  # "direct", "receiver" or "socket"
     receivers: int = 1
     checkpoint_dir: Path | None = None  # the stateful apps' (default: output_dir/checkpoint)
     state_timeout_s: float = 20.0  # a key not updated this long leaves the state (the paper's 20 s)
@@ -42,6 +42,7 @@ class AppConfig:
     window_slide: float | None = None
     top_k: int | None = None
     checkpoint_interval_batches: int = 10  # the window apps' state is checkpointed this often
+    socket_port: int | None = None  # source "socket": the harness's line server on 127.0.0.1
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:

@@ -105,10 +105,14 @@ class Workload(Strict):
         "python", description="PySpark, or the Java port (Python serialization changes the memory profile)"
     )
     state_timeout_s: PositiveFloat = Field(20.0, description="stateful apps: an idle key leaves the state")
-    source: Literal["direct", "receiver"] = Field(
-        "direct", description="direct Kafka stream, or receivers rate-limited by Spark's BlockGenerator"
+    source: Literal["direct", "receiver", "socket"] = Field(
+        "direct",
+        description="direct Kafka stream; receivers rate-limited by Spark's BlockGenerator; or socket: "
+        "Spark's plain socket receiver (one, also rate-limited) reading lines from the harness's line server",
     )
-    receivers: PositiveInt = Field(1, description="receivers (source: receiver); each holds one core")
+    receivers: PositiveInt = Field(
+        1, description="receivers (source: receiver; socket has one); each holds one core"
+    )
     duration_s: PositiveFloat = 60.0
     generator: Profile
     records: ArtifactRecords = ArtifactRecords()
@@ -195,8 +199,18 @@ class Manifest(Strict):
         return self
 
     @model_validator(mode="after")
+    def _socket_source(self) -> Manifest:
+        workload = self.workload
+        if workload.source == "socket" and workload.receivers != 1:
+            raise ValueError(f"workload.receivers ({workload.receivers}): the socket source has one receiver")
+        if workload.source == "socket" and workload.impl == "jvm":
+            raise ValueError("workload.source: socket is for the PySpark apps (impl: python)")
+        return self
+
+    @model_validator(mode="after")
     def _cores_for_receivers(self) -> Manifest:
-        if self.workload.source == "receiver" and self.platform.spark.cores <= self.workload.receivers:
+        receiving = self.workload.source in ("receiver", "socket")
+        if receiving and self.platform.spark.cores <= self.workload.receivers:
             raise ValueError(
                 f"platform.spark.cores ({self.platform.spark.cores}) must exceed workload.receivers "
                 f"({self.workload.receivers}): each receiver holds a core, and batches need one more"

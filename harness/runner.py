@@ -43,6 +43,7 @@ from harness.outcomes import (
     worker_evidence,
 )
 from harness.processes import ProcessSupervisor
+from harness.socket_source import LineServer
 from harness.spark_app import SparkApp, jvm_jars
 from harness.spark_conf import resolve_spark_conf
 from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
@@ -104,6 +105,11 @@ class Run:
         self.load = LoadGenerator(
             self.directory.path, spec.manifest.workload, backend.bootstrap_servers, self.topic
         )
+        self.line_server = (
+            LineServer(self.directory.path, backend.bootstrap_servers, self.topic, self.group_id)
+            if spec.manifest.workload.source == "socket"
+            else None
+        )
 
     def execute(self) -> dict[str, Any]:
         self.directory.prepare()
@@ -139,6 +145,7 @@ class Run:
                 receivers=workload.receivers,
                 checkpoint_dir=self.directory.path / "checkpoint",
                 state_timeout_s=workload.state_timeout_s,
+                socket_port=self.line_server.port if self.line_server else None,
                 **window_settings(workload),
             ),
             conf_dir=self.directory.path / "spark-conf",
@@ -179,6 +186,9 @@ class Run:
         )
         driver = None
         try:
+            if self.line_server is not None:
+                self.line_server.start(self.supervisor)
+                events.emit("line_server_started", port=self.line_server.port)
             app.submit(self.supervisor, spark_conf)
             collectors.start()
             driver = app.wait_for_driver()
@@ -203,6 +213,8 @@ class Run:
                 observed.stop_requested_ms = int(time.time() * 1000)
                 failed_early, observed.app_exit_code = self._stop_app(app, events)
                 observed.app_failed = failed_early or driver is None
+                if self.line_server is not None:
+                    events.emit("line_server_stopped", **self.line_server.stop(self.supervisor))
                 observed.backlog = self._backlog(app, offsets)
             finally:
                 offsets.close()
@@ -212,8 +224,8 @@ class Run:
 
     def _backlog(self, app: SparkApp, offsets: OffsetReader) -> int:
         """Records left in Kafka after the app stopped (see harness.accounting)."""
-        if self.manifest.workload.source == "receiver":
-            return offsets.lag()
+        if self.manifest.workload.source in ("receiver", "socket"):
+            return offsets.lag()  # what no receiver stored, or what the line server did not serve
         end_offsets = {p.partition: p.end_offset for p in offsets.read()}
         finished = [batch["batch_time_ms"] for batch in app.processed_batches()]
         until = processed_until(read_offset_log(app.output_dir / OFFSETS_FILE), finished)

@@ -273,3 +273,32 @@ def test_a_matrix_over_window_sizes_expands(tmp_path: Path) -> None:
     }
     sizes = [run.manifest.workload.window.size for run in load_experiment(write(tmp_path, data))]
     assert sizes == [40, 80, 120]
+
+
+@pytest.mark.parametrize(
+    ("workload", "platform", "says"),
+    [
+        (
+            {"source": "socket", "receivers": 2},
+            {},
+            "workload.receivers (2): the socket source has one receiver",
+        ),
+        ({"source": "socket", "impl": "jvm"}, {}, "workload.source: socket is for the PySpark apps"),
+        (
+            {"source": "socket"},
+            {"spark": {"cores": 1}},
+            "platform.spark.cores (1) must exceed workload.receivers",
+        ),
+        ({"source": "pipe"}, {}, "workload.source: Input should be 'direct', 'receiver' or 'socket'"),
+    ],
+)
+def test_bad_socket_sources_name_the_field(workload: dict, platform: dict, says: str) -> None:
+    data = {**MINIMAL, "workload": {**MINIMAL["workload"], **workload}, "platform": platform}
+    with pytest.raises(UsageError) as error:
+        parse_manifest(data, "m.yaml")
+    assert f"m.yaml: {says}" in str(error.value)
+
+
+def test_socket_source_validates() -> None:
+    data = {**MINIMAL, "workload": {**MINIMAL["workload"], "source": "socket"}}
+    assert parse_manifest(data, "m.yaml").workload.source == "socket"

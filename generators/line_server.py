@@ -8,8 +8,9 @@ backlog), and it counts the lines served. Spark's receiver stores line by line t
 BlockGenerator's rate limiter; when the limiter holds it, the receiver stops reading, TCP's flow
 control stops the writes and the records wait in Kafka.
 
-A plain socket has no replay: lines written into a connection that then drops count as served, and
-the run's accounting shows them lost.
+A plain socket has no replay: lines written into a connection that then drops, or still in the
+socket's buffers (the receiving side's kernel buffer can hold megabytes) when the app stops, count
+as served, and the run's accounting shows them lost.
 
 Run as ``python -m generators.line_server --config FILE`` (JSON: bootstrap_servers, topic,
 group_id, port, result_path). The result file says ``listening`` once the port is bound and is
@@ -33,6 +34,9 @@ from confluent_kafka import Consumer, Message, TopicPartition
 from harness.net import LOOPBACK
 
 CHUNK = 500  # records per write
+# A small send buffer keeps few lines in flight: the kernel would otherwise grow it to megabytes,
+# lines that are neither in Kafka nor in Spark.
+SEND_BUFFER_BYTES = 64 * 1024
 POLL_S = 0.2
 REPORT_EVERY_S = 1.0
 
@@ -99,6 +103,7 @@ class LineServer:
         self._consumer.close()
 
     def _serve(self, connection: socket.socket) -> None:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         connection.settimeout(POLL_S)
         while not self._stopping:
             self.report()

@@ -54,12 +54,17 @@ def test_socket_receiver_rate_limit_holds_the_input_back(tmp_path: Path) -> None
     run = only_run(out, "socket-capped")
     summary = json.loads((run / "summary.json").read_text())
     batches = pd.read_parquet(run / "batches.parquet")
-    # One receiver's token bucket at 100 records/s: about 200 records per 2 s batch.
-    assert 100 <= batches.input_records.max() <= 250
-    # Most of the 8,000 records never left Kafka; lines written but still in the socket's buffers
-    # when the app stopped are the only ones the run can lose.
-    assert summary["drained"] is False and summary["backlog"] > 4000
+    # One receiver's token bucket at 100 records/s: about 200 records per 2 s batch (a batch after
+    # an underfull one may take the permits the bucket saved up, at most one second's worth).
+    taken = batches.input_records[batches.input_records > 0]
+    assert taken.max() <= 300 and taken.mean() <= 220
+    assert len(taken) >= 3
+    # Most of the 8,000 records were not processed: the line server was held back and they waited
+    # in Kafka, or were still in the socket's buffers when the app stopped (a plain socket cannot
+    # replay them: lost). Kafka's lag and the line server's count agree exactly.
+    assert summary["drained"] is False and summary["processed"] < summary["produced"] / 2
     [stopped] = events(run, "line_server_stopped")
+    assert summary["backlog"] > 0
     assert stopped["served"] == summary["produced"] - summary["backlog"]
     assert summary["lost"] == stopped["served"] - summary["processed"]
     assert_nothing_left_running(started_pids(out))

@@ -23,6 +23,7 @@ from apps.window_apps import WINDOWS_FILE
 from harness.backends.kafka_broker import KafkaBroker
 from harness.processes import ProcessSupervisor
 from harness.spark_app import SparkApp, spark_environment
+from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
 from tests.integration.test_paper_apps_spark import (  # noqa: F401 - broker is a fixture
     assert_report_equals,
     batches,
@@ -189,3 +190,31 @@ def test_window_app_matches_the_reference_and_checkpoints_on_time(
     assert len(expected_checkpoints) >= 2
     assert checkpointed == expected_checkpoints
     assert_checkpoint_files(tmp_path)
+
+
+def test_a_window_app_runs_from_a_manifest_with_exact_accounting(tmp_path: Path) -> None:
+    """The whole harness: the manifest's window reaches the app, every record is accounted for, and
+    the state is checkpointed into the run's own folder at the declared interval."""
+    window = {"size": 40, "slide": 1, "checkpoint_interval_batches": 2}
+    manifest = write_manifest(
+        tmp_path, name="window", workload={"app": "count_sliding_window", "window": window}
+    )
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    [spec] = list((out / "window").glob("*/spec.json"))
+    run = spec.parent
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["produced"] == 250 * 16
+    assert (summary["processed"], summary["backlog"], summary["lost"]) == (summary["produced"], 0, 0)
+    lines = read_lines(run / "app" / "batches.jsonl")
+    # 4 ranks, 1,000 tuples each: with slide 1, a window closes at every tuple from the 40th on.
+    assert sum(line["windows"] for line in lines) == 4 * (1000 - 40 + 1)
+    times = [line["batch_time_ms"] for line in lines]
+    interval_ms = 2 * json.loads(spec.read_text())["manifest"]["config"]["batch_interval_ms"]
+    zero = times[0] - interval_ms // 2
+    assert [line["batch_time_ms"] for line in lines if line["checkpointed"]] == [
+        t for t in times if (t - zero) % interval_ms == 0
+    ]
+    assert_checkpoint_files(run)
+    assert_nothing_left_running(started_pids(out))

@@ -6,6 +6,11 @@ APP_SCRIPTS = {
     "sum": "sum.py",
     "global_sum": "global_sum.py",
     "global_histogram": "global_histogram.py",
+    # GOVERNOR's window operators (apps/window_apps.py); Python only.
+    "count_sliding_window": "count_sliding_window.py",
+    "count_tumbling_window": "count_tumbling_window.py",
+    "time_sliding_window": "time_sliding_window.py",
+    "time_sliding_topk": "time_sliding_topk.py",
 }
 # App name -> the main class of its JVM implementation in the helper jar (impl: jvm).
 APP_JVM_CLASSES = {
@@ -16,3 +21,7 @@ APP_JVM_CLASSES = {
 }
 # Apps that also run on Structured Streaming (workload.source: structured), in PySpark.
 STRUCTURED_APPS = frozenset({"stateless_sum"})
+# The window apps by kind: count-based windows are sized in tuples, time-based ones in seconds.
+COUNT_WINDOW_APPS = ("count_sliding_window", "count_tumbling_window")
+TIME_WINDOW_APPS = ("time_sliding_window", "time_sliding_topk")
+WINDOW_APPS = COUNT_WINDOW_APPS + TIME_WINDOW_APPS

@@ -36,7 +36,7 @@ class AppConfig:
     group_id: str
     batch_interval_ms: int
     output_dir: Path
-    source: str = "direct"  # "direct" or "receiver"
+    source: str = "direct"  # "direct", "receiver" or "socket"
     receivers: int = 1
     checkpoint_dir: Path | None = None  # the stateful apps' (default: output_dir/checkpoint)
     state_timeout_s: float = 20.0  # a key not updated this long leaves the state (the paper's 20 s)
@@ -44,6 +44,12 @@ class AppConfig:
     layout: str = "artifact"  # the records' layout (apps/records.py)
     cost_factor: int = 1  # an expensive record's per-record computation is repeated this many times
     kafka_params: dict[str, str] = field(default_factory=dict)  # the cluster's client settings (security)
+    # The window apps' (apps/window_apps.py): size and slide in tuples (count) or seconds (time).
+    window_size: float | None = None
+    window_slide: float | None = None
+    top_k: int | None = None
+    checkpoint_interval_batches: int = 10  # the window apps' state is checkpointed this often
+    socket_port: int | None = None  # source "socket": the harness's line server on 127.0.0.1
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:
@@ -73,10 +79,11 @@ def epoch_ms(batch_time: datetime) -> int:
 
 
 class BatchOutput:
-    """Appends one JSON line per batch, as the app's own account of what it processed."""
+    """Appends one JSON line per batch, as the app's own account of what it processed (or, with
+    another file name, one line per result the app reports)."""
 
-    def __init__(self, output_dir: Path) -> None:
-        self._path = output_dir / BATCHES_FILE
+    def __init__(self, output_dir: Path, file_name: str = BATCHES_FILE) -> None:
+        self._path = output_dir / file_name
         self._lock = threading.Lock()
 
     def write(self, batch_time: datetime, **fields: Any) -> None:

@@ -1,12 +1,18 @@
-"""The Python side of the JVM helper: DStreams of Kafka record values as ``bytes``, either direct
-(Spark's Kafka 0-10 integration) or through receivers (the original artifact's ingestion path)."""
+"""The app's input as a DStream of record values (``bytes``): through the JVM helper from Kafka,
+either direct (Spark's Kafka 0-10 integration) or through receivers (the original artifact's
+ingestion path); or through Spark's plain socket receiver from the harness's line server
+(``generators/line_server.py``: one base64 line per record)."""
 
 from __future__ import annotations
+
+import base64
 
 from pyspark.serializers import NoOpSerializer
 from pyspark.streaming import DStream, StreamingContext
 
 from apps.driver import OFFSETS_FILE, AppConfig
+
+LOOPBACK = "127.0.0.1"  # as harness.net says; the apps package does not import the harness
 
 DIRECT_HELPER = "bpbench.jvm.KafkaDirectStreams"
 RECEIVER_HELPER = "bpbench.jvm.KafkaReceiverStreams"
@@ -29,7 +35,10 @@ def _kafka_params(config: AppConfig) -> dict[str, str]:
 
 
 def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
-    """The app's input as the manifest's source says: ``direct`` or ``receiver``."""
+    """The app's input as the manifest's source says: ``direct``, ``receiver`` or ``socket``."""
+    if config.source == "socket":
+        lines = ssc.socketTextStream(LOOPBACK, config.socket_port)
+        return lines.map(base64.b64decode)
     params = _kafka_params(config)
     if config.source == "receiver":
         helper = _helper(ssc, RECEIVER_HELPER)

@@ -10,6 +10,9 @@ The backlog is measured once the app has stopped:
 * receivers commit the offsets of the records they have stored (handed to Spark's block generator),
   so the backlog is the consumer group's lag after the app stopped: what no receiver ever stored.
   Stored blocks that a dying receiver or executor takes with it show as lost.
+* the socket source's line server commits the offsets of the lines it has written to the socket
+  receiver, so the backlog is again the group's lag: what was never served. Lines in the socket's
+  buffers when the app stops show as lost.
 """
 
 from __future__ import annotations

@@ -29,7 +29,14 @@ from pydantic import (
     model_validator,
 )
 
-from apps import APP_JVM_CLASSES, APP_SCRIPTS, STRUCTURED_APPS
+from apps import (
+    APP_JVM_CLASSES,
+    APP_SCRIPTS,
+    COUNT_WINDOW_APPS,
+    STRUCTURED_APPS,
+    TIME_WINDOW_APPS,
+    WINDOW_APPS,
+)
 from apps.records import DEFAULT_EVENT_BYTES, MIN_EVENT_BYTES
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
@@ -292,22 +299,50 @@ class Producer(Strict):
     )
 
 
+class Window(Strict):
+    """The window apps' window (apps/window_apps.py): a tuple is one record, keyed by its rank."""
+
+    size: PositiveFloat = Field(
+        description="count windows: tuples per key (whole); time windows: seconds, a multiple of the "
+        "batch interval"
+    )
+    slide: PositiveFloat | None = Field(
+        None,
+        description="sliding windows: tuples per key (count) or seconds, a multiple of the batch interval "
+        "(time), > 0; none for the tumbling window (its slide is its size)",
+    )
+    k: PositiveInt | None = Field(None, description="time_sliding_topk: how many keys it reports, > 0")
+    checkpoint_interval_batches: PositiveInt = Field(
+        10, description="the window state (a DStream) is checkpointed every this many batches"
+    )
+
+
 class Workload(Strict):
-    app: str = Field("stateless_sum", description="stateless_sum, sum, global_sum or global_histogram")
+    app: str = Field(
+        "stateless_sum",
+        description="stateless_sum, sum, global_sum or global_histogram (the paper's); count_sliding_window, "
+        "count_tumbling_window, time_sliding_window or time_sliding_topk (GOVERNOR's window operators)",
+    )
     impl: Literal["python", "jvm"] = Field(
         "python", description="PySpark, or the Java port (Python serialization changes the memory profile)"
     )
     state_timeout_s: PositiveFloat = Field(20.0, description="stateful apps: an idle key leaves the state")
-    source: Literal["direct", "receiver", "structured"] = Field(
+    source: Literal["direct", "receiver", "structured", "socket"] = Field(
         "direct",
-        description="direct Kafka stream, receivers rate-limited by Spark's BlockGenerator, or "
-        "Structured Streaming's Kafka source (no adaptive controller; caps in config.structured)",
+        description="direct Kafka stream; receivers rate-limited by Spark's BlockGenerator; Structured "
+        "Streaming's Kafka source (no adaptive controller; caps in config.structured); or socket: Spark's "
+        "plain socket receiver (one, also rate-limited) reading lines from the harness's line server",
     )
-    receivers: PositiveInt = Field(1, description="receivers (source: receiver); each holds one core")
+    receivers: PositiveInt = Field(
+        1, description="receivers (source: receiver; socket has one); each holds one core"
+    )
     duration_s: PositiveFloat = 60.0
     generator: Profile
     records: Records = Records()
     producer: Producer = Producer()
+    window: Window | None = Field(
+        None, description="the window apps' window (required for them, refused for the others)"
+    )
     seed: int = 1
 
     @field_validator("app")
@@ -451,8 +486,34 @@ class Manifest(Strict):
         return self
 
     @model_validator(mode="after")
+    def _window_fits_the_app(self) -> Manifest:
+        problems = window_problems(self.workload, self.config.batch_interval_ms)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _socket_source(self) -> Manifest:
+        workload = self.workload
+        if workload.source == "socket" and workload.receivers != 1:
+            raise ValueError(f"workload.receivers ({workload.receivers}): the socket source has one receiver")
+        if workload.source == "socket" and workload.impl == "jvm":
+            raise ValueError("workload.source: socket is for the PySpark apps (impl: python)")
+        return self
+
+    @model_validator(mode="after")
+    def _socket_on_this_machine(self) -> Manifest:
+        if self.workload.source == "socket" and self.platform.backend != "local":
+            raise ValueError(
+                "workload.source: socket serves its lines on 127.0.0.1, which only the local backend's "
+                f"executors reach; platform.backend is {self.platform.backend}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _cores_for_receivers(self) -> Manifest:
-        if self.workload.source == "receiver" and self.platform.spark.cores <= self.workload.receivers:
+        receiving = self.workload.source in ("receiver", "socket")
+        if receiving and self.platform.spark.cores <= self.workload.receivers:
             raise ValueError(
                 f"platform.spark.cores ({self.platform.spark.cores}) must exceed workload.receivers "
                 f"({self.workload.receivers}): each receiver holds a core, and batches need one more"
@@ -500,6 +561,80 @@ class RateSearch(Strict):
         if self.low >= self.high:
             raise ValueError(f"search.low ({self.low:g}) must be below search.high ({self.high:g})")
         return self
+
+
+def window_problems(workload: Workload, batch_interval_ms: int) -> list[str]:
+    """What is wrong with the workload's window for its app, each naming its field."""
+    app, window = workload.app, workload.window
+    if app not in WINDOW_APPS:
+        return [f"workload.window: {app} has no window (only {', '.join(WINDOW_APPS)})"] if window else []
+    if window is None:
+        return [f"workload.window: {app} needs a window (size, and slide for the sliding windows)"]
+    problems = []
+    records = workload.records
+    if records.layout != "artifact" or records.cost_shift is not None:
+        problems.append(
+            "workload.records: the window apps read plain artifact records (layout: artifact, no cost_shift)"
+        )
+    if app == "count_tumbling_window" and window.slide is not None:
+        problems.append("workload.window.slide: the tumbling window has none (its slide is its size)")
+    if app != "count_tumbling_window" and window.slide is None:
+        problems.append(f"workload.window.slide: {app} needs a slide")
+    if app == "time_sliding_topk" and window.k is None:
+        problems.append("workload.window.k: time_sliding_topk needs k, how many keys it reports")
+    if app != "time_sliding_topk" and window.k is not None:
+        problems.append(f"workload.window.k: only time_sliding_topk has a k, not {app}")
+    if window.k is not None and window.k > workload.records.ranks:
+        problems.append(
+            f"workload.window.k ({window.k}) exceeds the keys there are (workload.records.ranks: "
+            f"{workload.records.ranks})"
+        )
+    if app in COUNT_WINDOW_APPS:
+        problems += _count_window_problems(workload, window)
+    if app in TIME_WINDOW_APPS:
+        problems += _time_window_problems(workload, window, batch_interval_ms)
+    return problems
+
+
+def _count_window_problems(workload: Workload, window: Window) -> list[str]:
+    problems = [
+        f"workload.window.{name}: a whole number of tuples, not {value:g}"
+        for name, value in (("size", window.size), ("slide", window.slide))
+        if value is not None and not float(value).is_integer()
+    ]
+    per_key = workload.generator.total_records(workload.duration_s) // workload.records.ranks
+    if window.size > per_key:
+        problems.append(
+            f"workload.window.size ({window.size:g} tuples) is longer than the run: each of the "
+            f"{workload.records.ranks} keys gets about {per_key:g} tuples in workload.duration_s"
+        )
+    return problems
+
+
+def _time_window_problems(workload: Workload, window: Window, batch_interval_ms: int) -> list[str]:
+    problems = []
+    for name, seconds in (("size", window.size), ("slide", window.slide)):
+        if seconds is not None and round(seconds * 1000) % batch_interval_ms:
+            problems.append(
+                f"workload.window.{name} ({seconds:g} s) must be a multiple of config.batch_interval_ms "
+                f"({batch_interval_ms} ms), as Spark requires"
+            )
+    if window.slide is not None and window.slide > window.size:
+        problems.append(
+            f"workload.window.slide ({window.slide:g} s) is longer than the window ({window.size:g} s)"
+        )
+    checkpoint_ms = window.checkpoint_interval_batches * batch_interval_ms
+    if window.slide is not None and checkpoint_ms % round(window.slide * 1000):
+        problems.append(
+            f"workload.window.checkpoint_interval_batches ({window.checkpoint_interval_batches} batches, "
+            f"{checkpoint_ms} ms) must be a multiple of the slide ({window.slide:g} s), as Spark requires"
+        )
+    if window.size > workload.duration_s:
+        problems.append(
+            f"workload.window.size ({window.size:g} s) is longer than the run "
+            f"(workload.duration_s: {workload.duration_s:g})"
+        )
+    return problems
 
 
 class RunSpec(BaseModel):

@@ -46,7 +46,7 @@ from harness.control.rate_limits import RATE_LIMIT_COLUMNS, rate_limit_rows
 from harness.errors import UsageError
 from harness.events import EventLog
 from harness.load import GENERATOR_COLUMNS, LoadGenerator
-from harness.manifest import Platform, RunSpec, expand_data, read_manifest_data
+from harness.manifest import Platform, RunSpec, Workload, expand_data, read_manifest_data
 from harness.outcomes import (
     Evidence,
     distinct,
@@ -56,6 +56,7 @@ from harness.outcomes import (
 )
 from harness.processes import ManagedProcess, ProcessSupervisor
 from harness.search import Probe, SearchResult, bisect
+from harness.socket_source import LineServer
 from harness.spark_app import SparkApp, jvm_jars
 from harness.spark_conf import resolve_spark_conf
 from harness.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
@@ -127,6 +128,11 @@ class Run:
             self.topic,
             client_config=backend.kafka_client_config,
         )
+        self.line_server = (
+            LineServer(self.directory.path, backend.bootstrap_servers, self.topic, self.group_id)
+            if spec.manifest.workload.source == "socket"
+            else None
+        )
 
     def execute(self) -> dict[str, Any]:
         self.directory.prepare()
@@ -171,6 +177,8 @@ class Run:
                 layout=workload.records.layout,
                 cost_factor=workload.records.cost_factor,
                 kafka_params=self.backend.app_kafka_params,
+                socket_port=self.line_server.port if self.line_server else None,
+                **window_settings(workload),
             ),
             conf_dir=self.directory.path / "spark-conf",
             log_path=self.directory.logs / "driver.log",
@@ -216,6 +224,9 @@ class Run:
         watchdog.daemon = True
         watchdog.start()
         try:
+            if self.line_server is not None:
+                self.line_server.start(self.supervisor)
+                events.emit("line_server_started", port=self.line_server.port)
             app.submit(self.supervisor, spark_conf)
             collectors.start()
             driver = app.wait_for_driver()
@@ -250,6 +261,8 @@ class Run:
                 observed.stop_requested_ms = int(time.time() * 1000)
                 failed_early, observed.app_exit_code = self._stop_app(app, events)
                 observed.app_failed = failed_early or driver is None
+                if self.line_server is not None:
+                    events.emit("line_server_stopped", **self.line_server.stop(self.supervisor))
                 observed.backlog = self._backlog(app, offsets)
             finally:
                 offsets.close()
@@ -259,8 +272,8 @@ class Run:
 
     def _backlog(self, app: SparkApp, offsets: OffsetReader) -> int:
         """Records left in Kafka after the app stopped (see harness.accounting)."""
-        if self.manifest.workload.source == "receiver":
-            return offsets.lag()
+        if self.manifest.workload.source in ("receiver", "socket"):
+            return offsets.lag()  # what no receiver stored, or what the line server did not serve
         end_offsets = {p.partition: p.end_offset for p in offsets.read()}
         finished = [batch["batch_time_ms"] for batch in app.processed_batches()]
         until = processed_until(read_offset_log(app.output_dir / OFFSETS_FILE), finished)
@@ -434,6 +447,19 @@ class Run:
             code = self.supervisor.stop(app.process)
         events.emit("app_stopped", exit_code=code, failed_early=failed_early)
         return failed_early, code
+
+
+def window_settings(workload: Workload) -> dict[str, Any]:
+    """The window apps' part of the app's configuration (nothing for the other apps)."""
+    window = workload.window
+    if window is None:
+        return {}
+    return {
+        "window_size": window.size,
+        "window_slide": window.slide,
+        "top_k": window.k,
+        "checkpoint_interval_batches": window.checkpoint_interval_batches,
+    }
 
 
 def run_experiment(

@@ -378,7 +378,7 @@ def _seed_facts(run: Run) -> dict[str, Any]:
     generator = workload.get("generator") or {}
     backpressure_conf = (manifest.get("config") or {}).get("backpressure") or {}
     partitions = ((manifest.get("platform") or {}).get("kafka") or {}).get("partitions") or 1
-    if workload.get("source") == "receiver":
+    if workload.get("source") in ("receiver", "socket"):
         cap = backpressure_conf.get("max_rate")
         cap = cap * (workload.get("receivers") or 1) if cap else None
     else:

@@ -175,3 +175,169 @@ def test_time_limit_defaults_to_load_drain_and_a_margin(tmp_path: Path) -> None:
     assert manifest.time_limit_s() == 60 + 30 + RUN_MARGIN_S
     limited = load_manifest(write(tmp_path, {**MINIMAL, "run": {"time_limit_s": 61}}))
     assert limited.time_limit_s() == 61
+
+
+# --- the window apps' window -------------------------------------------------------------------------
+
+
+def window_manifest(app: str, window: dict | None, **workload: object) -> dict:
+    """60 s at 500 records/s over 4 ranks (7,500 tuples per key), 1 s batches."""
+    return {
+        "name": "w",
+        "workload": {
+            "app": app,
+            "generator": {"profile": "constant", "rate": 500},
+            **({"window": window} if window is not None else {}),
+            **workload,
+        },
+        "config": {"batch_interval_ms": 1000},
+    }
+
+
+@pytest.mark.parametrize(
+    ("app", "window"),
+    [
+        ("count_sliding_window", {"size": 120, "slide": 1}),
+        ("count_tumbling_window", {"size": 40}),
+        ("time_sliding_window", {"size": 60, "slide": 2, "checkpoint_interval_batches": 10}),
+        ("time_sliding_topk", {"size": 40, "slide": 1, "k": 3}),
+    ],
+)
+def test_window_apps_accept_their_window(app: str, window: dict) -> None:
+    manifest = parse_manifest(window_manifest(app, window), "w.yaml")
+    assert manifest.workload.window.size == window["size"]
+    assert manifest.workload.window.checkpoint_interval_batches == 10
+
+
+CSW, CTW, TSW, TOPK = (
+    "count_sliding_window",
+    "count_tumbling_window",
+    "time_sliding_window",
+    "time_sliding_topk",
+)
+GT0 = "Input should be greater than 0"
+
+
+@pytest.mark.parametrize(
+    ("app", "window", "workload", "field", "says"),
+    [
+        (CSW, {"size": 0, "slide": 1}, {}, "window.size", GT0),
+        (CSW, {"size": 4, "slide": -1}, {}, "window.slide", GT0),
+        (TOPK, {"size": 4, "slide": 1, "k": 0}, {}, "window.k", GT0),
+        (CTW, {"size": 4, "checkpoint_interval_batches": 0}, {}, "window.checkpoint_interval_batches", GT0),
+        (CSW, {"size": 7501, "slide": 1}, {}, "window.size (7501 tuples)", "is longer than the run"),
+        (TSW, {"size": 61, "slide": 1}, {}, "window.size (61 s)", "is longer than the run"),
+        (
+            TSW,
+            {"size": 6, "slide": 1.5},
+            {},
+            "window.slide (1.5 s)",
+            "a multiple of config.batch_interval_ms",
+        ),
+        (TSW, {"size": 2.5, "slide": 1}, {}, "window.size (2.5 s)", "a multiple of config.batch_interval_ms"),
+        (
+            TSW,
+            {"size": 6, "slide": 3},
+            {},
+            "window.checkpoint_interval_batches (10",
+            "a multiple of the slide",
+        ),
+        (TSW, {"size": 2, "slide": 4}, {}, "window.slide (4 s)", "is longer than the window"),
+        (CSW, {"size": 4.5, "slide": 1}, {}, "window.size", "a whole number of tuples"),
+        (CSW, {"size": 4}, {}, "window.slide", "count_sliding_window needs a slide"),
+        (CTW, {"size": 4, "slide": 2}, {}, "window.slide", "the tumbling window has none"),
+        (TOPK, {"size": 4, "slide": 1}, {}, "window.k", "time_sliding_topk needs k"),
+        (TSW, {"size": 4, "slide": 1, "k": 2}, {}, "window.k", "only time_sliding_topk has a k"),
+        (TOPK, {"size": 4, "slide": 1, "k": 5}, {}, "window.k (5)", "exceeds the keys there are"),
+        (TSW, None, {}, "window", "time_sliding_window needs a window"),
+        ("sum", {"size": 4}, {}, "window", "sum has no window"),
+        (CTW, {"size": 4}, {"impl": "jvm"}, "impl", "count_tumbling_window has no JVM implementation"),
+    ],
+)
+def test_bad_windows_name_the_field(
+    app: str, window: dict | None, workload: dict, field: str, says: str
+) -> None:
+    with pytest.raises(UsageError) as error:
+        parse_manifest(window_manifest(app, window, **workload), "w.yaml")
+    assert f"w.yaml: workload.{field}" in str(error.value)
+    assert says in str(error.value)
+
+
+def test_a_bad_window_exits_2_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.cli import main
+
+    path = write(tmp_path, window_manifest("count_sliding_window", {"size": 7501, "slide": 1}), "w.yaml")
+    out = tmp_path / "results"
+    assert main(["run", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "w.yaml: workload.window.size" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_matrix_over_window_sizes_expands(tmp_path: Path) -> None:
+    data = {
+        **window_manifest("count_sliding_window", {"size": 40, "slide": 1}),
+        "matrix": {"workload.window.size": [40, 80, 120]},
+    }
+    sizes = [run.manifest.workload.window.size for run in load_experiment(write(tmp_path, data))]
+    assert sizes == [40, 80, 120]
+
+
+@pytest.mark.parametrize(
+    ("workload", "platform", "says"),
+    [
+        (
+            {"source": "socket", "receivers": 2},
+            {},
+            "workload.receivers (2): the socket source has one receiver",
+        ),
+        ({"source": "socket", "impl": "jvm"}, {}, "workload.source: socket is for the PySpark apps"),
+        (
+            {"source": "socket"},
+            {"spark": {"cores": 1}},
+            "platform.spark.cores (1) must exceed workload.receivers",
+        ),
+        (
+            {"source": "pipe"},
+            {},
+            "workload.source: Input should be 'direct', 'receiver', 'structured' or 'socket'",
+        ),
+    ],
+)
+def test_bad_socket_sources_name_the_field(workload: dict, platform: dict, says: str) -> None:
+    data = {**MINIMAL, "workload": {**MINIMAL["workload"], **workload}, "platform": platform}
+    with pytest.raises(UsageError) as error:
+        parse_manifest(data, "m.yaml")
+    assert f"m.yaml: {says}" in str(error.value)
+
+
+def test_socket_source_validates() -> None:
+    data = {**MINIMAL, "workload": {**MINIMAL["workload"], "source": "socket"}}
+    assert parse_manifest(data, "m.yaml").workload.source == "socket"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            window_manifest("count_tumbling_window", {"size": 40}, records={"layout": "json"}),
+            "workload.records: the window apps read plain artifact records",
+        ),
+        (
+            {
+                "name": "s",
+                "platform": {"backend": "external", "external": {"kafka": {"bootstrap_servers": "h:9092"},
+                             "spark": {"master": "spark://h:7077"}}},
+                "workload": {"source": "socket", "generator": {"profile": "constant", "rate": 10}},
+            },
+            "workload.source: socket serves its lines on 127.0.0.1",
+        ),
+    ],
+)  # fmt: skip
+def test_sources_and_layouts_the_apps_cannot_take_are_refused(
+    tmp_path: Path, data: dict, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        load_experiment(write(tmp_path, data))

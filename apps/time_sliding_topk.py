@@ -1,0 +1,6 @@
+"""Time-based sliding window top-k, one of GOVERNOR's four window operators (apps/window_apps.py)."""
+
+from apps.window_apps import main
+
+if __name__ == "__main__":
+    main("time_sliding_topk")

@@ -118,11 +118,18 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KafkaBrok
         yield kafka, supervisor
 
 
-def produce(bootstrap_servers: str, topic: str, records: list[Record], layout: str) -> None:
+def produce(
+    bootstrap_servers: str,
+    topic: str,
+    records: list[Record],
+    layout: str = "artifact",
+    expensive_every: int | None = None,
+) -> None:
+    """The records in order; every ``expensive_every``-th (from the first) flagged expensive."""
     delivered = []
     producer = Producer({"bootstrap.servers": bootstrap_servers, "acks": "all", "log_level": 3})
     for i, (rank, step, values) in enumerate(records):
-        expensive = i % 3 == 0
+        expensive = expensive_every is not None and i % expensive_every == 0
         if layout == "json":
             payload = encode_event(rank, 1_700_000_000_000 + i, values[0], EVENT_BYTES, expensive)
         else:
@@ -200,7 +207,7 @@ def run_app(
     topic = f"paper-{app}-{implementation}-{folder.name}"
     kafka.create_topic(topic, partitions=1)  # one partition: batches take the records in produced order
     records = sensor_events() if layout == "json" else input_records()
-    produce(kafka.bootstrap_servers, topic, records, layout)
+    produce(kafka.bootstrap_servers, topic, records, layout, expensive_every=3)
     config_file = write_config(folder, kafka.bootstrap_servers, topic, state_timeout_s, layout)
     output_dir = folder / "out"
     with supervisor.scope():

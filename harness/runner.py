@@ -220,6 +220,7 @@ class Run:
             f"submitting {app.app} ({app.impl}) to {self.backend.spark_master}"
         )
         driver = None
+        progress: QueryProgressCollector | None = None
         watchdog = threading.Timer(self.manifest.time_limit_s(), self._stop_at_time_limit, (app, events))
         watchdog.daemon = True
         watchdog.start()
@@ -240,10 +241,10 @@ class Run:
                 collectors.add(spark_rest, DriverJvmCollector(driver.ui_url, driver.app_id))
                 batches: SparkRestCollector | QueryProgressCollector = spark_rest
                 if source == "structured":
-                    batches = QueryProgressCollector(
+                    batches = progress = QueryProgressCollector(
                         app.output_dir / PROGRESS_FILE, self.manifest.config.batch_interval_ms
                     )
-                    collectors.add(batches)
+                    collectors.add(progress)
                 observed.app_id = driver.app_id
                 observed.generator = self._generate(app, batches, spark_rest, events)
                 observed.load_end_ms = int(time.time() * 1000)
@@ -261,6 +262,10 @@ class Run:
                 observed.stop_requested_ms = int(time.time() * 1000)
                 failed_early, observed.app_exit_code = self._stop_app(app, events)
                 observed.app_failed = failed_early or driver is None
+                if progress is not None:
+                    # The app's listener wrote the progress of every batch it finished until it stopped.
+                    progress.poll()
+                    observed.tables.update(progress.tables())
                 if self.line_server is not None:
                     events.emit("line_server_stopped", **self.line_server.stop(self.supervisor))
                 observed.backlog = self._backlog(app, offsets)

@@ -87,14 +87,26 @@ def _executor_peaks(samples: list[dict[str, Any]], column: str) -> int | None:
     return int(max(values)) if values else None
 
 
-def lag_slope_per_s(offsets: Sequence[dict[str, Any]], start_ms: float, end_ms: float | None) -> float | None:
-    """Slope of the total consumer lag (records per second) between ``start_ms`` and ``end_ms``."""
+def lag_slope_per_s(
+    offsets: Sequence[dict[str, Any]], start_ms: float, end_ms: float | None, interval_ms: int
+) -> float | None:
+    """Slope of the total consumer lag (records per second) between ``start_ms`` and ``end_ms``.
+
+    Offsets are committed once per batch, so between two commits the lag climbs by a batch's worth
+    of records and drops back: a sawtooth whose phase would bias a fit over a short run. The fit
+    takes each batch interval's lowest lag (the lag just after a commit) instead.
+    """
     totals: dict[int, int] = {}
     for row in offsets:
         if row["sample_time_ms"] >= start_ms and (end_ms is None or row["sample_time_ms"] <= end_ms):
             totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
-    times = sorted(totals)
-    return slope_per_s(times, [totals[t] for t in times])
+    troughs: dict[int, tuple[int, int]] = {}  # interval -> (lag, time)
+    for time_ms, lag in sorted(totals.items()):
+        interval = int((time_ms - start_ms) // interval_ms)
+        if interval not in troughs or lag < troughs[interval][0]:
+            troughs[interval] = (lag, time_ms)
+    points = sorted((time_ms, lag) for lag, time_ms in troughs.values())
+    return slope_per_s([t for t, _ in points], [lag for _, lag in points])
 
 
 def gc_statistics(gc_events: Sequence[dict[str, Any]], duration_s: float) -> dict[str, Any]:
@@ -144,7 +156,7 @@ def summarize(
     loaded = [b for b in measured if facts.load_end_ms is None or b["batch_time_ms"] <= facts.load_end_ms]
     delay_slope = slope_per_s([b["batch_time_ms"] for b in loaded], [b["total_delay_ms"] for b in loaded])
     measured_from = measured[0]["batch_time_ms"] if measured else 0
-    lag_slope = lag_slope_per_s(offsets, measured_from, facts.load_end_ms)
+    lag_slope = lag_slope_per_s(offsets, measured_from, facts.load_end_ms, facts.batch_interval_ms)
     interval_s = facts.batch_interval_ms / 1000.0
     # Throughput counts the batches under load, as the artifact did; draining batches would dilute it.
     records = [b["input_records"] for b in loaded]

@@ -160,6 +160,8 @@ def test_a_run_past_its_time_limit_is_stopped_and_the_matrix_goes_on(tmp_path: P
     assert limited["outcome"] == "app_failed"
     assert [e["kind"] for e in limited["evidence"]] == ["time_limit"]
     assert limited["duration_s"] < 20 + 30  # stopped at the limit, not at the end of load and drain
-    assert free["outcome"] == "stable" and free["lost"] == 0
+    # The next run went on and ended on its own terms (a 16 s run's stability verdict is not the point).
+    assert free["evidence"] == [] and free["outcome"] != "app_failed"
+    assert free["drained"] and free["lost"] == 0
     assert time.monotonic() - started < 600
     assert_nothing_left_running(started_pids(out))

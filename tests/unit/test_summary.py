@@ -136,6 +136,20 @@ def test_growing_lag_is_unstable_even_with_bounded_delay() -> None:
     assert summarize(FACTS, batches, [], offsets=steady)["outcome"] == "stable"
 
 
+def test_the_lag_between_two_commits_does_not_count_as_growth() -> None:
+    # 1,000 records/s, committed every 2 s batch: the lag climbs to 2,000 and drops back to 0. Over a
+    # short window whose samples end on a peak, a fit over every sample sees growth that is not there.
+    batches = [batch(i, 2000, 400.0) for i in range(10)]
+    sawtooth = [
+        {"sample_time_ms": T0 + s * 1000, "partition": 0, "lag": 1000 * (s % 2)} for s in range(9)
+    ] + [{"sample_time_ms": T0 + 9 * 1000, "partition": 0, "lag": 2000}]
+    facts = replace(FACTS, load_end_ms=T0 + 9 * 1000)
+    assert slope_per_s([r["sample_time_ms"] for r in sawtooth], [r["lag"] for r in sawtooth]) > 50
+    summary = summarize(facts, batches, [], offsets=sawtooth)
+    assert summary["lag_slope_rps"] == pytest.approx(0.0, abs=1e-6)
+    assert summary["outcome"] == "stable"
+
+
 def test_gc_statistics_prefer_executor_jvms() -> None:
     events = [
         {"source": "driver", "kind": "young", "pause_ms": 100.0},

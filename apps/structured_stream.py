@@ -79,7 +79,7 @@ class _BatchAccount(StreamingQueryListener):
         with self._lock:
             report = self._reports.pop(batch_id, None)
         _append(self._config.output_dir / PROGRESS_FILE, progress)
-        if report is None:  # a trigger that found no new records runs no batch
+        if report is None:  # no batch of this query's run reported it (progress of an idle trigger)
             return
         batch_time_ms = trigger_time_ms(progress)
         ranges = offset_ranges(progress, self._config.topic)

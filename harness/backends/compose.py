@@ -18,14 +18,13 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from harness.backends.kafka_broker import new_cluster_id
+from harness.backends.spark_standalone import alive_workers
 from harness.collectors.base import Collector
 from harness.collectors.containers import ContainerStatsCollector
 from harness.errors import HarnessError, UsageError
@@ -275,13 +274,9 @@ class ComposeBackend:
         deadline = time.monotonic() + READY_TIMEOUT_S
         alive = 0
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.master_ui_url}/json/", timeout=2) as response:
-                    alive = json.load(response).get("aliveworkers", 0)
-                if alive >= wanted:
-                    return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
+            alive = alive_workers(self.master_ui_url)
+            if alive >= wanted:
+                return
             time.sleep(0.5)
         raise HarnessError(
             f"{alive} of {wanted} Spark workers registered with the master in {READY_TIMEOUT_S:.0f} s; "

@@ -17,6 +17,15 @@ from harness.spark_app import spark_environment
 READY_TIMEOUT_S = 90.0
 
 
+def alive_workers(master_ui_url: str) -> int:
+    """Workers registered with a standalone master, from its UI's JSON (0 while it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"{master_ui_url}/json/", timeout=2) as response:
+            return int(json.load(response).get("aliveworkers", 0))
+    except (urllib.error.URLError, OSError, ValueError):
+        return 0
+
+
 class SparkStandalone:
     def __init__(self, workdir: Path, supervisor: ProcessSupervisor, cores: int, memory: str) -> None:
         self.workdir = workdir
@@ -64,13 +73,8 @@ class SparkStandalone:
                     raise HarnessError(
                         f"the {process.name} exited; last lines of {process.log_path}:\n{process.log_tail()}"
                     )
-            try:
-                with urllib.request.urlopen(f"{self.master_ui_url}/json/", timeout=2) as response:
-                    state = json.load(response)
-                if state.get("aliveworkers", 0) >= 1:
-                    return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
+            if alive_workers(self.master_ui_url) >= 1:
+                return
             time.sleep(0.5)
         raise HarnessError(
             f"no Spark worker registered with {self.master_url} in {READY_TIMEOUT_S:.0f} s; "

@@ -22,7 +22,7 @@ help:
 	@echo "make paper                the reduced Sensors 2022 set (under an hour here), then its report"
 	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
 	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (3-5 min)"
-	@echo "make bench-overhead       the collectors' CPU and their effect on the app (about 10 minutes)"
+	@echo "make bench-overhead       what the collectors cost, here and in the driver and broker (about 15 minutes)"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
 $(INSTALLED): pyproject.toml requirements.lock

@@ -15,13 +15,18 @@ The arms alternate (with first in odd pairs, without first in even pairs) so dri
 state falls on both.
 
 The collectors' requests also cost the processes that answer them: Spark's driver (the REST API and
-the Prometheus servlet, in the JVM that also runs the local-mode executor) and the Kafka broker
-(offset requests). One more run of the same app, at {rate} records/s so that the driver and the
-broker are quiet, measures that: once batches complete, {window_s} s windows alternate between no
-polls and one collector polled once a second from the benchmark (the REST collector, the Prometheus
-one, the Kafka offsets one, {rounds} rounds), and the driver's and the broker's CPU time is read over
-each window. A collector's cost is its window's CPU share less the mean of the two windows without
-polls around it (the JVMs' own CPU drifts down as they warm up), averaged over the rounds.
+the Prometheus servlet, answered by the driver's web-server threads in the JVM that also runs the
+local-mode executor) and the Kafka broker (offset requests). One more run of the same app, at {rate}
+records/s, measures that once its batches complete:
+
+* driver: each collector that asks the driver is polled once a second from the benchmark for
+  {window_s} s, and the CPU time of the driver's web-server threads (``SparkUI-*``; the run's own
+  collectors poll hourly, so nothing else asks them) is read before and after; their CPU over a
+  window of the same length without polls is subtracted. Work the requests cause on the JVM's
+  compiler and garbage-collector threads is not in this figure;
+* broker: the offsets collector's poll is repeated back to back for {repeat_s} s and the broker's
+  CPU time over it, less its rate in the {repeat_s} s before (its own work), is divided by the polls:
+  one poll's cost with warm code, which a poll every second costs every second.
 
 Goal: the collectors together (the polling threads plus what their requests cost the driver and the
 broker) under 2 % of one core at 1 s polling. The processing-rate ratio is reported beside it; it
@@ -64,17 +69,19 @@ from harness.collectors.spark_rest import SparkRestCollector, fetch_json  # noqa
 
 RESULTS = ROOT / "benchmarks" / "results"
 GOAL_CPU_FRAC = 0.02
-SERVED_RUN_S = 240  # the app the served cost is measured on runs this long (the measurement ~160 s)
+SERVED_RUN_S = 200  # the app the served cost is measured on runs this long (the measurement ~110 s)
 SERVED_RATE = 20  # records/s
-SERVED_WINDOW_S = 8
-SERVED_ROUNDS = 3
+SERVED_WINDOW_S = 30
+SERVED_REPEAT_S = 6
+UI_THREADS = "SparkUI"  # Spark names its web server's threads after the server
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ANSWERED_BY = {
-    "spark_rest": "driver (REST API)",
-    "driver_jvm": "driver (Prometheus)",
+    "spark_rest": "driver's web server (REST API)",
+    "driver_jvm": "driver's web server (Prometheus servlet)",
     "kafka_offsets": "broker",
 }
 READY_TIMEOUT_S = 120
-METHOD = __doc__.format(rate=SERVED_RATE, window_s=SERVED_WINDOW_S, rounds=SERVED_ROUNDS)
+METHOD = __doc__.format(rate=SERVED_RATE, window_s=SERVED_WINDOW_S, repeat_s=SERVED_REPEAT_S)
 WARMUP_S = 10
 ARMS = {"with": 1, "without": 3600}  # poll interval, seconds
 
@@ -187,16 +194,49 @@ def _cpu_s(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def _cpu_rate(processes: list[psutil.Process], seconds: float, poll: Callable[[], None] | None) -> float:
-    """The processes' CPU over ``seconds`` (a share of one core), calling ``poll`` once a second if given."""
-    began, cpu = time.monotonic(), sum(map(_cpu_s, processes))
-    tick = began
+def _threads_cpu_s(pid: int, prefix: str) -> tuple[float, int]:
+    """CPU time of the process's threads whose name starts with ``prefix``, and how many there are."""
+    ticks = threads = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if not (task / "comm").read_text().startswith(prefix):
+                continue
+            utime, stime = (task / "stat").read_text().rsplit(")", 1)[1].split()[11:13]
+        except OSError:  # the thread ended meanwhile
+            continue
+        ticks += int(utime) + int(stime)
+        threads += 1
+    return ticks / CLOCK_TICKS, threads
+
+
+def _poll_every_second(seconds: float, poll: Callable[[], None] | None) -> None:
+    began = time.monotonic()
     while (now := time.monotonic()) - began < seconds:
-        if poll is not None and now >= tick:
+        if poll is not None:
             poll()
-            tick += 1.0
-        time.sleep(max(0.0, min(tick, began + seconds) - time.monotonic()) if poll else seconds)
-    return (sum(map(_cpu_s, processes)) - cpu) / (time.monotonic() - began)
+        time.sleep(max(0.0, min(now + 1.0, began + seconds) - time.monotonic()))
+
+
+def _ui_threads_share(pid: int, poll: Callable[[], None] | None) -> float:
+    """The driver's web-server threads' CPU over a window (a share of one core), polled once a second."""
+    began, (cpu, threads) = time.monotonic(), _threads_cpu_s(pid, UI_THREADS)
+    if not threads:
+        sys.exit(f"the driver (pid {pid}) has no threads named {UI_THREADS}*: cannot measure its web server")
+    _poll_every_second(SERVED_WINDOW_S, poll)
+    return (_threads_cpu_s(pid, UI_THREADS)[0] - cpu) / (time.monotonic() - began)
+
+
+def _ms_per_poll(process: psutil.Process, poll: Callable[[], None]) -> dict[str, float]:
+    """CPU ``process`` spends answering one ``poll`` repeated back to back, net of its own work."""
+    began, cpu = time.monotonic(), _cpu_s(process)
+    time.sleep(SERVED_REPEAT_S)  # the process's own CPU rate, without the requests
+    own_rate = (_cpu_s(process) - cpu) / (time.monotonic() - began)
+    began, cpu, polls = time.monotonic(), _cpu_s(process), 0
+    while time.monotonic() - began < SERVED_REPEAT_S:
+        poll()
+        polls += 1
+    served = _cpu_s(process) - cpu - own_rate * (time.monotonic() - began)
+    return {"polls": polls, "ms_per_poll": max(0.0, served) / polls * 1000, "own_cpu_frac": own_rate}
 
 
 def served_cost(work: Path) -> dict[str, Any]:
@@ -229,21 +269,24 @@ def served_cost(work: Path) -> dict[str, Any]:
             run_spec["bootstrap_servers"], run_spec["topic"], "bpbench-overhead-probe"
         )
         offsets.start()
-        polls = {
+        idle = _ui_threads_share(driver.pid, None)
+        print(f"  driver's web server, no polls: {idle:.2%} of a core", flush=True)
+        driver_polls = {
             "spark_rest": SparkRestCollector(ready["ui_url"], ready["app_id"]).poll,
             "driver_jvm": DriverJvmCollector(ready["ui_url"], ready["app_id"]).poll,
-            "kafka_offsets": offsets.poll,
         }
-        # Windows: none, each collector in turn with none between, ...; a collector's window is compared
-        # with the two windows without polls around it, as the JVMs' own CPU drifts while they warm up.
-        order = [name for _ in range(SERVED_ROUNDS) for collector in polls for name in ("none", collector)]
-        shares = []
-        for window, name in enumerate([*order, "none"], start=1):
-            shares.append(_cpu_rate([driver, broker], SERVED_WINDOW_S, polls.get(name)))
+        cost = {}
+        for name, poll in driver_polls.items():
+            cost[name] = _ui_threads_share(driver.pid, poll) - idle
             print(
-                f"  window {window}: polls of {name}; driver and broker {shares[-1]:.2%} of a core",
+                f"  {name} polled once a second: the driver's web server {cost[name]:.2%} of a core",
                 flush=True,
             )
+        broker_poll = _ms_per_poll(broker, offsets.poll)
+        cost["kafka_offsets"] = broker_poll["ms_per_poll"] / 1000
+        print(
+            f"  kafka_offsets: {broker_poll['ms_per_poll']:.2f} ms of the broker's CPU per poll", flush=True
+        )
         offsets.stop()
     finally:
         harness.send_signal(signal.SIGINT)  # the harness stops everything it started
@@ -252,17 +295,9 @@ def served_cost(work: Path) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             harness.kill()
             harness.wait()
-    by_collector: dict[str, list[float]] = {name: [] for name in polls}
-    for i, name in enumerate(order):
-        if name != "none":
-            by_collector[name].append(shares[i] - (shares[i - 1] + shares[i + 1]) / 2)
-    cost = {name: statistics.fmean(extra) for name, extra in by_collector.items()}
     return {
-        "windows": [
-            {"polls_of": name, "cpu_frac": share}
-            for name, share in zip([*order, "none"], shares, strict=True)
-        ],
-        "by_collector": by_collector,
+        "driver_web_server_idle_cpu_frac": idle,
+        "broker_poll": broker_poll,
         "cost": cost,
         "cpu_frac_at_1s": sum(cost.values()),
     }
@@ -321,15 +356,16 @@ def write_results(rows: list[dict[str, Any]], result: dict[str, Any]) -> None:
         f"the most of any run; driver and broker answering them {served['cpu_frac_at_1s']:.2%}) | "
         f"{'yes' if result['cpu_goal_met'] else 'no'} |",
         "",
-        "What each collector's polls, once a second, cost the driver and the broker (share of one core):",
+        "What each collector's polls, once a second, cost the process that answers them (share of one core):",
         "",
-        "| collector | answered by | mean | per round |",
-        "| --- | --- | --- | --- |",
-        *(
-            f"| {name} | {ANSWERED_BY[name]} | {served['cost'][name]:.2%} | "
-            f"{', '.join(f'{x:.2%}' for x in extra)} |"
-            for name, extra in served["by_collector"].items()
-        ),
+        "| collector | answered by | cost |",
+        "| --- | --- | --- |",
+        *(f"| {name} | {ANSWERED_BY[name]} | {share:.2%} |" for name, share in served["cost"].items()),
+        "",
+        f"The driver's web-server threads without polls: "
+        f"{served['driver_web_server_idle_cpu_frac']:.2%} of a core (subtracted); the broker: "
+        f"{served['broker_poll']['polls']:,} polls back to back, "
+        f"{served['broker_poll']['ms_per_poll']:.2f} ms each.",
         "",
         f"Processing rate with collectors over without: mean {result['rate_ratio_mean']:.3f} (pairs: "
         f"{', '.join(f'{r:.3f}' for r in result['rate_ratios'])}); the runs without collectors differ among "

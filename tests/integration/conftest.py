@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,29 @@ def write_manifest(folder: Path, name: str = "itest", **overrides: Any) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(manifest))
     return path
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """An experiment of one run that ``bpbench run`` finished with status 0."""
+
+    out: Path  # the --out folder
+    run: Path  # the run's directory
+    summary: dict[str, Any]
+
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        lines = (self.run / "events.jsonl").read_text().splitlines()
+        return [event for event in map(json.loads, lines) if event["kind"] == kind]
+
+
+def run_experiment(folder: Path, name: str, **overrides: Any) -> FinishedRun:
+    """``write_manifest(folder, name, **overrides)``, run by ``bpbench run``, which must succeed."""
+    manifest = write_manifest(folder, name=name, **overrides)
+    out = folder / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    [spec] = list((out / name).glob("*/spec.json"))
+    return FinishedRun(out, spec.parent, json.loads((spec.parent / "summary.json").read_text()))
 
 
 def bpbench_command(*args: str) -> list[str]:

@@ -8,21 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
-
-
-def only_run(out: Path, experiment: str) -> Path:
-    [spec] = list((out / experiment).glob("*/spec.json"))
-    return spec.parent
+from tests.integration.conftest import assert_nothing_left_running, run_experiment, started_pids
 
 
 def test_receiver_path_consumes_a_bounded_input_exactly(tmp_path: Path) -> None:
-    manifest = write_manifest(tmp_path, name="receiver", workload={"source": "receiver", "receivers": 1})
-    out = tmp_path / "results"
-    result = run_bpbench("run", str(manifest), "--out", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = only_run(out, "receiver")
-    summary = json.loads((run / "summary.json").read_text())
+    done = run_experiment(tmp_path, "receiver", workload={"source": "receiver", "receivers": 1})
+    run, summary = done.run, done.summary
     assert summary["produced"] == 250 * 16
     assert (summary["processed"], summary["backlog"], summary["lost"]) == (summary["produced"], 0, 0)
     # Spark's receiver page: one live receiver, and its per-batch event rates add up to the input.
@@ -30,7 +21,7 @@ def test_receiver_path_consumes_a_bounded_input_exactly(tmp_path: Path) -> None:
     assert set(receivers.stream_id) == {0} and receivers.is_active.any()
     rates = pd.read_parquet(run / "receiver_rates.parquet")
     assert round((rates.event_rate_rps * 2.0).sum()) == summary["produced"]
-    assert_nothing_left_running(started_pids(out))
+    assert_nothing_left_running(started_pids(done.out))
 
 
 @pytest.mark.parametrize(
@@ -43,18 +34,14 @@ def test_receiver_path_consumes_a_bounded_input_exactly(tmp_path: Path) -> None:
     ],
 )
 def test_rate_limits_cap_each_batch(tmp_path: Path, source: str, limits: dict) -> None:
-    manifest = write_manifest(
+    done = run_experiment(
         tmp_path,
-        name=f"capped-{source}",
+        f"capped-{source}",
         workload={"source": source, "duration_s": 16, "generator": {"profile": "constant", "rate": 500}},
         config={"batch_interval_ms": 2000, "backpressure": {"enabled": True, "initial_rate": 1000, **limits}},
         run={"drain_timeout_s": 5, "poll_interval_s": 1, "warmup_s": 0},
     )
-    out = tmp_path / "results"
-    result = run_bpbench("run", str(manifest), "--out", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = only_run(out, f"capped-{source}")
-    summary = json.loads((run / "summary.json").read_text())
+    run, summary = done.run, done.summary
     batches = pd.read_parquet(run / "batches.parquet")
     cap_per_batch = 200
     # The token bucket may hand out a little more than its rate within one batch; the direct stream never.
@@ -74,16 +61,12 @@ def test_rate_limits_cap_each_batch(tmp_path: Path, source: str, limits: dict) -
         assert replayed >= 2, "too few batches completed for the controller to act"
         assert len(logged) > 0, "the executor logged no new rate limit"
         assert (logged.rate_rps > 0).all()
-    assert_nothing_left_running(started_pids(out))
+    assert_nothing_left_running(started_pids(done.out))
 
 
 def test_structured_streaming_consumes_a_bounded_input_exactly(tmp_path: Path) -> None:
-    manifest = write_manifest(tmp_path, name="structured", workload={"source": "structured"})
-    out = tmp_path / "results"
-    result = run_bpbench("run", str(manifest), "--out", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = only_run(out, "structured")
-    summary = json.loads((run / "summary.json").read_text())
+    done = run_experiment(tmp_path, "structured", workload={"source": "structured"})
+    run, summary = done.run, done.summary
     assert summary["produced"] == 250 * 16
     assert (summary["processed"], summary["backlog"], summary["lost"]) == (summary["produced"], 0, 0)
     # Spark's own progress counts the same records, micro-batch by micro-batch, as the app does.
@@ -96,24 +79,20 @@ def test_structured_streaming_consumes_a_bounded_input_exactly(tmp_path: Path) -
     batches = pd.read_parquet(run / "batches.parquet")
     assert batches.input_records.sum() == summary["produced"]
     assert (batches.scheduling_delay_ms < 2000).all()
-    assert_nothing_left_running(started_pids(out))
+    assert_nothing_left_running(started_pids(done.out))
 
 
 def test_max_offsets_per_trigger_caps_each_micro_batch(tmp_path: Path) -> None:
-    manifest = write_manifest(
+    done = run_experiment(
         tmp_path,
-        name="structured-capped",
+        "structured-capped",
         workload={"source": "structured", "generator": {"profile": "constant", "rate": 500}},
         config={"batch_interval_ms": 2000, "structured": {"max_offsets_per_trigger": 200}},
         # Long enough for a few micro-batches after the load (the first one starts the Python
         # workers), far too short to drain 8,000 records at 200 per batch.
         run={"drain_timeout_s": 30, "poll_interval_s": 1, "warmup_s": 0},
     )
-    out = tmp_path / "results"
-    result = run_bpbench("run", str(manifest), "--out", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = only_run(out, "structured-capped")
-    summary = json.loads((run / "summary.json").read_text())
+    run, summary = done.run, done.summary
     progress = pd.read_parquet(run / "query_progress.parquet")
     # Never above the cap, and close to it (Spark splits it over the partitions, rounding down):
     # 8,000 records wait in Kafka.
@@ -122,4 +101,4 @@ def test_max_offsets_per_trigger_caps_each_micro_batch(tmp_path: Path) -> None:
     assert summary["drained"] is False and summary["backlog"] > 0
     assert summary["produced"] == summary["processed"] + summary["backlog"]
     assert summary["lost"] == 0
-    assert_nothing_left_running(started_pids(out))
+    assert_nothing_left_running(started_pids(done.out))

@@ -27,6 +27,9 @@ STOP_FILE = "STOP"
 BATCHES_FILE = "batches.jsonl"
 # The direct stream's offset ranges per batch, written by the JVM helper.
 OFFSETS_FILE = "offsets.jsonl"
+# Spark's statistics of each batch, written by the JVM helper's listener.
+STREAMING_BATCHES_FILE = "streaming-batches.jsonl"
+BATCH_STATS_LISTENER = "bpbench.jvm.BatchStatsListener"
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,20 @@ def announce_driver(sc: SparkContext, config: AppConfig) -> None:
     )
 
 
+def jvm_helper(ssc: StreamingContext, name: str):  # noqa: ANN201 - a Py4J proxy
+    """An instance of one of the JVM helper's classes (``apps/jvm``)."""
+    jvm = ssc.sparkContext._jvm
+    # Jars given with --jars are visible only to the context class loader, not to Py4J's lookup.
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    return loader.loadClass(name).newInstance()
+
+
 def run_until_stopped(ssc: StreamingContext, config: AppConfig) -> None:
-    """Start streaming, announce the driver, and stop gracefully when asked (or fail loudly)."""
+    """Start streaming, announce the driver, and stop gracefully when asked (or fail loudly).
+
+    Spark's statistics of every batch go to ``streaming-batches.jsonl`` as the driver has them.
+    """
+    jvm_helper(ssc, BATCH_STATS_LISTENER).attach(ssc._jssc, str(config.output_dir))
     ssc.start()
     announce_driver(ssc.sparkContext, config)
     stop_file = config.output_dir / STOP_FILE

@@ -10,19 +10,12 @@ import base64
 from pyspark.serializers import NoOpSerializer
 from pyspark.streaming import DStream, StreamingContext
 
-from apps.driver import OFFSETS_FILE, AppConfig
+from apps.driver import OFFSETS_FILE, AppConfig, jvm_helper
 
 LOOPBACK = "127.0.0.1"  # as harness.net says; the apps package does not import the harness
 
 DIRECT_HELPER = "bpbench.jvm.KafkaDirectStreams"
 RECEIVER_HELPER = "bpbench.jvm.KafkaReceiverStreams"
-
-
-def _helper(ssc: StreamingContext, name: str):  # noqa: ANN202 - a Py4J proxy
-    jvm = ssc.sparkContext._jvm
-    # Jars given with --jars are visible only to the context class loader, not to Py4J's lookup.
-    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-    return loader.loadClass(name).newInstance()
 
 
 def _kafka_params(config: AppConfig) -> dict[str, str]:
@@ -41,9 +34,10 @@ def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
         return lines.map(base64.b64decode)
     params = _kafka_params(config)
     if config.source == "receiver":
-        helper = _helper(ssc, RECEIVER_HELPER)
+        helper = jvm_helper(ssc, RECEIVER_HELPER)
         jstream = helper.createValueStream(ssc._jssc, params, [config.topic], config.receivers)
     else:
         offset_log = str(config.output_dir / OFFSETS_FILE)
-        jstream = _helper(ssc, DIRECT_HELPER).createValueStream(ssc._jssc, params, [config.topic], offset_log)
+        helper = jvm_helper(ssc, DIRECT_HELPER)
+        jstream = helper.createValueStream(ssc._jssc, params, [config.topic], offset_log)
     return DStream(jstream, ssc, NoOpSerializer())

@@ -2,9 +2,9 @@
 
 The same run (StatelessSUM in PySpark, direct stream, 3,000 records/s of 1 KiB records for 45 s on
 the local backend) is made in pairs: once with the collectors polling every second, as every run
-does, and once with polling every hour, so they sample only at start and at the end. The end's
-one poll still fetches every batch from Spark's REST API (its retained window holds them all), so
-both arms get the same figures:
+does, and once with polling every hour, so they sample only at start and at the end. The batches
+come from the file the driver's listener writes, read whole at the end, so both arms get the same
+figures:
 
 * processing rate: input records over processing time, summed over the completed batches after a
   10 s warm-up: how fast the app works, which is what collectors competing for the CPU would slow;
@@ -20,13 +20,25 @@ local-mode executor) and the Kafka broker (offset requests). One more run of the
 records/s, measures that once its batches complete:
 
 * driver: each collector that asks the driver is polled once a second from the benchmark for
-  {window_s} s, and the CPU time of the driver's web-server threads (``SparkUI-*``; the run's own
-  collectors poll hourly, so nothing else asks them) is read before and after; their CPU over a
-  window of the same length without polls is subtracted. Work the requests cause on the JVM's
-  compiler and garbage-collector threads is not in this figure;
+  {first_s} s and then for {window_s} s more, and the CPU time of the driver's web-server threads
+  (``SparkUI-*``; the run's own collectors poll hourly, so nothing else asks them) is read before
+  and after, per thread, from the kernel's scheduler statistics
+  (``/proc/<pid>/task/<tid>/schedstat``, nanoseconds; the tick-based counters are too coarse for a
+  few milliseconds a second); their CPU over a window of the same length without polls is
+  subtracted. The share is that of the {window_s} s window: a run polls for minutes, and the
+  driver's code for a request runs faster once the JVM has compiled it. The first {first_s} s, and
+  the first poll (which starts the endpoints up, once per run), are measured apart and reported
+  beside it. Work the requests cause on the JVM's compiler and garbage-collector threads is not in
+  this figure;
 * broker: the offsets collector's poll is repeated back to back for {repeat_s} s and the broker's
   CPU time over it, less its rate in the {repeat_s} s before (its own work), is divided by the polls:
   one poll's cost with warm code, which a poll every second costs every second.
+
+The batch statistics cost no request: the driver's listener appends a line to a file each time a
+batch is queued, starts and completes (three short appends per batch, on the driver's listener
+thread, in both arms alike), and the harness reads what was added. So is Spark's own sampling of
+executor metrics, which the harness turns on for every run (every second, with process-tree
+metrics): it is part of the app in both arms, not of this figure.
 
 Goal: the collectors together (the polling threads plus what their requests cost the driver and the
 broker) under 2 % of one core at 1 s polling. The processing-rate ratio is reported beside it; it
@@ -62,26 +74,29 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from apps.driver import STREAMING_BATCHES_FILE  # noqa: E402
 from harness.backends.kafka_broker import KAFKA_MAIN  # noqa: E402
 from harness.collectors.jvm_metrics import DriverJvmCollector  # noqa: E402
 from harness.collectors.kafka_offsets import KafkaOffsetsCollector  # noqa: E402
-from harness.collectors.spark_rest import SparkRestCollector, fetch_json  # noqa: E402
+from harness.collectors.spark_rest import SparkRestCollector  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 GOAL_CPU_FRAC = 0.02
-SERVED_RUN_S = 200  # the app the served cost is measured on runs this long (the measurement ~110 s)
+SERVED_RUN_S = 400  # the app the served cost is measured on runs this long (the measurement ~220 s)
 SERVED_RATE = 20  # records/s
 SERVED_WINDOW_S = 30
+SERVED_FIRST_S = 60  # a collector's first minute of polls, measured apart from the window after it
 SERVED_REPEAT_S = 6
 UI_THREADS = "SparkUI"  # Spark names its web server's threads after the server
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ANSWERED_BY = {
     "spark_rest": "driver's web server (REST API)",
     "driver_jvm": "driver's web server (Prometheus servlet)",
     "kafka_offsets": "broker",
 }
 READY_TIMEOUT_S = 120
-METHOD = __doc__.format(rate=SERVED_RATE, window_s=SERVED_WINDOW_S, repeat_s=SERVED_REPEAT_S)
+METHOD = __doc__.format(
+    rate=SERVED_RATE, window_s=SERVED_WINDOW_S, first_s=SERVED_FIRST_S, repeat_s=SERVED_REPEAT_S
+)
 WARMUP_S = 10
 ARMS = {"with": 1, "without": 3600}  # poll interval, seconds
 
@@ -173,12 +188,9 @@ def _event(run_dirs: list[Path], kind: str, name_prefix: str = "") -> dict[str, 
     return None
 
 
-def _completed_batches(url: str) -> int | None:
-    try:
-        batches = fetch_json(url)
-    except (OSError, ValueError):
-        return None
-    done = sum(batch.get("status") == "COMPLETED" for batch in batches)
+def _completed_batches(path: Path) -> int | None:
+    """How many batches the app's listener has written as completed, once there are at least 3."""
+    done = path.read_text().count('"COMPLETED"') if path.exists() else 0
     return done if done >= 3 else None
 
 
@@ -194,19 +206,16 @@ def _cpu_s(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def _threads_cpu_s(pid: int, prefix: str) -> tuple[float, int]:
-    """CPU time of the process's threads whose name starts with ``prefix``, and how many there are."""
-    ticks = threads = 0
+def _threads_cpu_ns(pid: int, prefix: str) -> dict[str, int]:
+    """CPU time (ns, the kernel's scheduler statistics) of each thread whose name starts with ``prefix``."""
+    threads = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            if not (task / "comm").read_text().startswith(prefix):
-                continue
-            utime, stime = (task / "stat").read_text().rsplit(")", 1)[1].split()[11:13]
+            if (task / "comm").read_text().startswith(prefix):
+                threads[task.name] = int((task / "schedstat").read_text().split()[0])
         except OSError:  # the thread ended meanwhile
             continue
-        ticks += int(utime) + int(stime)
-        threads += 1
-    return ticks / CLOCK_TICKS, threads
+    return threads
 
 
 def _poll_every_second(seconds: float, poll: Callable[[], None] | None) -> None:
@@ -217,13 +226,29 @@ def _poll_every_second(seconds: float, poll: Callable[[], None] | None) -> None:
         time.sleep(max(0.0, min(now + 1.0, began + seconds) - time.monotonic()))
 
 
-def _ui_threads_share(pid: int, poll: Callable[[], None] | None) -> float:
-    """The driver's web-server threads' CPU over a window (a share of one core), polled once a second."""
-    began, (cpu, threads) = time.monotonic(), _threads_cpu_s(pid, UI_THREADS)
-    if not threads:
+def _ui_threads_used_s(before: dict[str, int], after: dict[str, int]) -> float:
+    return sum(cpu - before.get(tid, 0) for tid, cpu in after.items()) / 1e9
+
+
+def _first_poll_ms(pid: int, poll: Callable[[], None]) -> float:
+    """The driver's web-server threads' CPU for a collector's first poll (its endpoints' start-up)."""
+    before = _threads_cpu_ns(pid, UI_THREADS)
+    poll()
+    time.sleep(1.0)  # let the threads finish what the request started
+    return _ui_threads_used_s(before, _threads_cpu_ns(pid, UI_THREADS)) * 1000
+
+
+def _ui_threads_share(
+    pid: int, poll: Callable[[], None] | None, seconds: float = SERVED_WINDOW_S
+) -> tuple[float, int]:
+    """The driver's web-server threads' CPU over a window (a share of one core), polled once a second;
+    and how many of them ended within it (whose CPU in the window is not counted)."""
+    began, before = time.monotonic(), _threads_cpu_ns(pid, UI_THREADS)
+    if not before:
         sys.exit(f"the driver (pid {pid}) has no threads named {UI_THREADS}*: cannot measure its web server")
-    _poll_every_second(SERVED_WINDOW_S, poll)
-    return (_threads_cpu_s(pid, UI_THREADS)[0] - cpu) / (time.monotonic() - began)
+    _poll_every_second(seconds, poll)
+    after = _threads_cpu_ns(pid, UI_THREADS)
+    return _ui_threads_used_s(before, after) / (time.monotonic() - began), len(before.keys() - after.keys())
 
 
 def _ms_per_poll(process: psutil.Process, poll: Callable[[], None]) -> dict[str, float]:
@@ -256,10 +281,8 @@ def served_cost(work: Path) -> dict[str, Any]:
         runs = lambda: sorted((work / "served" / "overhead-served").glob("*-r1"))  # noqa: E731
         ready = _wait_for("driver_ready event", lambda: _event(runs(), "driver_ready"), harness, log)
         started = _event(runs(), "process_started", name_prefix="spark-app")
-        base = f"{ready['ui_url'].rstrip('/')}/api/v1/applications/{ready['app_id']}"
-        _wait_for(
-            "3 completed batches", lambda: _completed_batches(f"{base}/streaming/batches"), harness, log
-        )
+        batch_file = runs()[0] / "app" / STREAMING_BATCHES_FILE
+        _wait_for("3 completed batches", lambda: _completed_batches(batch_file), harness, log)
         driver = psutil.Process(started["pid"])
         [broker] = [
             child for child in psutil.Process(harness.pid).children(recursive=True) if _is_broker(child)
@@ -269,17 +292,23 @@ def served_cost(work: Path) -> dict[str, Any]:
             run_spec["bootstrap_servers"], run_spec["topic"], "bpbench-overhead-probe"
         )
         offsets.start()
-        idle = _ui_threads_share(driver.pid, None)
+        idle, ended = _ui_threads_share(driver.pid, None)
         print(f"  driver's web server, no polls: {idle:.2%} of a core", flush=True)
-        driver_polls = {
-            "spark_rest": SparkRestCollector(ready["ui_url"], ready["app_id"]).poll,
-            "driver_jvm": DriverJvmCollector(ready["ui_url"], ready["app_id"]).poll,
-        }
-        cost = {}
-        for name, poll in driver_polls.items():
-            cost[name] = _ui_threads_share(driver.pid, poll) - idle
+        cost, first_poll_ms, first_minute = {}, {}, {}
+        for collector in (
+            SparkRestCollector(ready["ui_url"], ready["app_id"]),
+            DriverJvmCollector(ready["ui_url"], ready["app_id"]),
+        ):
+            name = collector.name
+            first_poll_ms[name] = _first_poll_ms(driver.pid, collector.poll)
+            share, ended_first = _ui_threads_share(driver.pid, collector.poll, SERVED_FIRST_S)
+            first_minute[name] = share - idle
+            share, ended_polled = _ui_threads_share(driver.pid, collector.poll)
+            collector.stop()
+            cost[name], ended = share - idle, ended + ended_first + ended_polled
             print(
-                f"  {name} polled once a second: the driver's web server {cost[name]:.2%} of a core",
+                f"  {name}: first poll {first_poll_ms[name]:,.0f} ms; polled once a second, the driver's "
+                f"web server {first_minute[name]:.2%} over the first minute, {cost[name]:.2%} after it",
                 flush=True,
             )
         broker_poll = _ms_per_poll(broker, offsets.poll)
@@ -289,7 +318,7 @@ def served_cost(work: Path) -> dict[str, Any]:
         )
         offsets.stop()
     finally:
-        harness.send_signal(signal.SIGINT)  # the harness stops everything it started
+        harness.send_signal(signal.SIGTERM)  # as Ctrl-C: the harness stops everything it started
         try:
             harness.wait(timeout=120)
         except subprocess.TimeoutExpired:
@@ -297,6 +326,9 @@ def served_cost(work: Path) -> dict[str, Any]:
             harness.wait()
     return {
         "driver_web_server_idle_cpu_frac": idle,
+        "driver_web_server_threads_ended": ended,
+        "first_poll_ms": first_poll_ms,
+        "first_minute_cpu_frac": first_minute,
         "broker_poll": broker_poll,
         "cost": cost,
         "cpu_frac_at_1s": sum(cost.values()),
@@ -358,14 +390,26 @@ def write_results(rows: list[dict[str, Any]], result: dict[str, Any]) -> None:
         "",
         "What each collector's polls, once a second, cost the process that answers them (share of one core):",
         "",
-        "| collector | answered by | cost |",
-        "| --- | --- | --- |",
-        *(f"| {name} | {ANSWERED_BY[name]} | {share:.2%} |" for name, share in served["cost"].items()),
+        "| collector | answered by | cost | over the first minute of polls |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {name} | {ANSWERED_BY[name]} | {share:.2%} | "
+            f"{served['first_minute_cpu_frac'].get(name, share):.2%} |"
+            for name, share in served["cost"].items()
+        ),
         "",
         f"The driver's web-server threads without polls: "
-        f"{served['driver_web_server_idle_cpu_frac']:.2%} of a core (subtracted); the broker: "
+        f"{served['driver_web_server_idle_cpu_frac']:.2%} of a core (subtracted), and "
+        f"{served['driver_web_server_threads_ended']} of its threads ended within a window "
+        "(their CPU there uncounted); "
+        "the broker: "
         f"{served['broker_poll']['polls']:,} polls back to back, "
         f"{served['broker_poll']['ms_per_poll']:.2f} ms each.",
+        "",
+        "Once per run, each collector's first poll costs the driver more (its endpoints' start-up, "
+        "not in the shares above): "
+        + ", ".join(f"{name} {ms:,.0f} ms" for name, ms in served["first_poll_ms"].items())
+        + ".",
         "",
         f"Processing rate with collectors over without: mean {result['rate_ratio_mean']:.3f} (pairs: "
         f"{', '.join(f'{r:.3f}' for r in result['rate_ratios'])}); the runs without collectors differ among "
@@ -394,7 +438,7 @@ def main() -> int:
     if args.pairs < 1:
         parser.error("--pairs: at least 1")
     print(
-        f"overhead benchmark: {args.pairs} pairs of runs and one more, about {args.pairs * 3 + 4} minutes",
+        f"overhead benchmark: {args.pairs} pairs of runs and one more, about {args.pairs * 3 + 6} minutes",
         flush=True,
     )
     print("what the collectors' requests cost the driver and the broker", flush=True)

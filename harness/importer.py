@@ -35,7 +35,8 @@ from typing import Any
 
 from harness import __version__
 from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
-from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS
+from harness.collectors.spark_rest import EXECUTOR_COLUMNS
+from harness.collectors.streaming_batches import BATCH_COLUMNS
 from harness.errors import UsageError
 from harness.events import EventLog
 from harness.load import GENERATOR_COLUMNS

@@ -23,7 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from apps.driver import OFFSETS_FILE, AppConfig
+from apps.driver import OFFSETS_FILE, STREAMING_BATCHES_FILE, AppConfig
 from apps.structured_stream import PROGRESS_FILE
 from harness import environment, jvm
 from harness.accounting import direct_backlog, processed_until, read_offset_log
@@ -36,12 +36,12 @@ from harness.collectors.processes import PROCESS_COLUMNS, ProcessCollector
 from harness.collectors.query_progress import PROGRESS_COLUMNS, QueryProgressCollector
 from harness.collectors.spark_logs import LOGGED_RATE_COLUMNS, logged_rate_limits
 from harness.collectors.spark_rest import (
-    BATCH_COLUMNS,
     EXECUTOR_COLUMNS,
     RECEIVER_COLUMNS,
     RECEIVER_RATE_COLUMNS,
     SparkRestCollector,
 )
+from harness.collectors.streaming_batches import BATCH_COLUMNS, StreamingBatchesCollector
 from harness.control.rate_limits import RATE_LIMIT_COLUMNS, rate_limit_rows
 from harness.errors import UsageError
 from harness.events import EventLog
@@ -220,7 +220,7 @@ class Run:
             f"submitting {app.app} ({app.impl}) to {self.backend.spark_master}"
         )
         driver = None
-        progress: QueryProgressCollector | None = None
+        batches: StreamingBatchesCollector | QueryProgressCollector | None = None
         watchdog = threading.Timer(self.manifest.time_limit_s(), self._stop_at_time_limit, (app, events))
         watchdog.daemon = True
         watchdog.start()
@@ -239,12 +239,13 @@ class Run:
                 source = self.manifest.workload.source
                 spark_rest = SparkRestCollector(driver.ui_url, driver.app_id, source=source)
                 collectors.add(spark_rest, DriverJvmCollector(driver.ui_url, driver.app_id))
-                batches: SparkRestCollector | QueryProgressCollector = spark_rest
                 if source == "structured":
-                    batches = progress = QueryProgressCollector(
+                    batches = QueryProgressCollector(
                         app.output_dir / PROGRESS_FILE, self.manifest.config.batch_interval_ms
                     )
-                    collectors.add(progress)
+                else:
+                    batches = StreamingBatchesCollector(app.output_dir / STREAMING_BATCHES_FILE)
+                collectors.add(batches)
                 observed.app_id = driver.app_id
                 observed.generator = self._generate(app, batches, spark_rest, events)
                 observed.load_end_ms = int(time.time() * 1000)
@@ -262,10 +263,10 @@ class Run:
                 observed.stop_requested_ms = int(time.time() * 1000)
                 failed_early, observed.app_exit_code = self._stop_app(app, events)
                 observed.app_failed = failed_early or driver is None
-                if progress is not None:
-                    # The app's listener wrote the progress of every batch it finished until it stopped.
-                    progress.poll()
-                    observed.tables.update(progress.tables())
+                if batches is not None:
+                    # The app's listener wrote every batch it finished until it stopped.
+                    batches.poll()
+                    observed.tables.update(batches.tables())
                 if self.line_server is not None:
                     events.emit("line_server_stopped", **self.line_server.stop(self.supervisor))
                 observed.backlog = self._backlog(app, offsets)
@@ -389,7 +390,7 @@ class Run:
     def _generate(
         self,
         app: SparkApp,
-        batches: SparkRestCollector | QueryProgressCollector,
+        batches: StreamingBatchesCollector | QueryProgressCollector,
         spark_rest: SparkRestCollector,
         events: EventLog,
     ) -> dict[str, Any]:

@@ -7,8 +7,11 @@ runner: the runner hands them what they need.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from harness.events import EventLog
@@ -26,6 +29,35 @@ class Collector(Protocol):
     def stop(self) -> None: ...
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]: ...
+
+
+class JsonLinesTail:
+    """Reads a JSON-lines file another process appends to: each read returns the lines added since
+    the last, converted; a line still being written waits for the next read. Lines that are not
+    JSON, or that ``convert`` rejects (KeyError, TypeError, ValueError), are counted and skipped."""
+
+    def __init__(self, path: Path, convert: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self.path = path
+        self._convert = convert
+        self._read_bytes = 0
+        self.bad_lines = 0
+
+    def read_new(self) -> Rows:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._read_bytes)
+                chunk = handle.read()
+        except FileNotFoundError:  # nothing written yet
+            return []
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._read_bytes += len(complete)
+        rows = []
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            try:
+                rows.append(self._convert(json.loads(line)))
+            except (ValueError, KeyError, TypeError):
+                self.bad_lines += 1
+        return rows
 
 
 class CollectorSet:

@@ -9,28 +9,23 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 
 from harness.collectors.base import Rows
+from harness.collectors.driver_http import DriverHttp
 
 JVM_COLUMNS = ["sample_time_ms", "source", "metric", "value"]
 PROMETHEUS_PATH = "/metrics/prometheus"
-HTTP_TIMEOUT_S = 5.0
 # The servlet's settings: Spark publishes no Prometheus metrics unless told to (see spark_conf).
 SPARK_CONF = {
     "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
     "spark.metrics.conf.*.sink.prometheusServlet.path": PROMETHEUS_PATH,
     "spark.metrics.conf.*.source.jvm.class": "org.apache.spark.metrics.source.JvmSource",
+    # Its gauges repeat the executors' metrics the REST API reports; without them each scrape is shorter.
+    "spark.metrics.executorMetricsSource.enabled": "false",
 }
 
 FetchText = Callable[[str], str]
-
-
-def fetch_text(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
-        return response.read().decode("utf-8", errors="replace")
 
 
 def parse_driver_jvm(text: str, app_id: str) -> dict[str, float]:
@@ -52,11 +47,17 @@ class DriverJvmCollector:
     name = "driver_jvm"
 
     def __init__(
-        self, ui_url: str, app_id: str, fetch: FetchText = fetch_text, clock: Callable[[], float] = time.time
+        self,
+        ui_url: str,
+        app_id: str,
+        fetch: FetchText | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self._url = ui_url.rstrip("/") + PROMETHEUS_PATH
+        # The servlet's own address ends with a slash; without it Jetty answers with a redirect first.
+        self._url = ui_url.rstrip("/") + PROMETHEUS_PATH + "/"
+        self._http = DriverHttp()
         self._app_id = app_id
-        self._fetch = fetch
+        self._fetch = fetch or self._http.text
         self._clock = clock
         self._rows: Rows = []
         self.failed_polls = 0
@@ -67,7 +68,7 @@ class DriverJvmCollector:
     def poll(self) -> None:
         try:
             gauges = parse_driver_jvm(self._fetch(self._url), self._app_id)
-        except (urllib.error.URLError, OSError):
+        except OSError:
             self.failed_polls += 1
             return
         sample_time_ms = round(self._clock() * 1000)
@@ -77,7 +78,7 @@ class DriverJvmCollector:
         )
 
     def stop(self) -> None:
-        pass
+        self._http.close()
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
         return {"jvm": (self._rows, JVM_COLUMNS)}

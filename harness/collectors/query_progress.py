@@ -12,13 +12,12 @@ to); falling behind the input shows as consumer lag, which the Kafka offsets col
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from apps.structured_stream import trigger_time_ms
-from harness.collectors.base import Rows
-from harness.collectors.spark_rest import BATCH_COLUMNS
+from harness.collectors.base import JsonLinesTail, Rows
+from harness.collectors.streaming_batches import BATCH_COLUMNS
 
 PROGRESS_COLUMNS = [
     "batch_id",
@@ -98,29 +97,19 @@ class QueryProgressCollector:
     name = "query_progress"
 
     def __init__(self, path: Path, interval_ms: int) -> None:
-        self._path = path
+        self._file = JsonLinesTail(path, progress_row)
         self._interval_ms = interval_ms
-        self._read_bytes = 0
         self._rows: dict[int, dict[str, Any]] = {}
-        self.bad_lines = 0
 
     def start(self) -> None:
         pass
 
+    @property
+    def bad_lines(self) -> int:
+        return self._file.bad_lines
+
     def poll(self) -> None:
-        if not self._path.exists():
-            return
-        with self._path.open("rb") as handle:
-            handle.seek(self._read_bytes)
-            chunk = handle.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]  # the last line may still be being written
-        self._read_bytes += len(complete)
-        for line in complete.decode("utf-8", errors="replace").splitlines():
-            try:
-                row = progress_row(json.loads(line))
-            except (ValueError, KeyError, TypeError):
-                self.bad_lines += 1
-                continue
+        for row in self._file.read_new():
             self._rows.setdefault(row["batch_id"], row)
 
     def stop(self) -> None:

@@ -1,33 +1,21 @@
-"""Spark's monitoring REST API on the driver: streaming batches, executor samples (live and
-removed) and, for receiver-based streams, the receivers.
+"""Spark's monitoring REST API on the driver: executor samples (live and removed) and, for
+receiver-based streams, the receivers. The streaming batches come from the driver's listener
+instead (harness.collectors.streaming_batches).
 
-Batches are kept by id and updated on every poll, so a batch seen while queued is recorded again
-once it completes, and batches stay recorded after Spark drops them from its retained window. The
-receivers' per-batch event rates are kept the same way, by stream and batch time.
+The receivers' per-batch event rates are kept by stream and batch time and updated on every poll,
+so they stay recorded after Spark drops them from its retained window.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from harness.collectors.base import Rows
+from harness.collectors.driver_http import DriverHttp
 
-BATCH_COLUMNS = [
-    "batch_id",
-    "batch_time_ms",
-    "status",
-    "input_records",
-    "scheduling_delay_ms",
-    "processing_time_ms",
-    "total_delay_ms",
-    "output_ops_failed",
-]
 # Peak metrics Spark reports per executor (``peakMemoryMetrics``), as column -> Spark's name.
 PEAK_METRICS = {
     "peak_jvm_heap_bytes": "JVMHeapMemory",
@@ -71,33 +59,14 @@ RECEIVER_COLUMNS = [
     "last_error_message",
 ]
 RECEIVER_RATE_COLUMNS = ["stream_id", "batch_time_ms", "event_rate_rps"]
-HTTP_TIMEOUT_S = 5.0
 
 Fetch = Callable[[str], Any]
-
-
-def fetch_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
-        return json.load(response)
 
 
 def parse_spark_time(text: str) -> int:
     """Spark REST timestamps (``2026-11-21T10:21:00.000GMT``) as epoch milliseconds."""
     moment = datetime.strptime(text.replace("GMT", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
     return round(moment.timestamp() * 1000)
-
-
-def batch_row(raw: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "batch_id": int(raw["batchId"]),
-        "batch_time_ms": parse_spark_time(raw["batchTime"]),
-        "status": raw.get("status", ""),
-        "input_records": int(raw.get("inputSize", 0)),
-        "scheduling_delay_ms": raw.get("schedulingDelay"),
-        "processing_time_ms": raw.get("processingTime"),
-        "total_delay_ms": raw.get("totalDelay"),
-        "output_ops_failed": int(raw.get("numFailedOutputOps", 0)),
-    }
 
 
 def executor_row(raw: dict[str, Any], sample_time_ms: int) -> dict[str, Any]:
@@ -142,17 +111,15 @@ class SparkRestCollector:
         self,
         ui_url: str,
         app_id: str,
-        fetch: Fetch = fetch_json,
+        fetch: Fetch | None = None,
         clock: Callable[[], float] = time.time,
         source: str = "direct",
     ) -> None:
         self._base = f"{ui_url.rstrip('/')}/api/v1/applications/{app_id}"
-        # Structured Streaming has no DStream batches (its progress has its own collector).
-        self._dstream = source != "structured"
         self._receivers = source == "receiver"
-        self._fetch = fetch
+        self._http = DriverHttp()
+        self._fetch = fetch or self._http.json
         self._clock = clock
-        self._batches: dict[int, dict[str, Any]] = {}
         self._executor_samples: Rows = []
         self._latest_executors: Rows = []
         self._receiver_samples: Rows = []
@@ -164,17 +131,13 @@ class SparkRestCollector:
 
     def poll(self) -> None:
         try:
-            batches = self._fetch(f"{self._base}/streaming/batches") if self._dstream else []
             # allexecutors also lists removed executors, with the reason (an OOM exits with code 52).
             executors = self._fetch(f"{self._base}/allexecutors")
             receivers = self._fetch(f"{self._base}/streaming/receivers") if self._receivers else []
-        except (urllib.error.URLError, OSError, ValueError):
-            # The driver is busy or gone: the next poll catches up, as batches are kept by id.
+        except (OSError, ValueError):
+            # The driver is busy or gone: the series has a gap, the receivers' rates catch up.
             self.failed_polls += 1
             return
-        for raw in batches:
-            row = batch_row(raw)
-            self._batches[row["batch_id"]] = row
         sample_time_ms = round(self._clock() * 1000)
         self._latest_executors = [executor_row(raw, sample_time_ms) for raw in executors]
         self._executor_samples.extend(self._latest_executors)
@@ -184,11 +147,7 @@ class SparkRestCollector:
                 self._receiver_rates[(int(raw["streamId"]), int(batch_time_ms))] = float(rate)
 
     def stop(self) -> None:
-        pass
-
-    def latest_completed(self) -> dict[str, Any] | None:
-        completed = [row for row in list(self._batches.values()) if row["status"] == "COMPLETED"]
-        return max(completed, key=lambda row: row["batch_id"]) if completed else None
+        self._http.close()
 
     def latest_heap_bytes(self) -> int | None:
         """The largest JVM heap peak among the live executors at the last poll (for the live view)."""
@@ -200,16 +159,12 @@ class SparkRestCollector:
         return max(peaks) if peaks else None
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
-        batches = [self._batches[key] for key in sorted(self._batches)]
         rates = [
             {"stream_id": stream, "batch_time_ms": batch_time, "event_rate_rps": rate}
             for (stream, batch_time), rate in sorted(self._receiver_rates.items())
         ]
-        tables = {
+        return {
             "executors": (self._executor_samples, EXECUTOR_COLUMNS),
             "receivers": (self._receiver_samples, RECEIVER_COLUMNS),
             "receiver_rates": (rates, RECEIVER_RATE_COLUMNS),
         }
-        if self._dstream:
-            tables["batches"] = (batches, BATCH_COLUMNS)
-        return tables

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS
+from harness.collectors.spark_rest import EXECUTOR_COLUMNS
+from harness.collectors.streaming_batches import BATCH_COLUMNS
 from harness.errors import UsageError
 from harness.importer import (
     EXPERIMENT,

@@ -62,3 +62,30 @@ def test_scope_stops_only_what_started_inside_it(tmp_path: Path) -> None:
         assert not inner.alive()
         assert outer.alive()
     assert not outer.alive()
+
+
+def test_collector_samples_each_root_and_all_its_descendants(tmp_path: Path) -> None:
+    from harness.collectors.processes import ProcessCollector
+
+    ready = tmp_path / "ready"
+    child = (
+        "import subprocess, time; subprocess.Popen(['sleep', '60'])\n"
+        f"open({str(ready)!r}, 'w').write('x\\n'); time.sleep(60)"
+    )
+    parent = (
+        f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(60)"
+    )
+    root = psutil.Popen([sys.executable, "-c", parent])
+    try:
+        wait_for_line(ready)
+        collector = ProcessCollector(lambda: [("app", root.pid), ("gone", 2**22 + 1)], clock=lambda: 5.0)
+        collector.poll()
+        rows, _ = collector.tables()["processes"]
+        python = psutil.Process(root.pid).name()
+        assert sorted(row["name"] for row in rows) == sorted(["harness", "app", f"app/{python}", "app/sleep"])
+        assert {row["sample_time_ms"] for row in rows} == {5000}
+        assert all(row["rss_bytes"] > 0 and row["threads"] >= 1 for row in rows)
+    finally:
+        for process in [root, *root.children(recursive=True)]:
+            process.kill()
+        root.wait()

@@ -1,22 +1,9 @@
-"""Parsing Spark's REST answers and keeping every batch across polls."""
+"""Parsing Spark's REST answers: executors (live and removed) and receivers across polls."""
 
 from __future__ import annotations
 
-import urllib.error
+from harness.collectors.spark_rest import EXECUTOR_COLUMNS, SparkRestCollector, parse_spark_time
 
-from harness.collectors.spark_rest import BATCH_COLUMNS, SparkRestCollector, parse_spark_time
-
-BATCH = {
-    "batchId": 1795256602000,
-    "batchTime": "2026-11-21T10:23:22.000GMT",
-    "status": "COMPLETED",
-    "batchDuration": 2000,
-    "inputSize": 2206,
-    "schedulingDelay": 1778,
-    "processingTime": 930,
-    "totalDelay": 2708,
-    "numFailedOutputOps": 0,
-}
 EXECUTOR = {
     "id": "driver",
     "isActive": True,
@@ -50,55 +37,35 @@ class FakeDriver:
     """Answers like the driver's REST API would, from canned pages."""
 
     def __init__(self) -> None:
-        self.batches: list[dict] = []
         self.down = False
         self.urls: list[str] = []
 
     def __call__(self, url: str) -> list[dict]:
         self.urls.append(url)
         if self.down:
-            raise urllib.error.URLError("connection refused")
-        return self.batches if url.endswith("/streaming/batches") else [EXECUTOR, REMOVED]
+            raise OSError("connection refused")
+        return [EXECUTOR, REMOVED]
 
 
-def test_batches_are_updated_by_id_and_kept_after_the_driver_forgets_them() -> None:
+def test_executors_are_sampled_with_their_peaks_and_removals() -> None:
     driver = FakeDriver()
     collector = SparkRestCollector("http://127.0.0.1:4040/", "app-1", fetch=driver, clock=lambda: 1000.0)
-    driver.batches = [{**BATCH, "status": "PROCESSING", "processingTime": None, "totalDelay": None}]
     collector.poll()
-    assert collector.latest_completed() is None
-    driver.batches = [BATCH]
-    collector.poll()
-    driver.batches = []  # beyond Spark's retained window
     collector.poll()
     driver.down = True
     collector.poll()
     assert collector.failed_polls == 1
-    tables = collector.tables()
-    rows, columns = tables["batches"]
-    assert columns == BATCH_COLUMNS
-    assert rows == [
-        {
-            "batch_id": 1795256602000,
-            "batch_time_ms": 1795256602000,
-            "status": "COMPLETED",
-            "input_records": 2206,
-            "scheduling_delay_ms": 1778,
-            "processing_time_ms": 930,
-            "total_delay_ms": 2708,
-            "output_ops_failed": 0,
-        }
-    ]
-    executors, _ = tables["executors"]
+    executors, columns = collector.tables()["executors"]
+    assert columns == EXECUTOR_COLUMNS
     assert collector.latest_heap_bytes() == 143718448  # the live executor's peak; the removed one is ignored
-    assert len(executors) == 6
+    assert len(executors) == 4
     removed = executors[1]
     assert removed["executor_id"] == "1" and not removed["is_active"]
     assert removed["remove_reason"].endswith("exited with code 52")
     assert removed["remove_time_ms"] == 1795256610000
     assert executors[0]["sample_time_ms"] == 1_000_000
     assert executors[0]["peak_jvm_heap_bytes"] == 143718448
-    assert driver.urls[0] == "http://127.0.0.1:4040/api/v1/applications/app-1/streaming/batches"
+    assert driver.urls[0] == "http://127.0.0.1:4040/api/v1/applications/app-1/allexecutors"
 
 
 RECEIVER = {
@@ -117,7 +84,7 @@ RECEIVER = {
 
 def test_receivers_are_sampled_and_their_event_rates_kept_across_polls() -> None:
     later = dict(RECEIVER, eventRates=[[1795256604000, 830.0], [1795256606000, 790.0]], lastErrorTime=None)
-    answers = iter([[], [EXECUTOR], [RECEIVER], [], [EXECUTOR], [later]])
+    answers = iter([[EXECUTOR], [RECEIVER], [EXECUTOR], [later]])
     collector = SparkRestCollector("http://ui", "app", fetch=lambda url: next(answers), source="receiver")
     collector.poll()
     collector.poll()
@@ -141,8 +108,7 @@ def test_each_source_asks_only_for_what_it_has() -> None:
         SparkRestCollector("http://ui", "app", fetch=lambda url: urls.append(url) or [], source=source).poll()
         return [url.removeprefix("http://ui/api/v1/applications/app/") for url in urls]
 
-    assert asked("direct") == ["streaming/batches", "allexecutors"]
-    assert asked("receiver") == ["streaming/batches", "allexecutors", "streaming/receivers"]
+    # The batches come from the driver's listener (test_streaming_batches), never from this API.
+    assert asked("direct") == ["allexecutors"]
+    assert asked("receiver") == ["allexecutors", "streaming/receivers"]
     assert asked("structured") == ["allexecutors"]
-    structured = SparkRestCollector("http://ui", "app", fetch=lambda url: [], source="structured")
-    assert "batches" not in structured.tables()

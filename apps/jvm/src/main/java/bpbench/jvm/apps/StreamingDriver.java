@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import bpbench.jvm.BatchStatsListener;
 import bpbench.jvm.KafkaDirectStreams;
 import bpbench.jvm.KafkaReceiverStreams;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,6 +53,7 @@ public final class StreamingDriver {
         JavaSparkContext sc = new JavaSparkContext(new SparkConf());
         JavaStreamingContext jssc = new JavaStreamingContext(sc, config.batchInterval());
         pipeline.define(jssc, recordValues(jssc, config), config);
+        new BatchStatsListener().attach(jssc, config.outputDir());
         jssc.start();
         writeHandshake(config, sc);
         Path stopFile = Path.of(config.outputDir(), STOP_FILE);

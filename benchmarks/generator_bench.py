@@ -221,6 +221,9 @@ class Bench:
             log(self.started, f"  window {start:>3}-{start + WINDOW_S} s: sent / due = {sent / planned:.4f}")
         within = all(abs(w["ratio"] - 1) <= GOAL_WINDOW_ERROR for w in windows)
         p99 = result["lateness_p99_ms"]
+        # Where lateness came from: seconds over the goal, and which of them had sends wait for room in
+        # the producer's queue (Kafka behind) rather than only sends made late (the sender not running).
+        late = [row for row in rows if (row["lateness_p99_ms"] or 0) >= GOAL_P99_MS]
         log(
             self.started,
             f"  lateness p50 {result['lateness_p50_ms']:.2f} ms, p99 {p99:.2f} ms (goal < {GOAL_P99_MS} ms)",
@@ -232,6 +235,9 @@ class Bench:
             "planned": result["planned"],
             "acked": result["acked"],
             "failed": result["failed"],
+            "queue_full": result["queue_full"],
+            "late_seconds": len(late),
+            "late_seconds_with_queue_full": sum(row["queue_full"] > 0 for row in late),
             "windows": windows,
             "lateness_p50_ms": result["lateness_p50_ms"],
             "lateness_p99_ms": p99,
@@ -316,7 +322,9 @@ def write_results(result: dict[str, Any]) -> None:
         "",
         f"{fidelity['target_rate_rps']:,.0f} records/s for {fidelity['duration_s']:g} s with "
         f"{fidelity['processes']} process(es): {fidelity['acked']:,} of {fidelity['planned']:,} records "
-        f"acknowledged, {fidelity['failed']} failed.",
+        f"acknowledged, {fidelity['failed']} failed. Sends that waited for room in the producer's queue "
+        f"(Kafka behind): {fidelity['queue_full']:,}; seconds whose lateness p99 reached {GOAL_P99_MS} ms: "
+        f"{fidelity['late_seconds']} ({fidelity['late_seconds_with_queue_full']} of them with such waits).",
         "",
         "| window | due | sent in it | sent / due |",
         "| --- | --- | --- | --- |",

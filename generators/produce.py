@@ -186,6 +186,7 @@ class ShareStats:
     planned: np.ndarray  # int64: records of the share due in the second
     sent: np.ndarray  # int64: of those, handed to the producer
     failed: np.ndarray  # int64: of those, not acknowledged (delivery error, or still pending at the end)
+    queue_full: np.ndarray  # int64: of those, sent only after waiting for room in the producer's queue
     sent_during: np.ndarray  # int64: records handed over during the second, whatever their due time
     lateness_ms: np.ndarray  # float32, one per send, in send order (so second by second)
     send_duration_s: float  # from the start to the last send
@@ -236,6 +237,7 @@ class ShareSender:
         self._sleep = sleep
         self._records = config.record_stream
         self._failed = [0] * config.seconds
+        self._queue_full = [0] * config.seconds
 
     def stop(self) -> None:
         self.stopping = True
@@ -314,6 +316,7 @@ class ShareSender:
             planned=planned,
             sent=sent,
             failed=np.asarray(self._failed, dtype=np.int64),
+            queue_full=np.asarray(self._queue_full, dtype=np.int64),
             sent_during=sent_during[: max(used, seconds)],
             lateness_ms=np.concatenate(lateness_parts) if lateness_parts else np.empty(0, np.float32),
             send_duration_s=send_duration,
@@ -349,6 +352,7 @@ class ShareSender:
                 produce(topic, payload, None, -1, on_delivery)  # positional: no keyword parsing
             except BufferError:
                 # The producer's queue is full (the broker is behind): the wait counts as lateness.
+                self._queue_full[second] += 1
                 handed = self._produce_when_room(payload, on_delivery, start)
                 if handed is None:
                     break
@@ -421,6 +425,7 @@ def merge_rows(shares: Sequence[ShareStats]) -> list[dict[str, Any]]:
         )
         sent = sum(int(s.sent[second]) for s in shares) if inside else 0
         failed = sum(int(s.failed[second]) for s in shares) if inside else 0
+        queue_full = sum(int(s.queue_full[second]) for s in shares) if inside else 0
         rows.append(
             {
                 "second": second,
@@ -428,6 +433,7 @@ def merge_rows(shares: Sequence[ShareStats]) -> list[dict[str, Any]]:
                 "sent": sent,
                 "acked": sent - failed,
                 "failed": failed,
+                "queue_full": queue_full,
                 **_percentiles(lateness.astype(np.float64)),
                 "sent_during": int(during[second]),
             }
@@ -448,6 +454,7 @@ def merge_result(
         "sent": sent,
         "acked": sum(r["acked"] for r in rows),
         "failed": sum(r["failed"] for r in rows),
+        "queue_full": sum(r["queue_full"] for r in rows),
         "unflushed": sum(share.unflushed for share in shares),
         "interrupted": any(share.interrupted for share in shares),
         "processes": len(shares),

@@ -17,6 +17,7 @@ GENERATOR_COLUMNS = [
     "sent",
     "acked",
     "failed",
+    "queue_full",
     "lateness_p50_ms",
     "lateness_p99_ms",
     "lateness_max_ms",

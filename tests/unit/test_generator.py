@@ -236,6 +236,7 @@ def test_a_full_producer_queue_counts_as_lateness(tmp_path: Path) -> None:
     stats = run_share(cfg, 0, 1, producer)
     assert stats.sent.tolist() == [10, 7]
     assert stats.lateness_ms[0] == pytest.approx(20.0, rel=1e-4)
+    assert stats.queue_full.tolist() == [1, 0]  # one send waited (four polls), the others found room
 
 
 def test_a_stopped_sender_says_so_and_keeps_the_plan(tmp_path: Path) -> None:
@@ -260,6 +261,7 @@ def share_stats(lateness: list[list[float]], planned: list[int], failed: list[in
         planned=np.array(planned),
         sent=np.array(sent),
         failed=np.array(failed),
+        queue_full=np.array([len(second) // 2 for second in lateness]),
         sent_during=np.array(sent),
         lateness_ms=np.array([x for second in lateness for x in second], dtype=np.float32),
         send_duration_s=1.9,
@@ -285,6 +287,7 @@ def test_merged_rows_add_counts_and_take_percentiles_over_all_sends(tmp_path: Pa
         "sent": 3,
         "acked": 1,
         "failed": 2,
+        "queue_full": 1,
         "lateness_p50_ms": 3.0,
         "lateness_p99_ms": pytest.approx(np.percentile([1.0, 3.0, 5.0], 99)),
         "lateness_max_ms": 5.0,
@@ -292,6 +295,7 @@ def test_merged_rows_add_counts_and_take_percentiles_over_all_sends(tmp_path: Pa
     }
     result = merge_result(config(tmp_path), [a, b], rows, start_wall=10.0)
     assert (result["planned"], result["sent"], result["acked"], result["processes"]) == (203, 203, 200, 2)
+    assert result["queue_full"] == 50 + 50 + 0 + 1
     assert result["lateness_p99_ms"] == pytest.approx(np.percentile([*everything, 1.0, 3.0, 5.0], 99))
 
 

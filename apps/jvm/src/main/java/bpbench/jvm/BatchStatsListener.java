@@ -70,7 +70,7 @@ public final class BatchStatsListener implements StreamingListener {
                 + ", \"total_delay_ms\": " + orNull(batch.totalDelay())
                 + ", \"output_ops_failed\": " + failedOutputOps(batch) + "}\n";
         try {
-            // One write per line, appended: a reader sees whole lines, and each is on disk at once.
+            // One line per write; a reader keeps a line that has no newline yet for its next read.
             Files.writeString(path, line, StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {

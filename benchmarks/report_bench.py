@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 from harness.collectors.gc_log import GC_EVENT_COLUMNS  # noqa: E402
 from harness.collectors.kafka_offsets import OFFSET_COLUMNS  # noqa: E402
 from harness.collectors.processes import PROCESS_COLUMNS  # noqa: E402
-from harness.collectors.spark_rest import BATCH_COLUMNS, EXECUTOR_COLUMNS  # noqa: E402
+from harness.collectors.spark_rest import EXECUTOR_COLUMNS  # noqa: E402
+from harness.collectors.streaming_batches import BATCH_COLUMNS  # noqa: E402
 from harness.control.rate_limits import RATE_LIMIT_COLUMNS  # noqa: E402
 from harness.load import GENERATOR_COLUMNS  # noqa: E402
 from harness.summary import RunFacts, summarize  # noqa: E402

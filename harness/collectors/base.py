@@ -37,14 +37,14 @@ class JsonLinesTail:
     JSON, or that ``convert`` rejects (KeyError, TypeError, ValueError), are counted and skipped."""
 
     def __init__(self, path: Path, convert: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        self.path = path
+        self._path = path
         self._convert = convert
         self._read_bytes = 0
         self.bad_lines = 0
 
     def read_new(self) -> Rows:
         try:
-            with self.path.open("rb") as handle:
+            with self._path.open("rb") as handle:
                 handle.seek(self._read_bytes)
                 chunk = handle.read()
         except FileNotFoundError:  # nothing written yet

@@ -221,9 +221,10 @@ class Bench:
             log(self.started, f"  window {start:>3}-{start + WINDOW_S} s: sent / due = {sent / planned:.4f}")
         within = all(abs(w["ratio"] - 1) <= GOAL_WINDOW_ERROR for w in windows)
         p99 = result["lateness_p99_ms"]
-        # Where lateness came from: seconds over the goal, and which of them had sends wait for room in
-        # the producer's queue (Kafka behind) rather than only sends made late (the sender not running).
+        # Where lateness came from: seconds over the goal, which of them had sends wait for room in the
+        # producer's queue (Kafka behind), and which had a sender wait for a CPU (the machine busy).
         late = [row for row in rows if (row["lateness_p99_ms"] or 0) >= GOAL_P99_MS]
+        on_time = [row for row in rows if row["planned"] and (row["lateness_p99_ms"] or 0) < GOAL_P99_MS]
         log(
             self.started,
             f"  lateness p50 {result['lateness_p50_ms']:.2f} ms, p99 {p99:.2f} ms (goal < {GOAL_P99_MS} ms)",
@@ -238,6 +239,8 @@ class Bench:
             "queue_full": result["queue_full"],
             "late_seconds": len(late),
             "late_seconds_with_queue_full": sum(row["queue_full"] > 0 for row in late),
+            "late_seconds_cpu_wait_ms_p50": median_cpu_wait(late),
+            "on_time_seconds_cpu_wait_ms_p50": median_cpu_wait(on_time),
             "windows": windows,
             "lateness_p50_ms": result["lateness_p50_ms"],
             "lateness_p99_ms": p99,
@@ -272,6 +275,21 @@ def describe(args: argparse.Namespace) -> dict[str, Any]:
         window=WINDOW_S,
     )
     return described
+
+
+def median_cpu_wait(rows: list[dict[str, Any]]) -> float | None:
+    waits = [row["cpu_wait_ms"] for row in rows if row["cpu_wait_ms"] is not None]
+    return float(np.median(waits)) if waits else None
+
+
+def cpu_wait_text(fidelity: dict[str, Any]) -> str:
+    late, on_time = fidelity["late_seconds_cpu_wait_ms_p50"], fidelity["on_time_seconds_cpu_wait_ms_p50"]
+    if late is None and on_time is None:
+        return "This kernel does not report how long threads waited for a CPU."
+    return (
+        "A sender ready to run but waiting for a CPU (both cores busy with other threads), median over "
+        f"seconds: {late or 0:.1f} ms of each late second, {on_time or 0:.1f} ms of each other second."
+    )
 
 
 def write_results(result: dict[str, Any]) -> None:
@@ -324,7 +342,8 @@ def write_results(result: dict[str, Any]) -> None:
         f"{fidelity['processes']} process(es): {fidelity['acked']:,} of {fidelity['planned']:,} records "
         f"acknowledged, {fidelity['failed']} failed. Sends that waited for room in the producer's queue "
         f"(Kafka behind): {fidelity['queue_full']:,}; seconds whose lateness p99 reached {GOAL_P99_MS} ms: "
-        f"{fidelity['late_seconds']} ({fidelity['late_seconds_with_queue_full']} of them with such waits).",
+        f"{fidelity['late_seconds']} ({fidelity['late_seconds_with_queue_full']} of them with such waits). "
+        f"{cpu_wait_text(fidelity)}",
         "",
         "| window | due | sent in it | sent / due |",
         "| --- | --- | --- | --- |",

@@ -272,6 +272,7 @@ def _generator(rng: np.random.Generator) -> pd.DataFrame:
             "acked": planned,
             "failed": 0,
             "queue_full": 0,
+            "cpu_wait_ms": rng.uniform(0, 10, DURATION_S),
             "lateness_p50_ms": rng.uniform(0.1, 0.5, DURATION_S),
             "lateness_p99_ms": rng.uniform(1, 20, DURATION_S),
             "lateness_max_ms": rng.uniform(20, 80, DURATION_S),

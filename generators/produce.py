@@ -55,6 +55,7 @@ FULL_QUEUE_WAIT_S = 0.005
 READY_TIMEOUT_S = 60.0
 START_MARGIN_S = 0.2  # between the last worker being ready and the schedule's start
 EXIT_GRACE_S = FLUSH_TIMEOUT_S + 15.0
+SCHEDSTAT = Path("/proc/thread-self/schedstat")
 
 # librdkafka settings for throughput. Only failed deliveries are reported (a Python call per
 # acknowledgement would cost as much as the send): once the producer is flushed, acked = sent - failed.
@@ -170,6 +171,15 @@ def producer_settings(config: GeneratorConfig) -> dict[str, Any]:
     }
 
 
+def thread_cpu_wait_s() -> float | None:
+    """Seconds the calling thread has spent runnable but waiting for a CPU (the kernel's run-queue
+    delay, Linux's per-thread ``schedstat``); None where the kernel does not tell."""
+    try:
+        return int(SCHEDSTAT.read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class ProducerLike(Protocol):
     def produce(
         self, topic: str, value: bytes, key: bytes | None, partition: int, on_delivery: Callable[..., None]
@@ -187,6 +197,7 @@ class ShareStats:
     sent: np.ndarray  # int64: of those, handed to the producer
     failed: np.ndarray  # int64: of those, not acknowledged (delivery error, or still pending at the end)
     queue_full: np.ndarray  # int64: of those, sent only after waiting for room in the producer's queue
+    cpu_wait_ms: np.ndarray  # float64: the sending thread's wait for a CPU in the second (NaN: unknown)
     sent_during: np.ndarray  # int64: records handed over during the second, whatever their due time
     lateness_ms: np.ndarray  # float32, one per send, in send order (so second by second)
     send_duration_s: float  # from the start to the last send
@@ -215,6 +226,8 @@ class ShareSender:
 
     The clock and the sleep are injectable, so the schedule can be tested without waiting; the clock
     is any monotonic clock in seconds (every worker's ``time.monotonic`` is the same system clock).
+    ``cpu_wait`` reads how long this thread has waited for a CPU so far (seconds, None if unknown): a
+    late second in which the sender waited for a CPU was made late by the machine, not the schedule.
     """
 
     def __init__(
@@ -225,6 +238,7 @@ class ShareSender:
         producer: ProducerLike,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        cpu_wait: Callable[[], float | None] = thread_cpu_wait_s,
     ) -> None:
         if not 0 <= share < shares:
             raise ValueError(f"share {share} of {shares}")
@@ -235,6 +249,7 @@ class ShareSender:
         self._producer = producer
         self._clock = clock
         self._sleep = sleep
+        self._cpu_wait = cpu_wait
         self._records = config.record_stream
         self._failed = [0] * config.seconds
         self._queue_full = [0] * config.seconds
@@ -282,11 +297,13 @@ class ShareSender:
         planned = self.planned_per_second()
         sent = np.zeros(seconds, dtype=np.int64)
         sent_during = np.zeros(seconds + 1, dtype=np.int64)
+        cpu_wait_ms = np.full(seconds, np.nan)
         lateness_parts: list[np.ndarray] = []
         for second in range(seconds):
             if self.stopping:
                 break
             parts = []
+            waited_before = self._cpu_wait()
             for first, due in self.chunks(second):
                 lateness = self._send(second, first, due, start)
                 parts.append(lateness)
@@ -300,6 +317,9 @@ class ShareSender:
                 if self.stopping:
                     break
             sent[second] = sum(part.size for part in parts)
+            waited_after = self._cpu_wait()
+            if waited_before is not None and waited_after is not None:
+                cpu_wait_ms[second] = (waited_after - waited_before) * 1000.0
             if not self.stopping and sent[second] != planned[second]:
                 raise AssertionError(f"second {second}: sent {sent[second]} of {planned[second]} records")
             lateness_parts.extend(parts)
@@ -317,6 +337,7 @@ class ShareSender:
             sent=sent,
             failed=np.asarray(self._failed, dtype=np.int64),
             queue_full=np.asarray(self._queue_full, dtype=np.int64),
+            cpu_wait_ms=cpu_wait_ms,
             sent_during=sent_during[: max(used, seconds)],
             lateness_ms=np.concatenate(lateness_parts) if lateness_parts else np.empty(0, np.float32),
             send_duration_s=send_duration,
@@ -426,6 +447,9 @@ def merge_rows(shares: Sequence[ShareStats]) -> list[dict[str, Any]]:
         sent = sum(int(s.sent[second]) for s in shares) if inside else 0
         failed = sum(int(s.failed[second]) for s in shares) if inside else 0
         queue_full = sum(int(s.queue_full[second]) for s in shares) if inside else 0
+        waits = [
+            float(s.cpu_wait_ms[second]) for s in shares if inside and not np.isnan(s.cpu_wait_ms[second])
+        ]
         rows.append(
             {
                 "second": second,
@@ -434,6 +458,7 @@ def merge_rows(shares: Sequence[ShareStats]) -> list[dict[str, Any]]:
                 "acked": sent - failed,
                 "failed": failed,
                 "queue_full": queue_full,
+                "cpu_wait_ms": max(waits) if waits else None,
                 **_percentiles(lateness.astype(np.float64)),
                 "sent_during": int(during[second]),
             }

@@ -18,6 +18,7 @@ GENERATOR_COLUMNS = [
     "acked",
     "failed",
     "queue_full",
+    "cpu_wait_ms",
     "lateness_p50_ms",
     "lateness_p99_ms",
     "lateness_max_ms",

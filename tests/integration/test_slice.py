@@ -58,6 +58,9 @@ def test_bounded_run_drains_with_nothing_lost(tmp_path: Path, topology: str) -> 
     offsets = pd.read_parquet(run / "offsets.parquet")
     assert offsets.groupby("sample_time_ms").end_offset.sum().max() == summary["produced"]
     assert offsets.lag.iloc[-1] == 0
+    generator = pd.read_parquet(run / "generator.parquet")
+    # The kernel told how long the senders waited for a CPU in every second they sent in.
+    assert (generator[generator.planned > 0].cpu_wait_ms >= 0).all()
     processes = pd.read_parquet(run / "processes.parquet")
     assert {"harness", "kafka-broker", "generator"} <= set(processes.name)
     assert any(name.startswith("spark-app:stateless_sum/") for name in processes.name)

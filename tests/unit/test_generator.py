@@ -239,6 +239,26 @@ def test_a_full_producer_queue_counts_as_lateness(tmp_path: Path) -> None:
     assert stats.queue_full.tolist() == [1, 0]  # one send waited (four polls), the others found room
 
 
+def test_the_time_the_sender_waited_for_a_cpu_is_kept_per_second(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    producer = FakeProducer(FakeClock())
+    readings = iter([10.0, 10.004, 10.004, 10.0045])  # seconds waited so far, read around each second
+    sender = ShareSender(cfg, 0, 1, producer, clock=producer.clock, sleep=producer.clock.sleep)
+    sender._cpu_wait = lambda: next(readings)
+    stats = sender.run(start=producer.clock.now)
+    assert stats.cpu_wait_ms == pytest.approx([4.0, 0.5])
+
+
+def test_a_kernel_that_does_not_tell_leaves_the_cpu_wait_unknown(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    producer = FakeProducer(FakeClock())
+    sender = ShareSender(cfg, 0, 1, producer, clock=producer.clock, sleep=producer.clock.sleep)
+    sender._cpu_wait = lambda: None
+    stats = sender.run(start=producer.clock.now)
+    assert np.isnan(stats.cpu_wait_ms).all()
+    assert [row["cpu_wait_ms"] for row in merge_rows([stats])] == [None, None]
+
+
 def test_a_stopped_sender_says_so_and_keeps_the_plan(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     clock = FakeClock()
@@ -255,13 +275,16 @@ def test_a_stopped_sender_says_so_and_keeps_the_plan(tmp_path: Path) -> None:
     assert stats.interrupted and stats.planned.tolist() == [10, 7] and stats.sent.tolist() == [4, 0]
 
 
-def share_stats(lateness: list[list[float]], planned: list[int], failed: list[int]) -> ShareStats:
+def share_stats(
+    lateness: list[list[float]], planned: list[int], failed: list[int], cpu_wait_ms: list[float] | None = None
+) -> ShareStats:
     sent = [len(second) for second in lateness]
     return ShareStats(
         planned=np.array(planned),
         sent=np.array(sent),
         failed=np.array(failed),
         queue_full=np.array([len(second) // 2 for second in lateness]),
+        cpu_wait_ms=np.array(cpu_wait_ms or [0.0] * len(lateness)),
         sent_during=np.array(sent),
         lateness_ms=np.array([x for second in lateness for x in second], dtype=np.float32),
         send_duration_s=1.9,
@@ -272,8 +295,10 @@ def share_stats(lateness: list[list[float]], planned: list[int], failed: list[in
 
 
 def test_merged_rows_add_counts_and_take_percentiles_over_all_sends(tmp_path: Path) -> None:
-    a = share_stats([[0.0] * 98 + [50.0, 90.0], [1.0]], planned=[100, 1], failed=[1, 0])
-    b = share_stats([[2.0] * 100, [3.0, 5.0]], planned=[100, 2], failed=[0, 2])
+    a = share_stats(
+        [[0.0] * 98 + [50.0, 90.0], [1.0]], planned=[100, 1], failed=[1, 0], cpu_wait_ms=[7.5, 1.0]
+    )
+    b = share_stats([[2.0] * 100, [3.0, 5.0]], planned=[100, 2], failed=[0, 2], cpu_wait_ms=[0.5, np.nan])
     rows = merge_rows([a, b])
     everything = np.array([0.0] * 98 + [50.0, 90.0] + [2.0] * 100)
     first = rows[0]
@@ -281,6 +306,7 @@ def test_merged_rows_add_counts_and_take_percentiles_over_all_sends(tmp_path: Pa
     assert first["lateness_p99_ms"] == pytest.approx(np.percentile(everything, 99))
     assert first["lateness_p50_ms"] == pytest.approx(np.percentile(everything, 50))
     assert first["lateness_max_ms"] == 90.0
+    assert first["cpu_wait_ms"] == 7.5  # the sender that waited longest
     assert rows[1] == {
         "second": 1,
         "planned": 3,
@@ -288,6 +314,7 @@ def test_merged_rows_add_counts_and_take_percentiles_over_all_sends(tmp_path: Pa
         "acked": 1,
         "failed": 2,
         "queue_full": 1,
+        "cpu_wait_ms": 1.0,  # the other sender's wait is unknown
         "lateness_p50_ms": 3.0,
         "lateness_p99_ms": pytest.approx(np.percentile([1.0, 3.0, 5.0], 99)),
         "lateness_max_ms": 5.0,

@@ -286,9 +286,13 @@ def cpu_wait_text(fidelity: dict[str, Any]) -> str:
     late, on_time = fidelity["late_seconds_cpu_wait_ms_p50"], fidelity["on_time_seconds_cpu_wait_ms_p50"]
     if late is None and on_time is None:
         return "This kernel does not report how long threads waited for a CPU."
+    medians = [
+        f"{median:.1f} ms of each {which} second" if median is not None else f"no {which} second"
+        for median, which in ((late, "late"), (on_time, "other"))
+    ]
     return (
         "A sender ready to run but waiting for a CPU (both cores busy with other threads), median over "
-        f"seconds: {late or 0:.1f} ms of each late second, {on_time or 0:.1f} ms of each other second."
+        f"seconds: {medians[0]}, {medians[1]}."
     )
 
 

@@ -97,11 +97,16 @@ def worker_evidence(lines: Iterable[str], app_id: str, before_ms: int | None) ->
 
 
 def distinct(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
-    """One piece per failure: the REST API and the worker's log may both report an executor's end."""
-    seen: dict[tuple[str, str], Evidence] = {}
+    """One piece per failure: the REST API and the worker's log may both report an executor's end.
+
+    The two may disagree on why: when an executor dies, the driver may see its connection drop
+    ("Remote RPC client disassociated") before the cluster manager reports the exit code, and
+    Spark keeps whichever reason came first. An executor that any source saw run out of memory
+    counts as ``oom``, never also as lost."""
+    seen: dict[tuple[str, ...], Evidence] = {}
     for piece in evidence:
-        key = (
-            (piece.kind, piece.source) if piece.source.startswith("executor ") else (piece.kind, piece.detail)
-        )
-        seen.setdefault(key, piece)
+        key = (piece.source,) if piece.source.startswith("executor ") else (piece.kind, piece.detail)
+        earlier = seen.get(key)
+        if earlier is None or (earlier.kind == "executor_lost" and piece.kind == "oom"):
+            seen[key] = piece
     return tuple(seen.values())

@@ -75,3 +75,15 @@ def test_distinct_keeps_one_piece_per_executor() -> None:
     rest = executor_evidence([sample("0", False, "Command exited with code 52")])
     worker = worker_evidence(WORKER_LOG[:2], "app-1", None)
     assert len(distinct([*rest, *worker])) == 1
+
+
+def test_an_executor_the_worker_saw_exit_with_52_is_oom_whatever_the_driver_heard_first() -> None:
+    # The driver may notice the dropped connection before the master relays the exit code.
+    rest = executor_evidence([sample("0", False, "Remote RPC client disassociated. Likely due to ...")])
+    worker = worker_evidence(WORKER_LOG[:2], "app-1", None)
+    [piece] = distinct([*rest, *worker])
+    assert (piece.kind, piece.source) == ("oom", "executor 0")
+    assert "exit status 52" in piece.detail
+    # An executor lost for another reason stays lost.
+    lost = executor_evidence([sample("1", False, "Worker shutting down")])
+    assert [e.kind for e in distinct([*lost, *worker])] == ["executor_lost", "oom"]

@@ -20,7 +20,7 @@ APP_JVM_CLASSES = {
     "global_histogram": "bpbench.jvm.apps.GlobalHistogram",
 }
 # Apps that also run on Structured Streaming (workload.source: structured), in PySpark.
-STRUCTURED_APPS = frozenset({"stateless_sum"})
+STRUCTURED_APPS = frozenset({"stateless_sum", "sum", "global_sum", "global_histogram"})
 # The window apps by kind: count-based windows are sized in tuples, time-based ones in seconds.
 COUNT_WINDOW_APPS = ("count_sliding_window", "count_tumbling_window")
 TIME_WINDOW_APPS = ("time_sliding_window", "time_sliding_topk")

@@ -112,6 +112,11 @@ def add_parts(a: Part, b: Part) -> Part:
     return tuple(add_parts(x, y) if isinstance(x, tuple) else x + y for x, y in zip(a, b, strict=True))
 
 
+def subtract_parts(a: Part, b: Part) -> Part:
+    """Field-wise difference of two report parts, nested tuples element-wise."""
+    return tuple(subtract_parts(x, y) if isinstance(x, tuple) else x - y for x, y in zip(a, b, strict=True))
+
+
 SUM_FIELDS = ("keys", "records", "values", "value_sum", "state_keys", "state_value_sum")
 GLOBAL_SUM_FIELDS = (
     "keys",
@@ -243,6 +248,11 @@ def define_pipeline(app: StatefulApp, records: DStream, config: AppConfig) -> No
 
 def main(app: StatefulApp) -> None:
     config = parse_args()
+    if config.source == "structured":
+        from apps.structured_state import run_stateful  # imports this module
+
+        run_stateful(config, app)
+        return
     ssc = StreamingContext(SparkContext.getOrCreate(), config.batch_interval_ms / 1000)
     ssc.checkpoint(str(config.checkpoint_dir))  # updateStateByKey needs one
     records = value_stream(ssc, config)

@@ -15,7 +15,7 @@ from pyspark.streaming import DStream, StreamingContext
 from apps.driver import BatchOutput, parse_args, run_until_stopped
 from apps.kafka_dstream import value_stream
 from apps.records import ARTIFACT, Key, RecordFormat
-from apps.structured_stream import run_structured
+from apps.structured_stream import record_values, run_structured
 
 Sums = tuple[float, int, int]  # sum of values, number of values, number of records
 Totals = tuple[int, int, int, float]  # keys, records, values, sum of values
@@ -57,7 +57,7 @@ def main() -> None:
     config = parse_args()
     fmt = config.record_format
     if config.source == "structured":
-        run_structured(config, lambda values: batch_report(stateless_sums(values, fmt)))
+        run_structured(config, lambda frame: batch_report(stateless_sums(record_values(frame), fmt)))
         return
     ssc = StreamingContext(SparkContext.getOrCreate(), config.batch_interval_ms / 1000)
     output = BatchOutput(config.output_dir)

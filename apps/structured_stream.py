@@ -1,9 +1,9 @@
 """The Structured Streaming path: Spark's Kafka source, one micro-batch per processing-time trigger.
 
 Structured Streaming has no adaptive rate controller; the Kafka source's ``maxOffsetsPerTrigger``,
-``minOffsetsPerTrigger`` and ``maxTriggerDelay`` bound each micro-batch. An app hands in a function
-that computes its per-batch report from an RDD of record values (the same function its DStream
-version reports with), and this module does the rest:
+``minOffsetsPerTrigger`` and ``maxTriggerDelay`` bound each micro-batch. An app hands in what its
+query does to the records (by default nothing: the micro-batch's record values) and a function that
+computes a micro-batch's report from the result, and this module does the rest:
 
 * each micro-batch's report is kept until Spark announces the batch's progress (the batch is then
   committed to the query's log), and written to ``batches.jsonl`` with the progress' trigger time;
@@ -30,7 +30,12 @@ from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 from apps.driver import OFFSETS_FILE, STOP_FILE, AppConfig, BatchOutput, announce_driver
 
 PROGRESS_FILE = "progress.jsonl"
-BatchReport = Callable[[RDD], dict[str, Any]]
+FrameReport = Callable[[DataFrame], dict[str, Any]]
+
+
+def record_values(frame: DataFrame) -> RDD:
+    """A micro-batch's record values as bytes."""
+    return frame.select("value").rdd.map(lambda row: bytes(row.value))
 
 
 def offset_ranges(progress: dict[str, Any], topic: str) -> list[list[int]]:
@@ -103,16 +108,24 @@ def _append(path: Path, entry: dict[str, Any]) -> None:
         handle.write(json.dumps(entry) + "\n")
 
 
-def run_structured(config: AppConfig, report: BatchReport) -> None:
-    """Read the topic with Structured Streaming, report every micro-batch, stop when asked."""
+def run_structured(
+    config: AppConfig,
+    report: FrameReport,
+    query: Callable[[DataFrame], DataFrame] = lambda records: records.select("value"),
+) -> None:
+    """Read the topic with Structured Streaming, run ``query`` on the records, report every
+    micro-batch of its result, stop when asked."""
     spark = SparkSession.builder.getOrCreate()
+    if not spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):
+        # A stateful query keeps one state store per shuffle partition; Spark's default of 200
+        # would cost most of each micro-batch on a few cores.
+        spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
     reports: dict[int, dict[str, Any]] = {}
     lock = threading.Lock()
     spark.streams.addListener(_BatchAccount(config, reports, lock))
 
     def each_batch(frame: DataFrame, batch_id: int) -> None:
-        values = frame.select("value").rdd.map(lambda row: bytes(row.value))
-        result = report(values)
+        result = report(frame)
         with lock:
             reports[batch_id] = result
 
@@ -126,9 +139,11 @@ def run_structured(config: AppConfig, report: BatchReport) -> None:
         reader = reader.option(f"kafka.{key}", value)
     for key, value in config.source_options.items():
         reader = reader.option(key, value)
-    query: StreamingQuery = (
-        reader.load()
-        .writeStream.foreachBatch(each_batch)
+    running: StreamingQuery = (
+        query(reader.load())
+        # Each micro-batch hands on what it changed: its records, or the stateful apps' changed keys.
+        .writeStream.outputMode("update")
+        .foreachBatch(each_batch)
         .trigger(processingTime=f"{config.batch_interval_ms} milliseconds")
         .option("checkpointLocation", str(config.checkpoint_dir))
         .start()
@@ -137,7 +152,7 @@ def run_structured(config: AppConfig, report: BatchReport) -> None:
     stop_file = config.output_dir / STOP_FILE
     # awaitTermination re-raises the query's failure, which ends the driver with a non-zero status.
     while not stop_file.exists():
-        if query.awaitTermination(0.5):
+        if running.awaitTermination(0.5):
             return
-    query.stop()
+    running.stop()
     spark.stop()

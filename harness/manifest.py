@@ -330,8 +330,10 @@ class Workload(Strict):
     source: Literal["direct", "receiver", "structured", "socket"] = Field(
         "direct",
         description="direct Kafka stream; receivers rate-limited by Spark's BlockGenerator; Structured "
-        "Streaming's Kafka source (no adaptive controller; caps in config.structured); or socket: Spark's "
-        "plain socket receiver (one, also rate-limited) reading lines from the harness's line server",
+        "Streaming's Kafka source (no adaptive controller; caps in config.structured; the paper's four apps "
+        "in PySpark, state in Spark's state store, spark.sql.shuffle.partitions = the cores unless "
+        "spark_conf sets it); or socket: Spark's plain socket receiver (one, also rate-limited) reading "
+        "lines from the harness's line server",
     )
     receivers: PositiveInt = Field(
         1, description="receivers (source: receiver; socket has one); each holds one core"

@@ -82,6 +82,24 @@ def test_structured_streaming_consumes_a_bounded_input_exactly(tmp_path: Path) -
     assert_nothing_left_running(started_pids(done.out))
 
 
+def test_structured_streaming_keeps_a_stateful_apps_keys_in_the_state_store(tmp_path: Path) -> None:
+    # 200 keys, each two or three times per micro-batch; the run is shorter than the state timeout.
+    done = run_experiment(
+        tmp_path,
+        "structured-sum",
+        workload={"source": "structured", "app": "sum", "records": {"values": 16, "ranks": 4, "steps": 50}},
+    )
+    run, summary = done.run, done.summary
+    assert (summary["processed"], summary["backlog"], summary["lost"]) == (summary["produced"], 0, 0)
+    # Spark's state store holds every key, and the app's report counts the same keys.
+    progress = pd.read_parquet(run / "query_progress.parquet")
+    assert progress.state_rows_total.max() == 200
+    app_batches = json.loads((run / "app-batches.json").read_text())
+    assert sum(b["records"] for b in app_batches) == summary["produced"]
+    assert max(b["state_keys"] for b in app_batches) == 200
+    assert_nothing_left_running(started_pids(done.out))
+
+
 def test_max_offsets_per_trigger_caps_each_micro_batch(tmp_path: Path) -> None:
     done = run_experiment(
         tmp_path,

@@ -4,7 +4,8 @@ Each case produces the same small input (3 ranks x 4 steps x 2 records of 4 valu
 record expensive, computed ``COST_FACTOR`` times), lets the app consume it in two batches, stops it
 through the STOP file and checks every line of its ``batches.jsonl`` against a plain-Python
 computation on the records that batch consumed. The Python apps are checked the same way on JSON
-sensor events. One more case checks that the JVM apps' state timeout empties the state.
+sensor events, and on Structured Streaming. Two more cases check that the state timeout empties the
+state (JVM apps, and Structured Streaming's state store).
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def submit_command(app: str, implementation: str, config_file: Path, output_dir:
 
 
 def write_config(
-    folder: Path, bootstrap_servers: str, topic: str, state_timeout_s: float, layout: str
+    folder: Path, bootstrap_servers: str, topic: str, state_timeout_s: float, layout: str, source: str
 ) -> Path:
     output_dir = folder / "out"
     output_dir.mkdir(parents=True)
@@ -170,6 +171,9 @@ def write_config(
         "state_timeout_s": state_timeout_s,
         "layout": layout,
         "cost_factor": COST_FACTOR,
+        "source": source,
+        # Structured Streaming's cap, as the direct stream's maxRatePerPartition caps its batches.
+        "source_options": {"maxOffsetsPerTrigger": str(RECORDS_PER_BATCH)} if source == "structured" else {},
     }
     path = folder / "app-config.json"
     path.write_text(json.dumps(config))
@@ -200,6 +204,7 @@ def run_app(
     done: Callable[[list[dict]], bool],
     state_timeout_s: float = STATE_TIMEOUT_S,
     layout: str = "artifact",
+    source: str = "direct",
 ) -> list[dict]:
     """Produce the input to a topic of its own, run the app on it until ``done`` holds for its
     batches, stop it through the STOP file and return its batches; the app must exit with 0."""
@@ -208,7 +213,7 @@ def run_app(
     kafka.create_topic(topic, partitions=1)  # one partition: batches take the records in produced order
     records = sensor_events() if layout == "json" else input_records()
     produce(kafka.bootstrap_servers, topic, records, layout, expensive_every=3)
-    config_file = write_config(folder, kafka.bootstrap_servers, topic, state_timeout_s, layout)
+    config_file = write_config(folder, kafka.bootstrap_servers, topic, state_timeout_s, layout, source)
     output_dir = folder / "out"
     with supervisor.scope():
         process = supervisor.start(
@@ -246,6 +251,16 @@ def assert_report_equals(line: dict, expected: dict) -> None:
 # --- the test -------------------------------------------------------------------------------------
 
 
+def assert_batches_match_the_reference(app: str, reported: list[dict], records: list[Record]) -> None:
+    """Each batch's figures against the records it consumed (in produced order: one partition)."""
+    offset = 0
+    for line in reported:
+        batch = records[offset : offset + line["records"]]
+        offset += line["records"]
+        assert_report_equals(line, expected_report(app, batch, records[:offset]))
+    assert offset == len(records)
+
+
 @pytest.mark.parametrize("implementation", ["jvm", "python"])
 @pytest.mark.parametrize("app", PAPER_APPS)
 def test_app_reports_what_it_consumed(
@@ -254,14 +269,9 @@ def test_app_reports_what_it_consumed(
     records = input_records()
     reported = run_app(broker, tmp_path, app, implementation, lambda lines: consumed(lines) >= len(records))
 
-    assert consumed(reported) == len(records)
     assert max(line["records"] for line in reported) == RECORDS_PER_BATCH
     assert logged_offsets(tmp_path / "out") == len(records)
-    offset = 0
-    for line in reported:
-        batch = records[offset : offset + line["records"]]
-        offset += line["records"]
-        assert_report_equals(line, expected_report(app, batch, records[:offset]))
+    assert_batches_match_the_reference(app, reported, records)
 
 
 @pytest.mark.parametrize("app", PAPER_APPS)
@@ -272,12 +282,30 @@ def test_python_apps_read_sensor_events(
     reported = run_app(
         broker, tmp_path, app, "python", lambda lines: consumed(lines) >= len(events), layout="json"
     )
-    assert consumed(reported) == len(events)
-    offset = 0
-    for line in reported:
-        batch = events[offset : offset + line["records"]]
-        offset += line["records"]
-        assert_report_equals(line, expected_report(app, batch, events[:offset]))
+    assert_batches_match_the_reference(app, reported, events)
+
+
+@pytest.mark.parametrize(
+    ("app", "layout"), [(app, "artifact") for app in PAPER_APPS] + [("global_sum", "json")]
+)
+def test_structured_streaming_apps_report_what_they_consumed(
+    broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path, app: str, layout: str
+) -> None:
+    """The same figures on Structured Streaming, the stateful apps' state in Spark's state store;
+    micro-batches without records (Spark runs them to check the state's timeouts) report zeros."""
+    records = sensor_events() if layout == "json" else input_records()
+    reported = run_app(
+        broker,
+        tmp_path,
+        app,
+        "python",
+        lambda lines: consumed(lines) >= len(records),
+        layout=layout,
+        source="structured",
+    )
+    assert max(line["records"] for line in reported) == RECORDS_PER_BATCH
+    assert logged_offsets(tmp_path / "out") == len(records)
+    assert_batches_match_the_reference(app, reported, records)
 
 
 def test_jvm_state_drops_keys_after_the_timeout(
@@ -293,3 +321,18 @@ def test_jvm_state_drops_keys_after_the_timeout(
 
     reported = run_app(broker, tmp_path, "sum", "jvm", state_emptied, state_timeout_s=2)
     assert max(line["state_keys"] for line in reported) == RANKS * STEPS
+
+
+def test_structured_state_drops_keys_after_the_timeout(
+    broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path
+) -> None:
+    """The state store's processing-time timeout: keys leave in micro-batches without records."""
+
+    def state_emptied(lines: list[dict]) -> bool:
+        return consumed(lines) == len(input_records()) and lines[-1]["state_keys"] == 0
+
+    reported = run_app(
+        broker, tmp_path, "sum", "python", state_emptied, state_timeout_s=2, source="structured"
+    )
+    assert max(line["state_keys"] for line in reported) == RANKS * STEPS
+    assert reported[-1]["state_value_sum"] == pytest.approx(0.0, abs=1e-9)

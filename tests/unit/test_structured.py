@@ -82,7 +82,10 @@ def test_structured_options_become_kafka_source_options() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"workload": {**BASE["workload"], "app": "sum"}}, "workload.source: structured runs stateless_sum"),
+        (
+            {"workload": {**BASE["workload"], "app": "count_tumbling_window"}},
+            "workload.source: structured runs global_histogram, global_sum, stateless_sum, sum",
+        ),
         ({"workload": {**BASE["workload"], "impl": "jvm"}}, "not stateless_sum (jvm)"),
         (
             {"config": {"structured": {"min_offsets_per_trigger": 300, "max_offsets_per_trigger": 200}}},

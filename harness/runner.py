@@ -472,6 +472,8 @@ def run_experiment(
     manifest_path: Path, out: Path, console: Console, backend: str | None = None
 ) -> ExperimentResult:
     """Run every run of a manifest that is not yet complete, then report the experiment."""
+    # Executors run in their worker's folder: every path the run hands to Spark must be absolute.
+    out = out.absolute()
     data = read_manifest_data(manifest_path)
     if backend is not None:
         data.setdefault("platform", {})["backend"] = backend

@@ -90,13 +90,13 @@ def start_bpbench(*args: str) -> subprocess.Popen:
 
 
 def run_bpbench(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         bpbench_command(*args),
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=env,
         timeout=timeout,
         check=False,

@@ -26,7 +26,8 @@ def test_bounded_run_drains_with_nothing_lost(tmp_path: Path, topology: str) -> 
         "kafka": {"partitions": 2},
     })  # fmt: skip
     out = tmp_path / "results"
-    result = run_bpbench("run", str(manifest), "--out", str(out))
+    # A relative --out, as `make paper` gives it: the executors (standalone) run in another folder.
+    result = run_bpbench("run", str(manifest), "--out", "results", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
 
     run = run_dir_of(out, f"slice-{topology}")

@@ -199,6 +199,9 @@ class ComposeBackend:
         run: Any = subprocess.run,
         events: EventLog | None = None,
     ) -> None:
+        # The Spark work folder is bind-mounted, and compose reads a relative mount from the compose
+        # file's folder: `bpbench up --out results` must mount the folder the harness reads.
+        workdir = workdir.absolute()
         self.workdir = workdir
         self.events = events
         self.platform = platform

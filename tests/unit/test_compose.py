@@ -178,6 +178,8 @@ def test_environment_from_the_manifest(tmp_path: Path) -> None:
     assert env["BPBENCH_KAFKA_VOTERS"] == "1@127.0.0.1:19093,2@127.0.0.1:19094,3@127.0.0.1:19095"
     assert env["BPBENCH_KAFKA_REPLICATION"] == "3"
     assert env["BPBENCH_WORK_DIR"] == str(tmp_path / "spark-work")
+    relative = ComposeBackend(Path("results/compose-up"), platform(), kafka_ports=(1, 2, 3)).environment
+    assert relative["BPBENCH_WORK_DIR"] == str(Path.cwd() / "results/compose-up/spark-work")
     assert env["BPBENCH_PYTHON_VERSION"] == f"{sys.version_info.major}.{sys.version_info.minor}"
     # The default limit: the executor's heap and 1 GiB more.
     assert (

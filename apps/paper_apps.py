@@ -14,6 +14,7 @@ since then: the measure ``mapWithState``'s timeout uses.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -107,14 +108,19 @@ def update_timed_state(
 # --- batch reports ------------------------------------------------------------------------------
 
 
+def _field_wise(op: Callable[[Any, Any], Any], a: Part, b: Part) -> Part:
+    """``op`` of two report parts field by field; nested tuples (histogram bins) element-wise."""
+    return tuple(
+        _field_wise(op, x, y) if isinstance(x, tuple) else op(x, y) for x, y in zip(a, b, strict=True)
+    )
+
+
 def add_parts(a: Part, b: Part) -> Part:
-    """Field-wise sum of two report parts; nested tuples (histogram bins) add element-wise."""
-    return tuple(add_parts(x, y) if isinstance(x, tuple) else x + y for x, y in zip(a, b, strict=True))
+    return _field_wise(operator.add, a, b)
 
 
 def subtract_parts(a: Part, b: Part) -> Part:
-    """Field-wise difference of two report parts, nested tuples element-wise."""
-    return tuple(subtract_parts(x, y) if isinstance(x, tuple) else x - y for x, y in zip(a, b, strict=True))
+    return _field_wise(operator.sub, a, b)
 
 
 SUM_FIELDS = ("keys", "records", "values", "value_sum", "state_keys", "state_value_sum")

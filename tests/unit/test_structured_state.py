@@ -12,6 +12,7 @@ from pyspark.sql.pandas.serializers import ApplyInPandasWithStateSerializer
 from apps.paper_apps import GLOBAL_HISTOGRAM, GLOBAL_SUM, SUM, StatefulApp, add_parts, is_stale
 from apps.records import RecordFormat
 from apps.structured_state import StateTotals, expiry_change, key_update
+from tests.integration.test_paper_apps_spark import assert_report_equals
 from tests.unit.test_paper_apps import (
     BATCHES,
     INTERVAL_MS,
@@ -58,13 +59,9 @@ def test_structured_reports_equal_the_dstream_ones(name: str, workload: str) -> 
     structured = run_structured_pipeline(app, batches, fmt)
     dstream = run_pipeline(app, batches, TIMEOUT_MS, fmt)
     assert len(structured) == len(dstream)
-    for i, (ours, theirs) in enumerate(zip(structured, dstream, strict=True)):
+    for ours, theirs in zip(structured, dstream, strict=True):
         # Float sums are running sums of changes here, recomputed there: equal up to rounding.
-        floats = {key for key, value in theirs.items() if isinstance(value, float)}
-        assert {k: v for k, v in ours.items() if k not in floats} == {
-            k: v for k, v in theirs.items() if k not in floats
-        }, f"batch {i}"
-        assert {k: ours[k] for k in floats} == pytest.approx({k: theirs[k] for k in floats}), f"batch {i}"
+        assert_report_equals(ours, theirs)
 
 
 def test_an_expired_key_takes_its_whole_share_from_the_state() -> None:
@@ -72,7 +69,7 @@ def test_an_expired_key_takes_its_whole_share_from_the_state() -> None:
     # (1, 1), last updated in batch 0, leaves after batch 3; (0, 0) and (2, 3) after batch 4.
     assert [r["state_keys"] for r in reports] == [3, 4, 4, 3, 1]
     assert reports[-1]["state_value_sum"] == pytest.approx(0.25 + 0.015625 + 3 * 0.6875)
-    (held,) = [key_update(SUM, RecordFormat(), record_bytes(BATCHES[3]), None)[0]]
+    held = key_update(SUM, RecordFormat(), record_bytes(BATCHES[3]), None)[0]
     assert add_parts(SUM.state_part(held), expiry_change(SUM, held)) == SUM.zero
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from harness import jvm
 from harness.errors import HarnessError
@@ -19,6 +20,8 @@ KAFKA_MAIN = "kafka.Kafka"
 STORAGE_TOOL_MAIN = "kafka.tools.StorageTool"
 START_TIMEOUT_S = 90.0
 PORT_ATTEMPTS = 3
+TOPIC_TIMEOUT_S = 30.0  # for the CreateTopics request, then again for every partition's leader
+LEADER_POLL_S = 0.1
 KAFKA_HEAP_BYTES = 1 << 30
 BROKER_HEAP = f"-Xmx{KAFKA_HEAP_BYTES >> 20}m"
 
@@ -70,14 +73,79 @@ def new_cluster_id() -> str:
 
 
 def create_topic(admin: AdminClient, name: str, partitions: int, replication_factor: int) -> None:
-    """Create a topic and wait for it; ``replication_factor`` -1 takes the cluster's default."""
+    """Create a topic and wait until every partition has a leader; ``replication_factor`` -1 takes the
+    cluster's default.
+
+    The CreateTopics request completes before every partition's leader is known and serving, and until
+    then offset requests fail with NOT_LEADER_FOR_PARTITION. Every backend makes its topics through here.
+    """
     futures = admin.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)]
     )
     try:
-        futures[name].result(timeout=30)
+        futures[name].result(timeout=TOPIC_TIMEOUT_S)
     except KafkaException as exc:
         raise HarnessError(f"could not create topic {name}: {exc}") from exc
+    wait_for_leaders(admin, name, partitions)
+
+
+def partitions_without_leader(admin: AdminClient, name: str, partitions: int, timeout_s: float) -> str:
+    """Which of the topic's partitions have no leader serving them, and why; "" if every one has.
+
+    A partition needs a leader and no error in the cluster's metadata, and then that leader has to
+    answer an offset request: a broker publishes a partition's leader in its metadata a moment before it
+    takes the partition on, and answers NOT_LEADER_FOR_PARTITION in between.
+    """
+    try:
+        metadata = admin.list_topics(name, timeout=timeout_s)
+    except KafkaException as exc:
+        return f"metadata request failed: {exc}"
+    topic = metadata.topics.get(name)
+    if topic is None:
+        return "topic not in the metadata"
+    if topic.error is not None:
+        return f"topic error {topic.error}"
+    missing = []
+    for partition in range(partitions):
+        described = topic.partitions.get(partition)
+        if described is None:
+            missing.append(f"{partition} (not in the metadata)")
+        elif described.error is not None:
+            missing.append(f"{partition} ({described.error})")
+        elif described.leader < 0:
+            missing.append(f"{partition} (no leader)")
+    if not missing:
+        requests = {TopicPartition(name, p): OffsetSpec.latest() for p in range(partitions)}
+        futures = admin.list_offsets(requests, request_timeout=timeout_s)
+        for position, future in sorted(futures.items(), key=lambda item: item[0].partition):
+            try:
+                future.result(timeout=timeout_s + 1)
+            except (KafkaException, TimeoutError) as exc:  # the futures' TimeoutError is the builtin one
+                missing.append(f"{position.partition} (offset request: {exc})")
+    return f"partitions {', '.join(missing)}" if missing else ""
+
+
+def wait_for_leaders(
+    admin: AdminClient,
+    name: str,
+    partitions: int,
+    timeout_s: float = TOPIC_TIMEOUT_S,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Return once each of the topic's ``partitions`` has a leader that serves it (see
+    ``partitions_without_leader``); raise ``HarnessError`` with what was still missing if that has not
+    happened within ``timeout_s``."""
+    deadline = clock() + timeout_s
+    while True:
+        request_timeout = min(5.0, max(0.5, deadline - clock()))
+        missing = partitions_without_leader(admin, name, partitions, request_timeout)
+        if not missing:
+            return
+        if clock() >= deadline:
+            raise HarnessError(f"topic {name} was created but not ready within {timeout_s:g} s: {missing}")
+        sleep(LEADER_POLL_S)
 
 
 class KafkaBroker:

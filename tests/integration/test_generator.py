@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer
 
 from apps.records import decode
 from generators.produce import GeneratorConfig
@@ -22,6 +22,7 @@ from harness.backends.kafka_broker import KafkaBroker
 from harness.paths import REPO_ROOT
 from harness.processes import ProcessSupervisor
 from tests.integration.conftest import assert_nothing_left_running
+from tests.kafka_offsets import topic_end_offsets
 
 PARTITIONS = 2
 
@@ -66,13 +67,7 @@ def start(config_path: Path) -> subprocess.Popen:
 
 
 def end_offsets(broker: KafkaBroker, topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": "check", "log_level": 3})
-    try:
-        return sum(
-            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(PARTITIONS)
-        )
-    finally:
-        consumer.close()
+    return sum(topic_end_offsets(broker.bootstrap_servers, topic, PARTITIONS))
 
 
 def keys_in_topic(broker: KafkaBroker, topic: str, expected: int) -> list[tuple[int, int]]:

@@ -1,14 +1,30 @@
 """The original artifact's three stateful applications: SUM, GlobalSUM and GlobalHistogram.
 
-Each aggregates a batch per (rank, step), as StatelessSUM does, then folds each key's batch value
-into a state kept across batches; a key not updated for ``state_timeout_s`` (20 s in the paper)
-leaves the state. The per-record, per-batch and state-update functions are pure, so the arithmetic
-is tested without Spark; ``main`` wires them into a DStream pipeline for one app.
+Each follows the original's topology (``SUMServer.java``, ``GlobalSUMServer.java``,
+``GlobalHistogramServer.java`` in kassianojm/test-environment): the batch's records are reduced per
+(rank, step), grouped with one partition per rank (``groupByKey`` with the rank as partition), and
+each key's batch value is folded into a state kept across batches; a key not updated for
+``state_timeout_s`` (20 s in the paper) leaves the state. GlobalSUM and GlobalHistogram then re-key
+what the first state emits by step and keep a second state per step, across ranks. The per-record,
+per-batch and state-update functions are pure, so the arithmetic is tested without Spark; ``main``
+wires them into a DStream pipeline for one app.
+
+How ours maps to the original's second state: the original feeds it the first state's running
+totals and adds them up again, counting a (rank, step) again each batch it is updated (in the
+original a rank sends one message per step, so that is seldom); ours feeds it each batch's values,
+so a step's total counts each value once. The original also lets a key already complete in the
+batch bypass the state; ours sends every key through it.
 
 PySpark has no ``mapWithState``: the state is kept with ``updateStateByKey``, whose update function
 is called once per batch for every key in the state or in the batch. A key's state therefore counts
 the batches since its last update, and idle batches x batch interval is the batch time elapsed
-since then: the measure ``mapWithState``'s timeout uses.
+since then: the measure ``mapWithState``'s timeout uses. ``updateStateByKey`` takes no partitioner:
+its state has one partition per rank but is placed by the key's hash, so the grouped batch is
+shuffled once more into it (the JVM apps' state keeps the rank partitioner).
+
+A batch's line holds what the batch updated; the figures of the whole state (``state_*``, and
+GlobalSUM's ``global_mean_sum``) come from a scan of every state entry, which the original does not
+do, and are written only with ``report_state``.
 """
 
 from __future__ import annotations
@@ -20,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pyspark import SparkContext
+from pyspark import RDD, SparkContext
 from pyspark.streaming import DStream, StreamingContext
 
 from apps.driver import AppConfig, BatchOutput, parse_args, run_until_stopped
@@ -133,6 +149,7 @@ GLOBAL_SUM_FIELDS = (
     "state_keys",
     "global_mean_sum",
 )
+STEP_SUM_FIELDS = ("steps", "step_mean_sum", "state_steps")
 
 
 def named_fields(names: tuple[str, ...], part: Part) -> dict[str, Any]:
@@ -157,6 +174,15 @@ def global_sum_state_part(state: Sums) -> Part:
     return 0, 0, 0, 0.0, 0.0, 1, mean(state)
 
 
+def step_sum_part(accumulated: Sums) -> Part:
+    """A step the batch updated: its global mean, over every rank's values of the step so far."""
+    return 1, mean(accumulated), 0
+
+
+def step_sum_state_part(_accumulated: Sums) -> Part:
+    return 0, 0.0, 1
+
+
 def histogram_batch_part(batch: Histogram) -> Part:
     bins, records = batch
     return 1, records, bins, 0, EMPTY_BINS
@@ -178,7 +204,32 @@ def histogram_fields(part: Part) -> dict[str, Any]:
     }
 
 
+def step_histogram_part(accumulated: Histogram) -> Part:
+    """A step the batch updated: its histogram over every rank's values of the step so far."""
+    return 1, accumulated[0], 0
+
+
+def step_histogram_state_part(_accumulated: Histogram) -> Part:
+    return 0, EMPTY_BINS, 1
+
+
+def step_histogram_fields(part: Part) -> dict[str, Any]:
+    steps, bins, state_steps = part
+    return {"steps": steps, "step_histogram": list(bins), "state_steps": state_steps}
+
+
 # --- the apps -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepLevel:
+    """GlobalSUM's and GlobalHistogram's second state: per step, across ranks (the first state's
+    batch values re-keyed by step, merged with the app's merge)."""
+
+    part: Callable[[Any], Part]  # a step the batch updated: its accumulated value, as its share
+    state_part: Callable[[Any], Part]  # a step in the state, as its share (report_state only)
+    report: Callable[[Part], dict[str, Any]]
+    zero: Part
 
 
 @dataclass(frozen=True)
@@ -192,6 +243,8 @@ class StatefulApp:
     state_part: Callable[[Any], Part]  # a key's accumulated value after the batch, as its share
     report: Callable[[Part], dict[str, Any]]  # the summed parts, as the batch's fields
     zero: Part
+    state_fields: tuple[str, ...]  # the fields from a scan of the whole state (report_state only)
+    steps: StepLevel | None = None  # the second state, per step across ranks
 
 
 SUM = StatefulApp(
@@ -202,6 +255,7 @@ SUM = StatefulApp(
     state_part=sum_state_part,
     report=functools.partial(named_fields, SUM_FIELDS),
     zero=(0, 0, 0, 0.0, 0, 0.0),
+    state_fields=("state_keys", "state_value_sum"),
 )
 
 GLOBAL_SUM = StatefulApp(
@@ -212,6 +266,13 @@ GLOBAL_SUM = StatefulApp(
     state_part=global_sum_state_part,
     report=functools.partial(named_fields, GLOBAL_SUM_FIELDS),
     zero=(0, 0, 0, 0.0, 0.0, 0, 0.0),
+    state_fields=("state_keys", "global_mean_sum", "state_steps"),
+    steps=StepLevel(
+        part=step_sum_part,
+        state_part=step_sum_state_part,
+        report=functools.partial(named_fields, STEP_SUM_FIELDS),
+        zero=(0, 0.0, 0),
+    ),
 )
 
 GLOBAL_HISTOGRAM = StatefulApp(
@@ -222,34 +283,98 @@ GLOBAL_HISTOGRAM = StatefulApp(
     state_part=histogram_state_part,
     report=histogram_fields,
     zero=(0, 0, EMPTY_BINS, 0, EMPTY_BINS),
+    state_fields=("state_keys", "state_histogram", "state_steps"),
+    steps=StepLevel(
+        part=step_histogram_part,
+        state_part=step_histogram_state_part,
+        report=step_histogram_fields,
+        zero=(0, EMPTY_BINS, 0),
+    ),
 )
 
 
 # --- the Spark pipeline -------------------------------------------------------------------------
 
 
-def report_part(app: StatefulApp, state: TimedState) -> Part:
-    """A state entry's share of its batch's report: its batch value if it has one, and its state."""
+def rank_partitions(ranks: int) -> int:
+    """The original's partitioner has one partition per MPI rank; without a rank count, one."""
+    return max(ranks, 1)
+
+
+def rank_of(key: Key) -> int:
+    """The partition function: PySpark puts a key in partition ``rank_of(key) % partitions``."""
+    return key[0]
+
+
+def group_by_rank(merge: Callable[[Any, Any], Any], partitions: int, pairs: RDD) -> RDD:
+    """A batch's (key, value) pairs reduced per key, then grouped with one partition per rank.
+
+    The reduction already places each key by rank, so the grouping finds the batch partitioned as
+    it wants it and does not shuffle it again: every shuffle adds to PySpark's fixed cost per batch.
+    """
+    grouped = pairs.reduceByKey(merge, partitions, rank_of).groupByKey(partitions, rank_of)
+    return grouped.mapValues(functools.partial(functools.reduce, merge))
+
+
+def step_batch_value(pair: tuple[Key, TimedState]) -> list[tuple[int, Any]]:
+    """What the first state gives the second: a key's batch value, keyed by its step (none if idle)."""
+    (_, step), (_, _, batch) = pair
+    return [] if batch is None else [(step, batch)]
+
+
+def report_part(app: StatefulApp, state: TimedState, report_state: bool = True) -> Part:
+    """A state entry's share of its batch's report: its batch value if it has one, and its state
+    (``report_state`` only)."""
     _, accumulated, batch = state
-    state_share = app.state_part(accumulated)
-    return state_share if batch is None else add_parts(app.batch_part(batch), state_share)
+    share = app.zero if batch is None else app.batch_part(batch)
+    return add_parts(share, app.state_part(accumulated)) if report_state else share
+
+
+def step_report_part(steps: StepLevel, state: TimedState, report_state: bool = True) -> Part:
+    """A step state entry's share: its accumulated value if the batch updated it, and its state entry."""
+    _, accumulated, batch = state
+    share = steps.zero if batch is None else steps.part(accumulated)
+    return add_parts(share, steps.state_part(accumulated)) if report_state else share
+
+
+def batch_fields(app: StatefulApp, keys: Part, steps: Part, report_state: bool) -> dict[str, Any]:
+    """A batch's line from its summed shares; the whole state's figures last, with ``report_state`` only."""
+    fields = app.report(keys) | (app.steps.report(steps) if app.steps else {})
+    updated = {name: value for name, value in fields.items() if name not in app.state_fields}
+    if not report_state:
+        return updated
+    return updated | {name: fields[name] for name in app.state_fields}
 
 
 def define_pipeline(app: StatefulApp, records: DStream, config: AppConfig) -> None:
-    # No reduceByKey first: updateStateByKey groups each key's new values itself, and one shuffle
-    # less per batch matters to PySpark's fixed cost per batch.
     timeout_ms = round(config.state_timeout_s * 1000)
     update = functools.partial(update_timed_state, app.merge, config.batch_interval_ms, timeout_ms)
     record_value = functools.partial(app.record_value, fmt=config.record_format)
-    states = records.map(record_value).updateStateByKey(update)
-    # Only picklable things are captured: with checkpointing on, Spark saves this function too.
+    partitions = rank_partitions(config.ranks)
+    merge = app.merge
+    # Only picklable things are captured: with checkpointing on, Spark saves these functions too.
+    keys = (
+        records.map(record_value)
+        .transform(lambda pairs: group_by_rank(merge, partitions, pairs))
+        .updateStateByKey(update, numPartitions=partitions)
+    )
+    report_state, steps_zero = config.report_state, app.steps.zero if app.steps else ()
+    shares = keys.map(lambda pair: (report_part(app, pair[1], report_state), steps_zero))
+    if app.steps is not None:
+        # updateStateByKey groups each step's values itself: the original's reduceByKey would be a
+        # second shuffle of the same pairs.
+        steps = keys.flatMap(step_batch_value).updateStateByKey(update)
+        step_level = app.steps
+        shares = shares.union(
+            steps.map(lambda pair: (app.zero, step_report_part(step_level, pair[1], report_state)))
+        )
     output_dir = config.output_dir
 
     def write_report(batch_time, rdd) -> None:
-        total = rdd.map(lambda pair: report_part(app, pair[1])).fold(app.zero, add_parts)
-        BatchOutput(output_dir).write(batch_time, **app.report(total))
+        keys_total, steps_total = rdd.fold((app.zero, steps_zero), add_parts)
+        BatchOutput(output_dir).write(batch_time, **batch_fields(app, keys_total, steps_total, report_state))
 
-    states.foreachRDD(write_report)
+    shares.foreachRDD(write_report)
 
 
 def main(app: StatefulApp) -> None:

@@ -82,28 +82,48 @@ def histogram(values: list[float]) -> list[int]:
     return bins
 
 
-def expected_report(app: str, batch: list[Record], consumed: list[Record]) -> dict:
-    """The figures of one batch: ``batch`` is what it consumed, ``consumed`` all records so far."""
+def expected_report(
+    app: str, batch: list[Record], consumed: list[Record], with_state: bool = True, with_steps: bool = True
+) -> dict:
+    """The figures of one batch: ``batch`` is what it consumed, ``consumed`` all records so far (no
+    key leaves a state here). ``with_state``: the whole state's figures (report_state, or Structured
+    Streaming's running total); ``with_steps``: GlobalSUM's and GlobalHistogram's per-step state."""
     in_batch, in_state = grouped(batch), grouped(consumed)
     values = [v for vs in in_batch.values() for v in vs]
+    steps = {step for _, step, _ in batch}
+    step_values = {step: [v for _, s, vs in consumed if s == step for v in vs] for step in steps}
+    all_steps = {step for _, step, _ in consumed}
     report = {"keys": len(in_batch), "records": len(batch)}
     if app == "global_histogram":
         state_values = [v for vs in in_state.values() for v in vs]
-        return report | {
-            "histogram": histogram(values),
-            "histogram_total": len(values),
-            "state_keys": len(in_state),
-            "state_histogram": histogram(state_values),
-        }
+        report |= {"histogram": histogram(values), "histogram_total": len(values)}
+        if with_steps:
+            report |= {
+                "steps": len(steps),
+                "step_histogram": histogram([v for vs in step_values.values() for v in vs]),
+            }
+        if with_state:
+            report |= {"state_keys": len(in_state), "state_histogram": histogram(state_values)}
+        if with_state and with_steps:
+            report["state_steps"] = len(all_steps)
+        return report
     report |= {"values": len(values), "value_sum": sum(values)}
-    if app == "sum":
+    if app == "sum" and with_state:
         report |= {"state_keys": len(in_state), "state_value_sum": sum(sum(vs) for vs in in_state.values())}
     if app == "global_sum":
-        report |= {
-            "local_mean_sum": sum(sum(vs) / len(vs) for vs in in_batch.values()),
-            "state_keys": len(in_state),
-            "global_mean_sum": sum(sum(vs) / len(vs) for vs in in_state.values()),
-        }
+        report["local_mean_sum"] = sum(sum(vs) / len(vs) for vs in in_batch.values())
+        if with_steps:
+            report |= {
+                "steps": len(steps),
+                "step_mean_sum": sum(sum(vs) / len(vs) for vs in step_values.values()),
+            }
+        if with_state:
+            report |= {
+                "state_keys": len(in_state),
+                "global_mean_sum": sum(sum(vs) / len(vs) for vs in in_state.values()),
+            }
+        if with_state and with_steps:
+            report["state_steps"] = len(all_steps)
     return report
 
 
@@ -161,7 +181,13 @@ def submit_command(app: str, implementation: str, config_file: Path, output_dir:
 
 
 def write_config(
-    folder: Path, bootstrap_servers: str, topic: str, state_timeout_s: float, layout: str, source: str
+    folder: Path,
+    bootstrap_servers: str,
+    topic: str,
+    state_timeout_s: float,
+    layout: str,
+    source: str,
+    report_state: bool,
 ) -> Path:
     output_dir = folder / "out"
     output_dir.mkdir(parents=True)
@@ -172,6 +198,8 @@ def write_config(
         "layout": layout,
         "cost_factor": COST_FACTOR,
         "source": source,
+        "ranks": RANKS,  # the stateful apps' partitioner: one partition per rank
+        "report_state": report_state,
         # Structured Streaming's cap, as the direct stream's maxRatePerPartition caps its batches.
         "source_options": {"maxOffsetsPerTrigger": str(RECORDS_PER_BATCH)} if source == "structured" else {},
     }
@@ -205,6 +233,7 @@ def run_app(
     state_timeout_s: float = STATE_TIMEOUT_S,
     layout: str = "artifact",
     source: str = "direct",
+    report_state: bool = False,
 ) -> list[dict]:
     """Produce the input to a topic of its own, run the app on it until ``done`` holds for its
     batches, stop it through the STOP file and return its batches; the app must exit with 0."""
@@ -213,7 +242,9 @@ def run_app(
     kafka.create_topic(topic, partitions=1)  # one partition: batches take the records in produced order
     records = sensor_events() if layout == "json" else input_records()
     produce(kafka.bootstrap_servers, topic, records, layout, expensive_every=3)
-    config_file = write_config(folder, kafka.bootstrap_servers, topic, state_timeout_s, layout, source)
+    config_file = write_config(
+        folder, kafka.bootstrap_servers, topic, state_timeout_s, layout, source, report_state
+    )
     output_dir = folder / "out"
     with supervisor.scope():
         process = supervisor.start(
@@ -251,38 +282,58 @@ def assert_report_equals(line: dict, expected: dict) -> None:
 # --- the test -------------------------------------------------------------------------------------
 
 
-def assert_batches_match_the_reference(app: str, reported: list[dict], records: list[Record]) -> None:
+def assert_batches_match_the_reference(
+    app: str, reported: list[dict], records: list[Record], with_state: bool = True, with_steps: bool = True
+) -> None:
     """Each batch's figures against the records it consumed (in produced order: one partition)."""
     offset = 0
     for line in reported:
         batch = records[offset : offset + line["records"]]
         offset += line["records"]
-        assert_report_equals(line, expected_report(app, batch, records[:offset]))
+        expected = expected_report(app, batch, records[:offset], with_state, with_steps)
+        assert_report_equals(line, expected)
+        # No more than that: without report_state, nothing from a scan of the whole state.
+        assert set(line) - {"batch_time_ms", "batch_id"} == set(expected), line
     assert offset == len(records)
 
 
-@pytest.mark.parametrize("implementation", ["jvm", "python"])
+# The Python apps without report_state are checked on sensor events (below).
+@pytest.mark.parametrize(
+    ("implementation", "report_state"), [("jvm", True), ("jvm", False), ("python", True)]
+)
 @pytest.mark.parametrize("app", PAPER_APPS)
 def test_app_reports_what_it_consumed(
-    broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path, app: str, implementation: str
+    broker: tuple[KafkaBroker, ProcessSupervisor],
+    tmp_path: Path,
+    app: str,
+    implementation: str,
+    report_state: bool,
 ) -> None:
     records = input_records()
-    reported = run_app(broker, tmp_path, app, implementation, lambda lines: consumed(lines) >= len(records))
+    reported = run_app(
+        broker,
+        tmp_path,
+        app,
+        implementation,
+        lambda lines: consumed(lines) >= len(records),
+        report_state=report_state,
+    )
 
     assert max(line["records"] for line in reported) == RECORDS_PER_BATCH
     assert logged_offsets(tmp_path / "out") == len(records)
-    assert_batches_match_the_reference(app, reported, records)
+    assert_batches_match_the_reference(app, reported, records, with_state=report_state)
 
 
 @pytest.mark.parametrize("app", PAPER_APPS)
 def test_python_apps_read_sensor_events(
     broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path, app: str
 ) -> None:
+    """Without report_state: each batch's line has what the batch updated, and no state figures."""
     events = sensor_events()
     reported = run_app(
         broker, tmp_path, app, "python", lambda lines: consumed(lines) >= len(events), layout="json"
     )
-    assert_batches_match_the_reference(app, reported, events)
+    assert_batches_match_the_reference(app, reported, events, with_state=False)
 
 
 @pytest.mark.parametrize(
@@ -292,7 +343,9 @@ def test_structured_streaming_apps_report_what_they_consumed(
     broker: tuple[KafkaBroker, ProcessSupervisor], tmp_path: Path, app: str, layout: str
 ) -> None:
     """The same figures on Structured Streaming, the stateful apps' state in Spark's state store;
-    micro-batches without records (Spark runs them to check the state's timeouts) report zeros."""
+    micro-batches without records (Spark runs them to check the state's timeouts) report zeros.
+    Its state figures are always reported (a running total of each key's change, no scan), and it
+    keeps no per-step state."""
     records = sensor_events() if layout == "json" else input_records()
     reported = run_app(
         broker,
@@ -305,7 +358,7 @@ def test_structured_streaming_apps_report_what_they_consumed(
     )
     assert max(line["records"] for line in reported) == RECORDS_PER_BATCH
     assert logged_offsets(tmp_path / "out") == len(records)
-    assert_batches_match_the_reference(app, reported, records)
+    assert_batches_match_the_reference(app, reported, records, with_steps=False)
 
 
 def test_jvm_state_drops_keys_after_the_timeout(
@@ -319,7 +372,7 @@ def test_jvm_state_drops_keys_after_the_timeout(
     def state_emptied(lines: list[dict]) -> bool:
         return consumed(lines) == len(input_records()) and lines[-1]["state_keys"] == 0
 
-    reported = run_app(broker, tmp_path, "sum", "jvm", state_emptied, state_timeout_s=2)
+    reported = run_app(broker, tmp_path, "sum", "jvm", state_emptied, state_timeout_s=2, report_state=True)
     assert max(line["state_keys"] for line in reported) == RANKS * STEPS
 
 

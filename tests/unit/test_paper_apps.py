@@ -19,12 +19,17 @@ from apps.paper_apps import (
     SUM,
     StatefulApp,
     add_parts,
+    batch_fields,
     histogram_bins,
     histogram_record,
     is_stale,
     mean,
     merge_histograms,
+    rank_of,
+    rank_partitions,
     report_part,
+    step_batch_value,
+    step_report_part,
     update_timed_state,
 )
 from apps.records import ARTIFACT, RecordFormat, encode, encode_event
@@ -46,23 +51,50 @@ def record_bytes(batch: Batch, fmt: RecordFormat = ARTIFACT) -> list[bytes]:
     return encoded
 
 
+def update_states(update, states: dict, pairs: list[tuple]) -> dict:
+    """updateStateByKey on one batch: every key in the state or the batch updated, None dropped."""
+    new_values = defaultdict(list)
+    for key, value in pairs:
+        new_values[key].append(value)
+    updated = {
+        key: update(new_values.get(key, []), states.get(key)) for key in states.keys() | new_values.keys()
+    }
+    return {key: state for key, state in updated.items() if state is not None}
+
+
 def run_pipeline(
-    app: StatefulApp, batches: list[Batch], timeout_ms: int, fmt: RecordFormat = ARTIFACT
+    app: StatefulApp,
+    batches: list[Batch],
+    timeout_ms: int,
+    fmt: RecordFormat = ARTIFACT,
+    report_state: bool = True,
+    ranks: int = 3,
 ) -> list[dict]:
-    """What the Spark pipeline does per batch, without Spark: update each key's state, then report."""
+    """What the Spark pipeline does per batch, without Spark: reduce per key, group by rank, update
+    each key's state (and each step's), then report."""
     update = functools.partial(update_timed_state, app.merge, INTERVAL_MS, timeout_ms)
     record_value = functools.partial(app.record_value, fmt=fmt)
     states: dict = {}
+    step_states: dict = {}
     reports = []
     for batch in batches:
-        new_values = defaultdict(list)
+        reduced: dict = {}
         for key, value in map(record_value, record_bytes(batch, fmt)):
-            new_values[key].append(value)
-        for key in states.keys() | new_values.keys():
-            states[key] = update(new_values.get(key, []), states.get(key))
-        states = {key: state for key, state in states.items() if state is not None}
-        parts = [report_part(app, state) for state in states.values()]
-        reports.append(app.report(functools.reduce(add_parts, parts, app.zero)))
+            reduced[key] = app.merge(reduced[key], value) if key in reduced else value
+        partitions = defaultdict(list)  # the groupByKey: one partition per rank
+        for key, value in reduced.items():
+            partitions[rank_of(key) % rank_partitions(ranks)].append((key, value))
+        states = update_states(update, states, [pair for pairs in partitions.values() for pair in pairs])
+        keys_total = functools.reduce(
+            add_parts, (report_part(app, state, report_state) for state in states.values()), app.zero
+        )
+        steps_total = ()
+        if app.steps is not None:
+            step_pairs = [value for pair in states.items() for value in step_batch_value(pair)]
+            step_states = update_states(update, step_states, step_pairs)
+            shares = (step_report_part(app.steps, state, report_state) for state in step_states.values())
+            steps_total = functools.reduce(add_parts, shares, app.steps.zero)
+        reports.append(batch_fields(app, keys_total, steps_total, report_state))
     return reports
 
 
@@ -82,15 +114,32 @@ def values_by_key(batch: Batch) -> dict[tuple[int, int], list[float]]:
     return grouped
 
 
-def live_values(batches: list[Batch], upto: int, timeout_batches: int) -> dict[tuple[int, int], list[float]]:
-    """Every value of the keys still in the state after batch ``upto``: updated within the timeout."""
-    last_update = {key: i for i, batch in enumerate(batches[: upto + 1]) for key in values_by_key(batch)}
-    grouped = defaultdict(list)
-    for batch in batches[: upto + 1]:
-        for key, values in values_by_key(batch).items():
-            if upto - last_update[key] <= timeout_batches:
-                grouped[key].extend(values)
-    return grouped
+def live_values(
+    batches: list[Batch], upto: int, timeout_batches: int, key_of=lambda rank, step: (rank, step)
+) -> dict:
+    """Every value of the keys (``key_of(rank, step)``) in the state after batch ``upto``: a key
+    without values in a batch leaves once it has had none for more than the timeout, and starts
+    afresh if it comes back."""
+    state: dict = {}
+    last_update: dict = {}
+    for i, batch in enumerate(batches[: upto + 1]):
+        grouped = defaultdict(list)
+        for (rank, step), values in values_by_key(batch).items():
+            grouped[key_of(rank, step)].extend(values)
+        for key in [key for key in state if key not in grouped and i - last_update[key] > timeout_batches]:
+            del state[key]
+        for key, values in grouped.items():
+            state.setdefault(key, []).extend(values)
+            last_update[key] = i
+    return state
+
+
+def live_step_values(batches: list[Batch], upto: int, timeout_batches: int) -> dict:
+    return live_values(batches, upto, timeout_batches, key_of=lambda _rank, step: step)
+
+
+def batch_steps(batch: Batch) -> set[int]:
+    return {step for _, step, _ in batch}
 
 
 def reference_batch_sums(batch: Batch) -> dict:
@@ -174,6 +223,20 @@ def test_timeout_drops_a_stale_key_and_keeps_a_fresh_one() -> None:
     assert is_stale(11, 2000, 20_000)
 
 
+def test_one_partition_per_rank() -> None:
+    # PySpark places a key in partition partitionFunc(key) % numPartitions.
+    assert [rank_of((rank, 7)) % rank_partitions(3) for rank in range(7)] == [0, 1, 2, 0, 1, 2, 0]
+    assert rank_partitions(0) == rank_partitions(-1) == rank_partitions(1) == 1
+    assert rank_partitions(4) == 4
+
+
+def step_values(batch: Batch) -> dict[int, list[float]]:
+    grouped = defaultdict(list)
+    for _, step, values in batch:
+        grouped[step].extend(values)
+    return grouped
+
+
 @workloads
 def test_sum_accumulates_across_batches_until_the_timeout(workload: str) -> None:
     fmt, batches = WORKLOADS[workload]
@@ -194,36 +257,71 @@ def test_sum_accumulates_across_batches_until_the_timeout(workload: str) -> None
 def test_global_sum_takes_local_and_global_means(workload: str) -> None:
     fmt, batches = WORKLOADS[workload]
     reports = run_pipeline(GLOBAL_SUM, batches, TIMEOUT_MS, fmt)
+    timeout_batches = TIMEOUT_MS // INTERVAL_MS
     for i, (batch, report) in enumerate(zip(batches, reports, strict=True)):
-        live = live_values(batches, i, TIMEOUT_MS // INTERVAL_MS)
+        live = live_values(batches, i, timeout_batches)
+        live_steps = live_step_values(batches, i, timeout_batches)
         expected = {
             **reference_batch_sums(batch),
             "local_mean_sum": sum(sum(v) / len(v) for v in values_by_key(batch).values()),
+            # The second state: each step the batch updated, its mean over every rank's values so far.
+            "steps": len(batch_steps(batch)),
+            "step_mean_sum": sum(sum(live_steps[s]) / len(live_steps[s]) for s in batch_steps(batch)),
             "state_keys": len(live),
             "global_mean_sum": sum(sum(v) / len(v) for v in live.values()),
+            "state_steps": len(live_steps),
         }
         assert report == pytest.approx(expected), f"batch {i}"
+        assert list(report) == list(expected)  # the whole state's figures last
     if batches is BATCHES:
         # After batch 3: (1, 0) has a local mean of 0.6875 and, over its 5 values, a global one of 2.328125/5.
         assert reports[3]["local_mean_sum"] == 0.6875
         assert reports[3]["global_mean_sum"] == pytest.approx(2.328125 / 5 + 1.875 / 4 + 0.203125 / 3)
+        # Step 0 over both ranks after batch 3: 1.5 + 0.265625 + 0.375 + 3 x 0.6875, over 9 values.
+        assert reports[3]["step_mean_sum"] == pytest.approx(4.203125 / 9)
+        # Step 1 (only in batch 0) leaves the second state after batch 3, step 3 (batch 1) after batch 4.
+        assert [r["state_steps"] for r in reports] == [2, 3, 3, 2, 1]
 
 
 @workloads
 def test_global_histogram_counts_per_batch_and_in_state(workload: str) -> None:
     fmt, batches = WORKLOADS[workload]
     reports = run_pipeline(GLOBAL_HISTOGRAM, batches, TIMEOUT_MS, fmt)
+    timeout_batches = TIMEOUT_MS // INTERVAL_MS
     for i, (batch, report) in enumerate(zip(batches, reports, strict=True)):
-        live = live_values(batches, i, TIMEOUT_MS // INTERVAL_MS)
+        live = live_values(batches, i, timeout_batches)
+        live_steps = live_step_values(batches, i, timeout_batches)
         batch_values = [v for _, _, values in batch for v in values]
+        updated_step_values = [v for step in batch_steps(batch) for v in live_steps[step]]
         assert report == {
             "keys": len(values_by_key(batch)),
             "records": len(batch),
             "histogram": reference_histogram(batch_values),
             "histogram_total": len(batch_values),
+            "steps": len(batch_steps(batch)),
+            "step_histogram": reference_histogram(updated_step_values),
             "state_keys": len(live),
             "state_histogram": reference_histogram([v for values in live.values() for v in values]),
+            "state_steps": len(live_steps),
         }, f"batch {i}"
+
+
+@pytest.mark.parametrize("app", [SUM, GLOBAL_SUM, GLOBAL_HISTOGRAM], ids=lambda app: app.name)
+def test_without_report_state_a_batch_reports_only_what_it_updated(app: StatefulApp) -> None:
+    with_state = run_pipeline(app, BATCHES, TIMEOUT_MS, report_state=True)
+    without = run_pipeline(app, BATCHES, TIMEOUT_MS, report_state=False)
+    for full, updated in zip(with_state, without, strict=True):
+        assert updated == {name: value for name, value in full.items() if name not in app.state_fields}
+        assert not any(name.startswith("state_") for name in updated)
+
+
+def test_the_step_state_counts_a_key_once_however_many_batches_it_spans() -> None:
+    # (0, 5) in three batches: the original would add its running totals (1, 2, then 3 values);
+    # ours adds each batch's value, so step 5 has 3 values.
+    batches: list[Batch] = [[(0, 5, [0.25])], [(0, 5, [0.5])], [(0, 5, [0.75]), (1, 5, [0.0])]]
+    reports = run_pipeline(GLOBAL_HISTOGRAM, batches, TIMEOUT_MS)
+    assert [sum(r["step_histogram"]) for r in reports] == [1, 2, 4]
+    assert reports[-1]["step_histogram"] == reference_histogram([0.25, 0.5, 0.75, 0.0])
 
 
 def test_app_config_defaults_state_to_the_paper_and_the_output_dir(tmp_path: Path) -> None:

@@ -28,10 +28,17 @@ public record AppConfig(
         String checkpointDir,
         long stateTimeoutMs,
         int costFactor,
-        Map<String, String> kafkaParams) {
+        Map<String, String> kafkaParams,
+        int ranks,
+        boolean reportState,
+        String storageLevel,
+        long inFlightBudget,
+        String controlTopic) {
 
     /** The paper's state timeout: a key not updated for 20 s leaves the state. */
     static final double DEFAULT_STATE_TIMEOUT_S = 20.0;
+    /** {@code inFlightBudget} when the receivers may hold any number of bytes in Spark. */
+    public static final long NO_BUDGET = -1;
 
     public static AppConfig fromArgs(String[] args) throws IOException {
         if (args.length != 2 || !args[0].equals("--config")) {
@@ -64,7 +71,12 @@ public record AppConfig(
                 checkpointDir,
                 Math.round(timeoutS * 1000),
                 raw.path("cost_factor").asInt(1),
-                Map.copyOf(kafkaParams));
+                Map.copyOf(kafkaParams),
+                raw.path("ranks").asInt(1),
+                raw.path("report_state").asBoolean(false),
+                raw.path("storage_level").asText("MEMORY_ONLY"),
+                raw.hasNonNull("in_flight_budget") ? raw.get("in_flight_budget").asLong() : NO_BUDGET,
+                raw.hasNonNull("control_topic") ? raw.get("control_topic").asText() : null);
     }
 
     public boolean readsThroughReceivers() {

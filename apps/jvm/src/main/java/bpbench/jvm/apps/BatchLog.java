@@ -33,9 +33,13 @@ public final class BatchLog implements Serializable {
         this.path = Path.of(outputDir, BATCHES_FILE).toString();
     }
 
-    /** Every batch of {@code parts} becomes one line: the sum of its parts, from {@code zero}. */
-    public <R extends BatchReport<R>> void writeEachBatch(JavaDStream<R> parts, R zero) {
-        parts.foreachRDD((rdd, time) -> append(time, rdd.fold(zero, BatchReport::plus).fields()));
+    /**
+     * Every batch of {@code tallies} becomes one line: the sum of its tallies, as {@code figures}
+     * names them; the figures of the whole state only {@code withStateScan}.
+     */
+    public void writeEachBatch(JavaDStream<Figures.Tally> tallies, Figures figures, boolean withStateScan) {
+        tallies.foreachRDD((rdd, time) ->
+                append(time, figures.fields(rdd.fold(figures.zero(), Figures.Tally::plus), withStateScan)));
     }
 
     public void append(Time batchTime, Map<String, Object> fields) {

@@ -1,18 +1,30 @@
 package bpbench.jvm.apps;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import org.apache.spark.streaming.api.java.JavaDStream;
 import org.apache.spark.streaming.api.java.JavaMapWithStateDStream;
 import org.apache.spark.streaming.api.java.JavaStreamingContext;
 
 /**
- * GlobalHistogram: a fixed {@value Histogram#BINS}-bin histogram of the values of each
- * (rank, step), accumulated across batches with {@code mapWithState}; a key not updated for the
- * state timeout is dropped.
+ * GlobalHistogram: a fixed {@value Histogram#BINS}-bin histogram of the values, in two levels as the
+ * original's {@code GlobalHistogramServer.java}: per (rank, step), the batch's histogram folded into
+ * a state across batches, grouped with one partition per rank; then what the first level emits,
+ * re-keyed by step, folded into a second state per step across ranks. Both states drop a key not
+ * updated for the state timeout.
+ *
+ * <p>As in GlobalSUM, the original's second state adds up the first state's running histograms
+ * (counting a (rank, step) again each batch it is updated); ours adds each batch's histograms, so a
+ * step's histogram counts each value once. (Its bins differ too: the original's are value mod 10,
+ * ours are ten equal bins over [0, 1), the generator's range.)
+ *
+ * <p>Its line: the batch's keys, records and histogram; the steps the batch updated and the sum of
+ * their histograms across ranks; with {@code report_state} also the first state's keys and
+ * histogram, and the second state's steps.
  */
 public final class GlobalHistogram {
+
+    static final Figures FIGURES = new Figures().count("keys", "records").bins("histogram")
+            .count("histogram_total", "steps").bins("step_histogram")
+            .fromStateScan().count("state_keys").bins("state_histogram").count("state_steps");
 
     private GlobalHistogram() {
     }
@@ -21,61 +33,35 @@ public final class GlobalHistogram {
         StreamingDriver.run(args, GlobalHistogram::define);
     }
 
-    /** Adds a key's batch histogram to its state; emits the batch's histogram for the report. */
-    static final TimedState.Fold<Histogram, Histogram> ACCUMULATE = new TimedState.Fold<>() {
-        @Override
-        public Histogram merge(Histogram state, Histogram batch) {
-            return state.plus(batch);
-        }
-
-        @Override
-        public Histogram emitted(Histogram batch, Histogram state) {
-            return batch;
-        }
-    };
-
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
         jssc.checkpoint(config.checkpointDir());
         int costFactor = config.costFactor();
-        JavaMapWithStateDStream<RankStep, Histogram, Histogram, Histogram> updates = records
-                .mapToPair(record -> Records.histogram(record, costFactor))
-                .reduceByKey(Histogram::plus)
-                .mapWithState(TimedState.spec(ACCUMULATE, config));
-        JavaDStream<Report> parts = updates.map(Report::ofBatch)
-                .union(updates.stateSnapshots().map(entry -> Report.ofState(entry._2())));
-        new BatchLog(config.outputDir()).writeEachBatch(parts, Report.ZERO);
+        JavaMapWithStateDStream<RankStep, Histogram, Histogram, TimedState.Update<RankStep, Histogram>> keys =
+                TimedState.perRank(records.mapToPair(record -> Records.histogram(record, costFactor)),
+                        Histogram::plus, config);
+        JavaMapWithStateDStream<Integer, Histogram, Histogram, TimedState.Update<Integer, Histogram>> steps =
+                TimedState.perStep(keys, Histogram::plus, config);
+        JavaDStream<Figures.Tally> tallies =
+                TimedState.tallies(keys, GlobalHistogram::ofKey, GlobalHistogram::ofKeyState, config)
+                        .union(TimedState.tallies(steps, GlobalHistogram::ofStep, GlobalHistogram::ofStepState, config));
+        new BatchLog(config.outputDir()).writeEachBatch(tallies, FIGURES, config.reportState());
     }
 
-    record Report(long keys, long records, Histogram histogram, long stateKeys, Histogram stateHistogram)
-            implements BatchReport<Report> {
+    static Figures.Tally ofKey(TimedState.Update<RankStep, Histogram> update) {
+        Histogram batch = update.batch();
+        return FIGURES.tally().set("keys", 1).set("records", batch.records()).set("histogram", batch.counts())
+                .set("histogram_total", batch.total()).build();
+    }
 
-        static final Histogram EMPTY = new Histogram(new long[Histogram.BINS], 0);
-        static final Report ZERO = new Report(0, 0, EMPTY, 0, EMPTY);
+    static Figures.Tally ofStep(TimedState.Update<Integer, Histogram> update) {
+        return FIGURES.tally().set("steps", 1).set("step_histogram", update.state().counts()).build();
+    }
 
-        static Report ofBatch(Histogram batch) {
-            return new Report(1, batch.records(), batch, 0, EMPTY);
-        }
+    static Figures.Tally ofKeyState(Histogram state) {
+        return FIGURES.tally().set("state_keys", 1).set("state_histogram", state.counts()).build();
+    }
 
-        static Report ofState(Histogram state) {
-            return new Report(0, 0, EMPTY, 1, state);
-        }
-
-        @Override
-        public Report plus(Report o) {
-            return new Report(keys + o.keys, records + o.records, histogram.plus(o.histogram),
-                    stateKeys + o.stateKeys, stateHistogram.plus(o.stateHistogram));
-        }
-
-        @Override
-        public Map<String, Object> fields() {
-            Map<String, Object> fields = new LinkedHashMap<>();
-            fields.put("keys", keys);
-            fields.put("records", records);
-            fields.put("histogram", histogram.counts());
-            fields.put("histogram_total", histogram.total());
-            fields.put("state_keys", stateKeys);
-            fields.put("state_histogram", stateHistogram.counts());
-            return fields;
-        }
+    static Figures.Tally ofStepState(Histogram state) {
+        return FIGURES.tally().set("state_steps", 1).build();
     }
 }

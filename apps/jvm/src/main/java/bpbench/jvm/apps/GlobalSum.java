@@ -1,19 +1,30 @@
 package bpbench.jvm.apps;
 
-import java.io.Serializable;
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import org.apache.spark.streaming.api.java.JavaDStream;
 import org.apache.spark.streaming.api.java.JavaMapWithStateDStream;
 import org.apache.spark.streaming.api.java.JavaStreamingContext;
 
 /**
- * GlobalSUM: a two-level mean per (rank, step). Each batch gives a key a local mean of its values
- * in the batch; the state keeps the total sum and count of the key's values across batches, whose
- * ratio is the global mean. A key not updated for the state timeout is dropped.
+ * GlobalSUM: a two-level mean, as the original's {@code GlobalSUMServer.java}. The first level is
+ * SUM's: per (rank, step), the batch's sums (whose ratio is the local mean) folded into a state
+ * across batches, grouped with one partition per rank. The second level re-keys what the first
+ * emits by step and keeps a second state per step across ranks (and batches): its mean is the
+ * step's global mean. Both states drop a key not updated for the state timeout.
+ *
+ * <p>How ours maps to the original: the original feeds the second state the first state's running
+ * totals and adds them up again, which counts a (rank, step) twice once its records span batches
+ * (in the original a rank sends one message per step, so they seldom do); ours feeds it each
+ * batch's sums, so a step's total stays exact. The original also lets a (rank, step) or step whose
+ * count is already complete in the batch bypass the state; ours sends every key through it.
+ *
+ * <p>Its line: the batch's sums and the sum of its keys' local means; the steps the batch updated
+ * and the sum of their global means; with {@code report_state} also the first state's keys and the
+ * sum of their means across batches ({@code global_mean_sum}), and the second state's steps.
  */
 public final class GlobalSum {
+
+    static final Figures FIGURES = Figures.batchSums().sum("local_mean_sum").count("steps").sum("step_mean_sum")
+            .fromStateScan().count("state_keys").sum("global_mean_sum").count("state_steps");
 
     private GlobalSum() {
     }
@@ -22,66 +33,31 @@ public final class GlobalSum {
         StreamingDriver.run(args, GlobalSum::define);
     }
 
-    /** What the app emits per key and batch: the batch's sums (hence local mean) and the global mean. */
-    record Means(Sums batch, double globalMean) implements Serializable {
-
-        double localMean() {
-            return batch.mean();
-        }
-    }
-
-    static final TimedState.Fold<Sums, Means> AVERAGE = new TimedState.Fold<>() {
-        @Override
-        public Sums merge(Sums state, Sums batch) {
-            return state.plus(batch);
-        }
-
-        @Override
-        public Means emitted(Sums batch, Sums state) {
-            return new Means(batch, state.mean());
-        }
-    };
-
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
         jssc.checkpoint(config.checkpointDir());
-        JavaMapWithStateDStream<RankStep, Sums, Sums, Means> updates =
-                StatelessSum.batchSums(records, config).mapWithState(TimedState.spec(AVERAGE, config));
-        JavaDStream<Report> parts = updates.map(Report::ofBatch)
-                .union(updates.stateSnapshots().map(entry -> Report.ofState(entry._2())));
-        new BatchLog(config.outputDir()).writeEachBatch(parts, Report.ZERO);
+        int costFactor = config.costFactor();
+        JavaMapWithStateDStream<RankStep, Sums, Sums, TimedState.Update<RankStep, Sums>> keys = TimedState.perRank(
+                records.mapToPair(record -> Records.sums(record, costFactor)), Sums::plus, config);
+        JavaMapWithStateDStream<Integer, Sums, Sums, TimedState.Update<Integer, Sums>> steps =
+                TimedState.perStep(keys, Sums::plus, config);
+        JavaDStream<Figures.Tally> tallies = TimedState.tallies(keys, GlobalSum::ofKey, GlobalSum::ofKeyState, config)
+                .union(TimedState.tallies(steps, GlobalSum::ofStep, GlobalSum::ofStepState, config));
+        new BatchLog(config.outputDir()).writeEachBatch(tallies, FIGURES, config.reportState());
     }
 
-    record Report(long keys, long records, long values, double valueSum, double localMeanSum,
-                  long stateKeys, double globalMeanSum) implements BatchReport<Report> {
+    static Figures.Tally ofKey(TimedState.Update<RankStep, Sums> update) {
+        return FIGURES.tally().batch(update.batch()).set("local_mean_sum", update.batch().mean()).build();
+    }
 
-        static final Report ZERO = new Report(0, 0, 0, 0.0, 0.0, 0, 0.0);
+    static Figures.Tally ofStep(TimedState.Update<Integer, Sums> update) {
+        return FIGURES.tally().set("steps", 1).set("step_mean_sum", update.state().mean()).build();
+    }
 
-        static Report ofBatch(Means means) {
-            Sums batch = means.batch();
-            return new Report(1, batch.records(), batch.values(), batch.valueSum(), means.localMean(), 0, 0.0);
-        }
+    static Figures.Tally ofKeyState(Sums state) {
+        return FIGURES.tally().set("state_keys", 1).set("global_mean_sum", state.mean()).build();
+    }
 
-        static Report ofState(Sums state) {
-            return new Report(0, 0, 0, 0.0, 0.0, 1, state.mean());
-        }
-
-        @Override
-        public Report plus(Report o) {
-            return new Report(keys + o.keys, records + o.records, values + o.values, valueSum + o.valueSum,
-                    localMeanSum + o.localMeanSum, stateKeys + o.stateKeys, globalMeanSum + o.globalMeanSum);
-        }
-
-        @Override
-        public Map<String, Object> fields() {
-            Map<String, Object> fields = new LinkedHashMap<>();
-            fields.put("keys", keys);
-            fields.put("records", records);
-            fields.put("values", values);
-            fields.put("value_sum", valueSum);
-            fields.put("local_mean_sum", localMeanSum);
-            fields.put("state_keys", stateKeys);
-            fields.put("global_mean_sum", globalMeanSum);
-            return fields;
-        }
+    static Figures.Tally ofStepState(Sums state) {
+        return FIGURES.tally().set("state_steps", 1).build();
     }
 }

@@ -1,14 +1,19 @@
 package bpbench.jvm.apps;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import org.apache.spark.streaming.api.java.JavaDStream;
-import org.apache.spark.streaming.api.java.JavaPairDStream;
 import org.apache.spark.streaming.api.java.JavaStreamingContext;
 
-/** StatelessSUM: per (rank, step), the sum and count of the values in each batch; no state. */
+/**
+ * StatelessSUM: per (rank, step), the sum and count of the values in each batch; no state.
+ *
+ * <p>The original ({@code StatelessSUMServer.java}) maps each record to its (rank, step) and sums
+ * and writes them out, one per record, with neither a reduction nor a partitioner. Ours reduces
+ * them per (rank, step), since its line counts the batch's keys; it has no state, hence no
+ * partitioner of one partition per rank (that comes with the state, in SUM and the others).
+ */
 public final class StatelessSum {
+
+    static final Figures FIGURES = Figures.batchSums();
 
     private StatelessSum() {
     }
@@ -18,37 +23,10 @@ public final class StatelessSum {
     }
 
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
-        JavaDStream<Report> parts = batchSums(records, config).map(pair -> Report.ofBatch(pair._2()));
-        new BatchLog(config.outputDir()).writeEachBatch(parts, Report.ZERO);
-    }
-
-    /** The sums of each key's values in the batch: the first step of SUM and GlobalSUM too. */
-    static JavaPairDStream<RankStep, Sums> batchSums(JavaDStream<byte[]> records, AppConfig config) {
         int costFactor = config.costFactor();
-        return records.mapToPair(record -> Records.sums(record, costFactor)).reduceByKey(Sums::plus);
-    }
-
-    record Report(long keys, long records, long values, double valueSum) implements BatchReport<Report> {
-
-        static final Report ZERO = new Report(0, 0, 0, 0.0);
-
-        static Report ofBatch(Sums sums) {
-            return new Report(1, sums.records(), sums.values(), sums.valueSum());
-        }
-
-        @Override
-        public Report plus(Report o) {
-            return new Report(keys + o.keys, records + o.records, values + o.values, valueSum + o.valueSum);
-        }
-
-        @Override
-        public Map<String, Object> fields() {
-            Map<String, Object> fields = new LinkedHashMap<>();
-            fields.put("keys", keys);
-            fields.put("records", records);
-            fields.put("values", values);
-            fields.put("value_sum", valueSum);
-            return fields;
-        }
+        JavaDStream<Figures.Tally> tallies = records.mapToPair(record -> Records.sums(record, costFactor))
+                .reduceByKey(Sums::plus)
+                .map(pair -> FIGURES.tally().batch(pair._2()).build());
+        new BatchLog(config.outputDir()).writeEachBatch(tallies, FIGURES, config.reportState());
     }
 }

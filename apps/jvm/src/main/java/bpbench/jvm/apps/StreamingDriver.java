@@ -78,7 +78,8 @@ public final class StreamingDriver {
         params.put("auto.offset.reset", "earliest");
         List<String> topics = List.of(config.topic());
         if (config.readsThroughReceivers()) {
-            return new KafkaReceiverStreams().createValueStream(jssc, params, topics, config.receivers());
+            return new KafkaReceiverStreams().createValueStream(jssc, params, topics, config.receivers(),
+                    config.storageLevel(), config.controlTopic(), config.inFlightBudget());
         }
         String offsetLog = Path.of(config.outputDir(), OFFSETS_FILE).toString();
         return new KafkaDirectStreams().createValueStream(jssc, params, topics, offsetLog);

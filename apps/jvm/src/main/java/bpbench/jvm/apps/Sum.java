@@ -1,17 +1,19 @@
 package bpbench.jvm.apps;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import org.apache.spark.streaming.api.java.JavaDStream;
 import org.apache.spark.streaming.api.java.JavaMapWithStateDStream;
 import org.apache.spark.streaming.api.java.JavaStreamingContext;
 
 /**
  * SUM: StatelessSUM's per-batch sums accumulated across batches per (rank, step) with
- * {@code mapWithState}; a key not updated for the state timeout (20 s in the paper) is dropped.
+ * {@code mapWithState}, as the original's {@code SUMServer.java}: reduced per key, grouped with one
+ * partition per rank, then kept in the state; a key not updated for the state timeout (20 s in the
+ * paper) is dropped. Its line holds the batch's sums; with {@code report_state} also the state's
+ * keys and the sum of their accumulated values.
  */
 public final class Sum {
+
+    static final Figures FIGURES = Figures.batchSums().fromStateScan().count("state_keys").sum("state_value_sum");
 
     private Sum() {
     }
@@ -20,57 +22,20 @@ public final class Sum {
         StreamingDriver.run(args, Sum::define);
     }
 
-    /** Accumulates a key's sums; emits the batch's sums, which the batch report adds up. */
-    static final TimedState.Fold<Sums, Sums> ACCUMULATE = new TimedState.Fold<>() {
-        @Override
-        public Sums merge(Sums state, Sums batch) {
-            return state.plus(batch);
-        }
-
-        @Override
-        public Sums emitted(Sums batch, Sums state) {
-            return batch;
-        }
-    };
-
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config) {
         jssc.checkpoint(config.checkpointDir());
-        JavaMapWithStateDStream<RankStep, Sums, Sums, Sums> updates =
-                StatelessSum.batchSums(records, config).mapWithState(TimedState.spec(ACCUMULATE, config));
-        JavaDStream<Report> parts = updates.map(Report::ofBatch)
-                .union(updates.stateSnapshots().map(entry -> Report.ofState(entry._2())));
-        new BatchLog(config.outputDir()).writeEachBatch(parts, Report.ZERO);
+        int costFactor = config.costFactor();
+        JavaMapWithStateDStream<RankStep, Sums, Sums, TimedState.Update<RankStep, Sums>> keys = TimedState.perRank(
+                records.mapToPair(record -> Records.sums(record, costFactor)), Sums::plus, config);
+        JavaDStream<Figures.Tally> tallies = TimedState.tallies(keys, Sum::ofKey, Sum::ofStateEntry, config);
+        new BatchLog(config.outputDir()).writeEachBatch(tallies, FIGURES, config.reportState());
     }
 
-    record Report(long keys, long records, long values, double valueSum, long stateKeys, double stateValueSum)
-            implements BatchReport<Report> {
+    static Figures.Tally ofKey(TimedState.Update<RankStep, Sums> update) {
+        return FIGURES.tally().batch(update.batch()).build();
+    }
 
-        static final Report ZERO = new Report(0, 0, 0, 0.0, 0, 0.0);
-
-        static Report ofBatch(Sums batch) {
-            return new Report(1, batch.records(), batch.values(), batch.valueSum(), 0, 0.0);
-        }
-
-        static Report ofState(Sums state) {
-            return new Report(0, 0, 0, 0.0, 1, state.valueSum());
-        }
-
-        @Override
-        public Report plus(Report o) {
-            return new Report(keys + o.keys, records + o.records, values + o.values, valueSum + o.valueSum,
-                    stateKeys + o.stateKeys, stateValueSum + o.stateValueSum);
-        }
-
-        @Override
-        public Map<String, Object> fields() {
-            Map<String, Object> fields = new LinkedHashMap<>();
-            fields.put("keys", keys);
-            fields.put("records", records);
-            fields.put("values", values);
-            fields.put("value_sum", valueSum);
-            fields.put("state_keys", stateKeys);
-            fields.put("state_value_sum", stateValueSum);
-            return fields;
-        }
+    static Figures.Tally ofStateEntry(Sums state) {
+        return FIGURES.tally().set("state_keys", 1).set("state_value_sum", state.valueSum()).build();
     }
 }

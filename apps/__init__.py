@@ -25,3 +25,11 @@ STRUCTURED_APPS = frozenset({"stateless_sum", "sum", "global_sum", "global_histo
 COUNT_WINDOW_APPS = ("count_sliding_window", "count_tumbling_window")
 TIME_WINDOW_APPS = ("time_sliding_window", "time_sliding_topk")
 WINDOW_APPS = COUNT_WINDOW_APPS + TIME_WINDOW_APPS
+# Storage levels a receiver's blocks may take (config.receiver_storage_level); the original's is MEMORY_ONLY.
+RECEIVER_STORAGE_LEVELS = (
+    "MEMORY_ONLY",
+    "MEMORY_ONLY_SER",
+    "MEMORY_AND_DISK",
+    "MEMORY_AND_DISK_SER",
+    "DISK_ONLY",
+)

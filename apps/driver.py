@@ -53,6 +53,13 @@ class AppConfig:
     top_k: int | None = None
     checkpoint_interval_batches: int = 10  # the window apps' state is checkpointed this often
     socket_port: int | None = None  # source "socket": the harness's line server on 127.0.0.1
+    ranks: int = 1  # distinct ranks (sensors): the stateful apps' partitioner has one partition each
+    report_state: bool = False  # scan the whole state every batch for its size (the original does not)
+    storage_level: str = "MEMORY_ONLY"  # receivers' blocks (the original: StorageLevels.MEMORY_ONLY)
+    # Receivers hold back while the bytes they handed to Spark less the bytes Spark processed exceed
+    # this (None: unlimited); the driver publishes processed counts on the control topic.
+    in_flight_budget: int | None = None
+    control_topic: str | None = None  # source "receiver": processed counts and receivers' in-flight bytes
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:

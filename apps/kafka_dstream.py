@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 
+from pyspark import StorageLevel
 from pyspark.serializers import NoOpSerializer
 from pyspark.streaming import DStream, StreamingContext
 
@@ -16,6 +17,16 @@ LOOPBACK = "127.0.0.1"  # as harness.net says; the apps package does not import 
 
 DIRECT_HELPER = "bpbench.jvm.KafkaDirectStreams"
 RECEIVER_HELPER = "bpbench.jvm.KafkaReceiverStreams"
+
+
+# The receivers' storage levels (apps.RECEIVER_STORAGE_LEVELS) as flags: PySpark names only some.
+STORAGE_LEVELS = {
+    "MEMORY_ONLY": StorageLevel(False, True, False, True),
+    "MEMORY_ONLY_SER": StorageLevel(False, True, False, False),
+    "MEMORY_AND_DISK": StorageLevel(True, True, False, True),
+    "MEMORY_AND_DISK_SER": StorageLevel(True, True, False, False),
+    "DISK_ONLY": StorageLevel(True, False, False, False),
+}
 
 
 def _kafka_params(config: AppConfig) -> dict[str, str]:
@@ -30,12 +41,21 @@ def _kafka_params(config: AppConfig) -> dict[str, str]:
 def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
     """The app's input as the manifest's source says: ``direct``, ``receiver`` or ``socket``."""
     if config.source == "socket":
-        lines = ssc.socketTextStream(LOOPBACK, config.socket_port)
+        lines = ssc.socketTextStream(LOOPBACK, config.socket_port, STORAGE_LEVELS[config.storage_level])
         return lines.map(base64.b64decode)
     params = _kafka_params(config)
     if config.source == "receiver":
         helper = jvm_helper(ssc, RECEIVER_HELPER)
-        jstream = helper.createValueStream(ssc._jssc, params, [config.topic], config.receivers)
+        budget = config.in_flight_budget or 0  # 0: no budget
+        jstream = helper.createValueStream(
+            ssc._jssc,
+            params,
+            [config.topic],
+            config.receivers,
+            config.storage_level,
+            config.control_topic,
+            budget,
+        )
     else:
         offset_log = str(config.output_dir / OFFSETS_FILE)
         helper = jvm_helper(ssc, DIRECT_HELPER)

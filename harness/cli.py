@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check manifests without running anything")
     validate.add_argument("manifests", nargs="+", type=Path, metavar="MANIFEST")
 
+    plan = commands.add_parser(
+        "plan", help="every run of a manifest with its resolved settings; runs nothing"
+    )
+    plan.add_argument("manifest", type=Path, metavar="MANIFEST")
+    plan.add_argument("--json", action="store_true", help="one JSON object a run")
+
     run = commands.add_parser("run", help="run an experiment and write its report")
     run.add_argument("manifest", type=Path, metavar="MANIFEST")
     run.add_argument("--out", type=Path, default=Path("results"), help="results root (default: results)")
@@ -75,6 +81,24 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
+def _warn(runs: list, console: Console) -> None:
+    from harness.manifest import experiment_warnings
+
+    for warning in experiment_warnings(runs):
+        console.print(Text.assemble(("warning: ", "yellow"), warning))
+
+
+def _plan(args: argparse.Namespace, console: Console) -> None:
+    from harness.manifest import load_experiment
+    from harness.plan import plan_lines
+
+    runs = load_experiment(args.manifest)
+    _warn(runs, console)
+    out = Console(highlight=False, soft_wrap=True)
+    for line in plan_lines(runs, args.json):
+        out.print(line, markup=False)
+
+
 def _validate(manifests: list[Path], console: Console) -> None:
     from harness.manifest import load_experiment
 
@@ -85,6 +109,7 @@ def _validate(manifests: list[Path], console: Console) -> None:
         except UsageError as exc:
             errors.append(str(exc))
             continue
+        _warn(runs, console)
         cells = len({json.dumps(run.cell, sort_keys=True) for run in runs})
         reps = runs[0].repetitions
         search = runs[0].search
@@ -167,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             _validate(args.manifests, Console(highlight=False, soft_wrap=True))
+        elif args.command == "plan":
+            _plan(args, console)
         elif args.command == "run":
             _run(args, console)
         elif args.command == "up":

@@ -6,7 +6,14 @@ schedulingDelay;``, one line per batch), usually ``overall_statistics.csv`` / ``
 middleware's per-second logs ``LOG<n>.csv``. Each folder becomes ``<dest>/sensors2022-artifact/<run-id>/``
 with the files a measured run has, so reports can put the original runs beside new ones.
 
-What the artifact does not record stays null: backpressure, the target and input rates, GC
+What the folder name says is recorded (``parse_folder_name``): the app, backpressure (a ``BP``
+token, as every result folder of the original scripts has; off only when the name or a parent folder
+says so), and the pressure level: the number before ``GB`` is the message queue's ``qosmax``, its
+in-flight data budget (``caching()`` in ``message_queue_static.c`` stops forwarding to Spark while
+GiB forwarded minus GiB processed exceeds it), not an executor memory (the executors had ~174 GiB
+heaps). It becomes ``workload.in_flight_budget`` in bytes (N GB = N x 1024^3, as in the C code).
+
+What the artifact does not record stays null: the executor memory, the target and input rates, GC
 figures and, see below, the loss. The backlog is 0 (the artifact had no Kafka topic to lag behind),
 ``duration_s`` is the number of batches times 2 s, and the outcome follows the delay-slope rule of
 ``harness.summary`` alone.
@@ -61,7 +68,25 @@ WINDOW_LAST = 890
 
 # Longest name first, so "GlobalSUMServer_8GB" is GlobalSUM and not SUM.
 APPS = tuple(sorted(("SUM", "StatelessSUM", "GlobalSUM", "GlobalHistogram"), key=len, reverse=True))
-MEMORY_PATTERN = re.compile(r"(\d+)GB")
+_APP_NAMES = "|".join(APPS)
+# An app's name, not inside a longer word: "GlobalSUMServer" is GlobalSUM, "SUMMARY" is nothing.
+APP_PATTERN = re.compile(rf"(?<![A-Za-z])({_APP_NAMES})(?=Server|[^A-Za-z]|$)")
+# The queue's qosmax in GiB: "8GB" (the reference folder) or "_8_GB" (the original scripts' names).
+BUDGET_PATTERN = re.compile(r"(?<![0-9.])(\d+)[_-]?GB(?![A-Za-z])")
+# The dynamic mode's range of budgets, right before the app: "..._dynamic_eno_8-20_SUMServer_8_GB".
+BUDGET_RANGE_PATTERN = re.compile(rf"(?<![0-9])(\d+)-(\d+)[_-]+(?=(?:{_APP_NAMES})Server)")
+# The queue's qosmin in the scripts' "min-<qosmin>-<loss>" names (unused by the static queue).
+QOSMIN_PATTERN = re.compile(r"(?:^|[_-])min-(\d+)(?=[_-])")
+# "max-<qosmax>-min-<qosmin>-<loss>" names (Executionloop.sh's s() and sa()) put qosmin before GB:
+# the budget the static queue enforces is the max.
+QOSMAX_PATTERN = re.compile(r"(?:^|[_-])max-(\d+)-min-\d+(?=[_-])")
+REPETITION_PATTERN = re.compile(r"(?:rep|-r)(\d+)$")
+GIB = 1024**3
+# Backpressure in a name: the original scripts prefix every run folder with "BP_" (backpressure on);
+# they name no backpressure-off folder, so only these spellings say "off".
+_BP_OFF_TOKENS = frozenset({"nobp", "nbp", "bpoff", "nobackpressure", "withoutbp"})
+_BP_OFF_PAIRS = frozenset({("no", "bp"), ("without", "bp"), ("bp", "off"), ("backpressure", "off")})
+_BP_ON_TOKENS = frozenset({"bp", "bpon"})
 JAVA_PATTERN = re.compile(r"JRE \(([^)]+)\)")
 
 BATCH_FIELDS = ("batchTime", "numRecords", "processingDelay", "schedulingDelay")
@@ -332,11 +357,60 @@ def _unique(ids: dict[Path, str]) -> dict[Path, str]:
     return unique
 
 
-def parse_folder_name(name: str) -> dict[str, str | None]:
-    """The app and executor memory a folder name such as ``SUMServer_8GB`` encodes, None if it does not."""
-    app = next((known for known in APPS if name.startswith(known)), None)
-    memory = MEMORY_PATTERN.search(name)
-    return {"app": app, "executor_memory": f"{memory.group(1)}g" if memory else None}
+def name_backpressure(name: str) -> bool | None:
+    """Backpressure as a folder name says it: False for ``noBP``, ``NBP``, ``BPoff``, ``no-bp``,
+    ``bp-off`` and the like, True for a ``BP`` token (``BP_888_...``, ``long-ok-BP_888_...``), else None."""
+    tokens = [token.lower() for token in re.split(r"[^A-Za-z0-9]+", name) if token]
+    pairs = set(zip(tokens, tokens[1:], strict=False))
+    if _BP_OFF_TOKENS.intersection(tokens) or _BP_OFF_PAIRS & pairs:
+        return False
+    if _BP_ON_TOKENS.intersection(tokens):
+        return True
+    return None
+
+
+def parse_folder_name(name: str) -> dict[str, Any]:
+    """What a result folder's name says, each None when it does not say it.
+
+    ``app``; ``backpressure`` (see ``name_backpressure``); ``in_flight_budget``: the queue's qosmax,
+    the number before ``GB``, in bytes (GiB, as the C code counts), or the ``max-<N>`` of a
+    ``max-<N>-min-<M>`` name, whose number before GB is the qosmin; ``in_flight_budget_range``: the
+    dynamic mode's ``[min, max]`` in bytes (``..._8-20_SUMServer_8_GB``: the queue starts at the
+    8 GB of the name and moves between 8 and 20); ``qosmin``: the queue's qosmin in bytes from a
+    ``min-<N>`` name; ``repetition``: the ``rep<N>`` suffix.
+    """
+    app = APP_PATTERN.search(name)
+    budgets = list(BUDGET_PATTERN.finditer(name))
+    # The budget follows the app in the scripts' names; without an app, the last number before GB.
+    after_app = [m for m in budgets if app and m.start() >= app.end()]
+    budget = after_app[0] if after_app else budgets[-1] if budgets else None
+    span = BUDGET_RANGE_PATTERN.search(name)
+    low, high = (int(span.group(1)), int(span.group(2))) if span else (0, 0)
+    qosmin = QOSMIN_PATTERN.search(name)
+    qosmax = QOSMAX_PATTERN.search(name)
+    repetition = REPETITION_PATTERN.search(name)
+    budget_gib = int(qosmax.group(1)) if qosmax else int(budget.group(1)) if budget else None
+    return {
+        "app": app.group(1) if app else None,
+        "backpressure": name_backpressure(name),
+        "in_flight_budget": budget_gib * GIB if budget_gib is not None else None,
+        "in_flight_budget_range": [low * GIB, high * GIB] if span and low <= high else None,
+        "qosmin": int(qosmin.group(1)) * GIB if qosmin else None,
+        "repetition": int(repetition.group(1)) if repetition else None,
+    }
+
+
+def folder_labels(folder: Path, src: Path | None = None) -> dict[str, Any]:
+    """``parse_folder_name`` of the folder; backpressure, when its name does not say, from the nearest
+    folder above it (up to and including ``src``) whose name does, e.g. ``noBP/SUMServer_8GB``."""
+    labels = parse_folder_name(folder.name)
+    if labels["backpressure"] is None and src is not None and folder.is_relative_to(src.parent):
+        for parent in reversed(folder.relative_to(src.parent).parts[:-1]):
+            said = name_backpressure(parent)
+            if said is not None:
+                labels["backpressure"] = said
+                break
+    return labels
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -372,8 +446,14 @@ def gc_table(folder: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
     return rows, problems
 
 
-def imported_summary(run_id: str, rows: list[Row], gc_rows: list[dict[str, Any]] = ()) -> dict[str, Any]:
-    """``summary.json`` for an imported run: the keys of ``harness.summary.summarize``, unknowns null."""
+def imported_summary(
+    run_id: str,
+    rows: list[Row],
+    gc_rows: list[dict[str, Any]] = (),
+    backpressure: bool | None = None,
+) -> dict[str, Any]:
+    """``summary.json`` for an imported run: the keys of ``harness.summary.summarize``, unknowns null;
+    ``backpressure`` as the folder name says it."""
     table = batch_table(rows)
     delay_slope = slope_per_s([b["batch_time_ms"] for b in table], [b["total_delay_ms"] for b in table])
     unstable = delay_slope is not None and delay_slope > UNSTABLE_SLOPE_MS_PER_S
@@ -385,7 +465,7 @@ def imported_summary(run_id: str, rows: list[Row], gc_rows: list[dict[str, Any]]
         "experiment": EXPERIMENT,
         "outcome": "unstable" if unstable else "stable",
         "duration_s": len(rows) * interval_s,
-        "backpressure": None,
+        "backpressure": backpressure,
         "target_rate_rps": None,
         "batch_interval_ms": BATCH_INTERVAL_MS,
         "batches": len(rows),
@@ -417,11 +497,17 @@ def imported_summary(run_id: str, rows: list[Row], gc_rows: list[dict[str, Any]]
     }
 
 
-def imported_spec(run_id: str, folder: Path) -> dict[str, Any]:
+def imported_spec(run_id: str, folder: Path, labels: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``spec.json`` for an imported run. The manifest has the shape of ours where the name says
+    something (``workload.app``, ``workload.in_flight_budget`` in bytes, ``config.backpressure.enabled``);
+    ``labels`` keeps everything read from the folder name (``parse_folder_name``), the budget range too."""
+    labels = parse_folder_name(folder.name) if labels is None else labels
     manifest = {
-        **parse_folder_name(folder.name),
-        "batch_interval_ms": BATCH_INTERVAL_MS,
-        "backpressure": None,
+        "workload": {"app": labels["app"], "in_flight_budget": labels["in_flight_budget"]},
+        "config": {
+            "batch_interval_ms": BATCH_INTERVAL_MS,
+            "backpressure": {"enabled": labels["backpressure"]},
+        },
         "source_folder": str(folder),
     }
     return {
@@ -430,6 +516,7 @@ def imported_spec(run_id: str, folder: Path) -> dict[str, Any]:
         "experiment": EXPERIMENT,
         "source": SOURCE,
         "source_folder": str(folder),
+        "labels": labels,
         "manifest": manifest,
         "spark_conf": {},
         "versions": {
@@ -517,19 +604,23 @@ def _fresh(run: RunDirectory, source: Path) -> None:
     run.logs.mkdir(parents=True)
 
 
-def write_run(artifact: ArtifactRun, dest: Path, run_id: str) -> Path:
+def write_run(artifact: ArtifactRun, dest: Path, run_id: str, src: Path | None = None) -> Path:
+    """The run directory of one artifact folder; ``src`` (the tree it was found in) lets a parent
+    folder's name say whether backpressure was on."""
+    labels = folder_labels(artifact.folder, src)
     run = RunDirectory(dest, EXPERIMENT, run_id)
     _fresh(run, artifact.folder)
     with EventLog(run.file("events.jsonl")) as events:
         for problem in artifact.problems:
             events.emit("import_warning", file=problem.file, line=problem.line, message=problem.message)
-        write_json(run.file("spec.json"), imported_spec(run_id, artifact.folder))
+        write_json(run.file("spec.json"), imported_spec(run_id, artifact.folder, labels))
         write_table(run.file("batches.parquet"), batch_table(artifact.rows), BATCH_COLUMNS)
         write_table(run.file("executors.parquet"), [], EXECUTOR_COLUMNS)
         write_table(run.file("generator.parquet"), [], GENERATOR_COLUMNS)
         write_json(run.file("artifact_statistics.json"), artifact.statistics)
         write_table(run.file("gc.parquet"), artifact.gc_rows, ["source", *GC_EVENT_COLUMNS])
-        write_json(run.file("summary.json"), imported_summary(run_id, artifact.rows, artifact.gc_rows))
+        summary = imported_summary(run_id, artifact.rows, artifact.gc_rows, labels["backpressure"])
+        write_json(run.file("summary.json"), summary)
         _copy_logs(artifact.folder, run.logs)
         events.emit(
             "run_imported",
@@ -549,7 +640,7 @@ def import_artifact(src: Path, dest: Path) -> list[Path]:
     src = Path(src).resolve()
     folders = find_artifact_folders(src)
     ids = assign_run_ids(src, folders)
-    return [write_run(read_artifact_folder(folder), Path(dest), ids[folder]) for folder in folders]
+    return [write_run(read_artifact_folder(folder), Path(dest), ids[folder], src) for folder in folders]
 
 
 def import_warnings(run_dir: Path) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from apps import (
     APP_JVM_CLASSES,
     APP_SCRIPTS,
     COUNT_WINDOW_APPS,
+    RECEIVER_STORAGE_LEVELS,
     STRUCTURED_APPS,
     TIME_WINDOW_APPS,
     WINDOW_APPS,
@@ -43,6 +44,7 @@ from harness.errors import UsageError
 
 SCHEMA_VERSION = 1
 _MEMORY_RE = re.compile(r"^[1-9][0-9]*[kmgt]$", re.IGNORECASE)
+_GC_FLAG_RE = re.compile(r"-XX:\+Use\w*GC\b")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -56,6 +58,29 @@ class Strict(BaseModel):
 def jvm_memory_bytes(value: str) -> int:
     """A JVM memory size (``512m``, ``2g``) in bytes."""
     return int(value[:-1]) << {"k": 10, "m": 20, "g": 30, "t": 40}[value[-1].lower()]
+
+
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|TiB)?\s*$")
+_SIZE_UNITS = {None: 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def data_size_bytes(value: object) -> int:
+    """A data size in bytes: a whole number of bytes, or a number with an IEC unit (``64MiB``, ``1.5GiB``)."""
+    if isinstance(value, bool):
+        raise ValueError("a size such as 64MiB or 2GiB, or a number of bytes")
+    if isinstance(value, int):
+        number: float = value
+    else:
+        match = _SIZE_RE.match(str(value))
+        if not match:
+            raise ValueError(
+                f"{value!r} is not a size: a number of bytes or one with B, KiB, MiB, GiB or TiB "
+                "(such as 64MiB; the original's '20 GB' were 20GiB)"
+            )
+        number = float(match.group(1)) * _SIZE_UNITS[match.group(2)]
+    if number < 1 or number != int(number):
+        raise ValueError(f"{value!r}: a positive whole number of bytes")
+    return int(number)
 
 
 def _memory(value: str) -> str:
@@ -345,7 +370,24 @@ class Workload(Strict):
     window: Window | None = Field(
         None, description="the window apps' window (required for them, refused for the others)"
     )
+    in_flight_budget: int | None = Field(
+        None,
+        description="source receiver: the receivers stop taking records from Kafka while the bytes they "
+        "took less the bytes Spark processed exceed this (64MiB, 2GiB or bytes), as the original's message "
+        "queue held back at its qosmax; absent: a record is taken only when Spark's block generator takes "
+        "the one before",
+    )
+    report_state: bool = Field(
+        False,
+        description="stateful apps: scan the whole state every batch to report its size (the original "
+        "does not; costs a pass over the state)",
+    )
     seed: int = 1
+
+    @field_validator("in_flight_budget", mode="before")
+    @classmethod
+    def _budget(cls, value: object) -> int | None:
+        return None if value is None else data_size_bytes(value)
 
     @field_validator("app")
     @classmethod
@@ -413,14 +455,26 @@ class Config(Strict):
     )
     backpressure: Backpressure = Backpressure()
     structured: StructuredSource = StructuredSource()
+    receiver_storage_level: Literal[RECEIVER_STORAGE_LEVELS] = Field(  # type: ignore[valid-type]
+        "MEMORY_ONLY",
+        description="storage level of the receivers' blocks (sources receiver and socket); the original's "
+        "receivers stored MEMORY_ONLY",
+    )
+    gc: Literal["g1", "parallel"] = Field(
+        "g1",
+        description="the garbage collector of the driver and executors: g1 (the JDK's default) or parallel "
+        "(-XX:+UseParallelGC, the original's)",
+    )
     spark_conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
     @field_validator("spark_conf")
     @classmethod
     def _spark_keys(cls, conf: dict[str, Any]) -> dict[str, Any]:
-        for key in conf:
+        for key, value in conf.items():
             if not key.startswith("spark."):
                 raise ValueError(f"key {key!r} is not a Spark setting (must start with 'spark.')")
+            if key.endswith("extraJavaOptions") and _GC_FLAG_RE.search(str(value)):
+                raise ValueError(f"{key}: choose the garbage collector with config.gc (g1 or parallel)")
         return conf
 
 
@@ -511,6 +565,26 @@ class Manifest(Strict):
                 f"executors reach; platform.backend is {self.platform.backend}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _budget_needs_receivers(self) -> Manifest:
+        if self.workload.in_flight_budget is not None and self.workload.source != "receiver":
+            raise ValueError(
+                "workload.in_flight_budget: only the Kafka receivers (workload.source: receiver) can hold "
+                f"back at a budget; the {self.workload.source} source cannot"
+            )
+        return self
+
+    def warnings(self) -> list[str]:
+        """Settings that are valid but probably not what was meant."""
+        backpressure = self.config.backpressure
+        if not backpressure.enabled and backpressure.initial_rate is not None:
+            return [
+                f"config.backpressure.initial_rate ({backpressure.initial_rate}) with backpressure off caps "
+                "each receiver at that rate for the whole run (nothing raises Spark's rate limiter without "
+                "backpressure); the original's backpressure-off runs set no initialRate"
+            ]
+        return []
 
     @model_validator(mode="after")
     def _cores_for_receivers(self) -> Manifest:
@@ -851,6 +925,18 @@ def expand_data(data: Any, source: str, base_dir: Path | None = None) -> list[Ru
     if problems:
         raise UsageError("\n".join(problems))
     return specs
+
+
+def experiment_warnings(specs: list[RunSpec]) -> list[str]:
+    """Each warning of an experiment's runs once, with the file and how many runs it concerns."""
+    counts: dict[str, int] = {}
+    for spec in specs:
+        for warning in spec.manifest.warnings():
+            counts[warning] = counts.get(warning, 0) + 1
+    return [
+        f"{specs[0].source_file}: {warning} ({count} of {len(specs)} runs)"
+        for warning, count in counts.items()
+    ]
 
 
 def load_experiment(path: Path) -> list[RunSpec]:

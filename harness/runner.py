@@ -30,6 +30,7 @@ from harness.accounting import direct_backlog, processed_until, read_offset_log
 from harness.backends.base import Backend, make_backend, platform_problems
 from harness.collectors.base import CollectorSet
 from harness.collectors.gc_log import GC_EVENT_COLUMNS, parse_gc_file
+from harness.collectors.in_flight import IN_FLIGHT_COLUMNS, InFlightCollector, control_topic
 from harness.collectors.jvm_metrics import JVM_COLUMNS, DriverJvmCollector
 from harness.collectors.kafka_offsets import OFFSET_COLUMNS, KafkaOffsetsCollector, OffsetReader
 from harness.collectors.processes import PROCESS_COLUMNS, ProcessCollector
@@ -46,7 +47,14 @@ from harness.control.rate_limits import RATE_LIMIT_COLUMNS, rate_limit_rows
 from harness.errors import UsageError
 from harness.events import EventLog
 from harness.load import GENERATOR_COLUMNS, LoadGenerator
-from harness.manifest import Platform, RunSpec, Workload, expand_data, read_manifest_data
+from harness.manifest import (
+    Platform,
+    RunSpec,
+    Workload,
+    expand_data,
+    experiment_warnings,
+    read_manifest_data,
+)
 from harness.outcomes import (
     Evidence,
     distinct,
@@ -75,6 +83,7 @@ TABLE_COLUMNS = {
     "receivers": RECEIVER_COLUMNS,
     "receiver_rates": RECEIVER_RATE_COLUMNS,
     "query_progress": PROGRESS_COLUMNS,
+    "in_flight": IN_FLIGHT_COLUMNS,
 }
 APP_STOP_TIMEOUT_S = 60.0
 TICK_S = 0.5
@@ -120,6 +129,10 @@ class Run:
         self.generator_process: ManagedProcess | None = None
         self.time_limit_reached = threading.Event()
         self.topic = f"bpbench-{spec.run_id}"
+        # Receivers measure their data in flight through it (and hold back at a budget).
+        self.control_topic = (
+            control_topic(self.topic) if spec.manifest.workload.source == "receiver" else None
+        )
         self.group_id = f"bpbench-{spec.run_id}"
         self.load = LoadGenerator(
             self.directory.path,
@@ -150,6 +163,9 @@ class Run:
         partitions = self.manifest.platform.kafka.partitions
         self.backend.create_topic(self.topic, partitions)
         events.emit("topic_created", topic=self.topic, partitions=partitions)
+        if self.control_topic is not None:
+            self.backend.create_topic(self.control_topic, 1)
+            events.emit("topic_created", topic=self.control_topic, partitions=1)
         spark_conf = resolve_spark_conf(
             self.manifest,
             self.backend.spark_master,
@@ -178,6 +194,11 @@ class Run:
                 cost_factor=workload.records.cost_factor,
                 kafka_params=self.backend.app_kafka_params,
                 socket_port=self.line_server.port if self.line_server else None,
+                ranks=workload.records.ranks,
+                report_state=workload.report_state,
+                storage_level=self.manifest.config.receiver_storage_level,
+                in_flight_budget=workload.in_flight_budget,
+                control_topic=self.control_topic,
                 **window_settings(workload),
             ),
             conf_dir=self.directory.path / "spark-conf",
@@ -211,6 +232,7 @@ class Run:
                 KafkaOffsetsCollector(*kafka, client_config=self.backend.kafka_client_config),
                 ProcessCollector(self.supervisor.running),
                 *self.backend.collectors(),
+                *self._in_flight_collectors(),
             ],
             self.manifest.run.poll_interval_s,
             events,
@@ -275,6 +297,12 @@ class Run:
         events.emit("backlog", records=observed.backlog, drained=observed.drained)
         observed.duration_s = time.monotonic() - started
         return observed
+
+    def _in_flight_collectors(self) -> list[InFlightCollector]:
+        if self.control_topic is None:
+            return []
+        servers, config = self.backend.bootstrap_servers, self.backend.kafka_client_config
+        return [InFlightCollector(servers, self.control_topic, client_config=config)]
 
     def _backlog(self, app: SparkApp, offsets: OffsetReader) -> int:
         """Records left in Kafka after the app stopped (see harness.accounting)."""
@@ -478,6 +506,8 @@ def run_experiment(
     if backend is not None:
         data.setdefault("platform", {})["backend"] = backend
     specs = expand_data(data, str(manifest_path), manifest_path.parent)
+    for warning in experiment_warnings(specs):
+        console.log(f"[yellow]warning:[/] {warning}")
     experiment_dir = out / specs[0].experiment
     if specs[0].search is not None:
         run_dirs = _search_rates(specs, out, console)

@@ -17,6 +17,7 @@ GC_LOG_DECORATORS = "time,uptime,level,tags"
 # An executor's GC log, in the run's logs or (executors elsewhere) in its own working directory.
 EXECUTOR_GC_LOG = Path("gc-executor-%p.log")
 JAVA_OPTION_KEYS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+GC_OPTIONS = {"g1": "-XX:+UseG1GC", "parallel": "-XX:+UseParallelGC"}
 
 
 def gc_log_option(path: Path) -> str:
@@ -37,6 +38,9 @@ def resolve_spark_conf(
     executor_logs_local: bool = True,
 ) -> dict[str, str]:
     """Every ``spark.*`` setting of the run; GC logs go to ``log_dir`` (driver and one per executor).
+
+    Backpressure's ``initialRate`` and the receivers' ``maxRate`` are set only where the manifest sets
+    them: with backpressure off either one caps the receivers for the whole run.
 
     ``placement`` is the backend's say on where the app runs (driver address, executor sizes); the
     manifest's ``config.spark_conf`` wins over it. Executors on other machines or in containers
@@ -74,9 +78,10 @@ def resolve_spark_conf(
     conf.update(placement or {})
     conf.update(manifest.config.spark_conf)
     executor_gc = EXECUTOR_GC_LOG if not executor_logs_local else log_dir / EXECUTOR_GC_LOG
+    collector = GC_OPTIONS[manifest.config.gc]
     gc_logs = {
-        "spark.driver.extraJavaOptions": gc_log_option(log_dir / "gc-driver.log"),
-        "spark.executor.extraJavaOptions": gc_log_option(executor_gc),
+        "spark.driver.extraJavaOptions": f"{collector} {gc_log_option(log_dir / 'gc-driver.log')}",
+        "spark.executor.extraJavaOptions": f"{collector} {gc_log_option(executor_gc)}",
     }
     for key, option in gc_logs.items():
         user = _text(conf[key]) if key in conf else ""

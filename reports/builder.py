@@ -30,6 +30,7 @@ from reports.claims import (
     CAP_TOLERANCE,
     DEGRADED_THROUGHPUT_SHARE,
     HIGH_GC_SHARE,
+    INTENSITY_AXIS,
     SLOPE_THRESHOLD_MS_PER_S,
     ClaimResult,
     ClaimRun,
@@ -44,14 +45,15 @@ from reports.runs import (
     app_name,
     as_number,
     backpressure,
-    executor_memory_bytes,
     flatten,
     group_configurations,
     is_stateful,
     load_run,
     load_tables,
     nested,
+    pressure_axis,
     pressure_level,
+    pressure_text,
     read_table,
     record_bytes,
     repetition,
@@ -291,7 +293,7 @@ class ArtifactRow:
     anchor: str
     source: str
     app: str
-    memory: str
+    pressure: str
     record_bytes: str
     window: str
     values: list[str]
@@ -351,6 +353,7 @@ def claim_run(run: Run, config_label: str, label: str | None = None) -> ClaimRun
         app=app,
         stateful=is_stateful(app),
         pressure=pressure_level(run),
+        pressure_axis=pressure_axis(run) or INTENSITY_AXIS,
         batch_interval_ms=as_number(summary.get("batch_interval_ms")),
         delay_slope=as_number(summary.get("delay_slope")),
         proc_time_p50_ms=as_number(nested(summary, "proc_time_ms", "p50")),
@@ -420,6 +423,7 @@ def _provenance(run: Run) -> list[tuple[str, str]]:
         ("host CPUs", str(host.get("cpus") or MISSING)),
         ("host memory", f"{memory / 2**30:,.1f} GiB" if memory else MISSING),
     ]
+    pairs.append(("pressure level", pressure_text(run) or MISSING))
     if run.imported:
         pairs.append(("imported from", str(spec.get("source") or "original artifact")))
     return pairs
@@ -485,9 +489,10 @@ TIMELINE_CAPTION = (
     "consumer lag summed over partitions. Vertical lines: out of memory (red), executor lost (orange)."
 )
 MEMORY_CAPTION = (
-    "Unified Memory Manager on heap (largest over the executors that run tasks): storage used and the "
-    "peaks of storage and execution memory; the JVM heap's peak and its occupancy after each GC; GC pauses "
-    "with the cumulative pause time."
+    "With an in-flight budget: the bytes taken from Kafka and not yet processed, summed over the input "
+    "streams, against the budget (shaded: a receiver held back at it). Unified Memory Manager on heap "
+    "(largest over the executors that run tasks): storage used and the peaks of storage and execution "
+    "memory; the JVM heap's peak and its occupancy after each GC; GC pauses with the cumulative pause time."
 )
 
 
@@ -771,8 +776,7 @@ def artifact_rows(drawn: Sequence[tuple[Run, DrawnRun]]) -> list[ArtifactRow]:
     rows = []
     for run, result in sorted(drawn, key=lambda item: not item[0].imported):
         app = app_name(run) or MISSING
-        memory = executor_memory_bytes(run)
-        memory_text = f"{memory / 2**30:g} GiB" if memory else MISSING
+        level_text = pressure_text(run) or MISSING
         stats = result.artifact
         window = f"{stats['window_batches']} batches"
         size = fmt_number(stats.get("record_bytes"))
@@ -786,7 +790,7 @@ def artifact_rows(drawn: Sequence[tuple[Run, DrawnRun]]) -> list[ArtifactRow]:
                     result.view.anchor,
                     "artifact, as reported",
                     app,
-                    memory_text,
+                    level_text,
                     size,
                     window,
                     _artifact_cells(reported(artifact_json)),
@@ -799,7 +803,7 @@ def artifact_rows(drawn: Sequence[tuple[Run, DrawnRun]]) -> list[ArtifactRow]:
                     result.view.anchor,
                     "artifact, recomputed",
                     app,
-                    memory_text,
+                    level_text,
                     size,
                     window,
                     _artifact_cells(stats),
@@ -813,7 +817,7 @@ def artifact_rows(drawn: Sequence[tuple[Run, DrawnRun]]) -> list[ArtifactRow]:
                     result.view.anchor,
                     "ours, artifact's method",
                     app,
-                    memory_text,
+                    level_text,
                     size,
                     window,
                     _artifact_cells(stats),

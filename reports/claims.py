@@ -35,6 +35,11 @@ OVERLOAD_MARGIN = 0.05
 MEASURED_OUTCOMES = frozenset({"stable", "unstable", "oom", "executor_lost"})
 FAILURE_OUTCOMES = frozenset({"oom", "executor_lost"})
 DEGRADED_OUTCOMES = frozenset({"oom", "executor_lost", "unstable"})
+# The two axes a pressure level is measured on (``reports.runs.pressure_level``): the in-flight data
+# budget (the paper's axis, the queue's qosmax), else input bytes per second per byte of task memory.
+# Levels are compared on one axis only.
+BUDGET_AXIS = "in-flight budget"
+INTENSITY_AXIS = "input per task memory"
 
 
 class Verdict(StrEnum):
@@ -59,6 +64,7 @@ class ClaimRun:
     app: str | None = None
     stateful: bool | None = None
     pressure: float | None = None
+    pressure_axis: str = INTENSITY_AXIS
     batch_interval_ms: float | None = None
     delay_slope: float | None = None
     proc_time_p50_ms: float | None = None
@@ -125,13 +131,58 @@ def failed(run: ClaimRun) -> bool:
     return run.outcome in FAILURE_OUTCOMES or bool(run.oom_count) or bool(run.executors_lost)
 
 
-def format_pressure(level: float) -> str:
-    """A pressure level (bytes/s per byte of task memory) as MB/s of input per GiB of task memory."""
-    return f"{level * 2**30 / 1e6:.3g} MB/s per GiB"
+def format_bytes(size: float) -> str:
+    """A size in binary units, three significant digits: ``64 MiB``, ``20 GiB``, ``1.5 KiB``."""
+    value, unit = float(size), "B"
+    for larger in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024:
+            break
+        value, unit = value / 1024, larger
+    text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{text} {unit}"
 
 
-def pressure_levels(runs: Iterable[ClaimRun]) -> list[float]:
-    return sorted({run.pressure for run in runs if run.pressure is not None})
+def format_pressure(level: float, axis: str = INTENSITY_AXIS) -> str:
+    """A pressure level as shown: ``in-flight budget 20 GiB``, or for a run without a budget its
+    input bytes per second per byte of task memory as MB/s per GiB of task memory."""
+    if axis == BUDGET_AXIS:
+        return f"{BUDGET_AXIS} {format_bytes(level)}"
+    return f"{level * 2**30 / 1e6:.3g} MB/s per GiB of task memory"
+
+
+def pressure_levels(runs: Iterable[ClaimRun], axis: str | None = None) -> list[float]:
+    """The distinct levels of the runs on ``axis`` (every axis when None), smallest first."""
+    return sorted(
+        {
+            run.pressure
+            for run in runs
+            if run.pressure is not None and (axis is None or run.pressure_axis == axis)
+        }
+    )
+
+
+def pressure_axis(runs: Sequence[ClaimRun]) -> str | None:
+    """The axis to compare levels on: the in-flight budget when runs span two or more budgets, else
+    the intensity when they span two or more intensities; None when neither has two levels."""
+    for axis in (BUDGET_AXIS, INTENSITY_AXIS):
+        if len(pressure_levels(runs, axis)) >= 2:
+            return axis
+    return None
+
+
+def below_largest_level(runs: Sequence[ClaimRun]) -> list[ClaimRun]:
+    """The runs without those at the largest level of their axis, per axis that has two or more
+    levels; a run without a level stays."""
+    largest = {
+        axis: levels[-1]
+        for axis in (BUDGET_AXIS, INTENSITY_AXIS)
+        if len(levels := pressure_levels(runs, axis)) >= 2
+    }
+    return [
+        r
+        for r in runs
+        if r.pressure is None or r.pressure_axis not in largest or r.pressure < largest[r.pressure_axis]
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -289,7 +340,8 @@ C1_STATEMENT = (
 )
 C1_RULE = (
     f"Runs with backpressure on that measured the system and had no OOM or lost executor; when they span "
-    f"several pressure levels, the largest level is left to C2. A run holds when its delay slope is at "
+    f"several pressure levels on one axis (in-flight budget, or input per task memory for runs without "
+    f"a budget), the largest level is left to C2. A run holds when its delay slope is at "
     f"most {SLOPE_THRESHOLD_MS_PER_S:g} ms/s and its median processing time is at most the batch interval. "
     f"A configuration holds when most of its repetitions hold. REPRODUCED: every configuration holds; "
     f"NOT REPRODUCED: one fails; INCONCLUSIVE: no such runs, or no majority."
@@ -301,10 +353,8 @@ C1 = Claim("C1", "Backpressure keeps small and medium pipelines stable", C1_STAT
 def check_c1(runs: Sequence[ClaimRun]) -> ClaimResult:
     candidates = [r for r in runs if r.backpressure is True and measured(r)]
     excluded_failures = [r for r in candidates if failed(r)]
-    population = [r for r in candidates if not failed(r)]
-    levels = pressure_levels(candidates)
-    if len(levels) >= 2:
-        population = [r for r in population if r.pressure is None or r.pressure < levels[-1]]
+    kept = {id(r) for r in below_largest_level(candidates)}
+    population = [r for r in candidates if not failed(r) and id(r) in kept]
     if not population:
         return _result(
             C1,
@@ -339,8 +389,9 @@ C2_STATEMENT = (
     "lost, worst for stateful applications."
 )
 C2_RULE = (
-    f"Runs with backpressure on that measured the system, at two or more pressure levels (input bytes per "
-    f"second per byte of task memory). A run is degraded when it ran out of memory, lost an executor or "
+    f"Runs with backpressure on that measured the system, at two or more pressure levels on one axis: the "
+    f"in-flight budget (the queue's qosmax in the paper) of the runs that have one, else input bytes per "
+    f"second per byte of task memory. A run is degraded when it ran out of memory, lost an executor or "
     f"was unstable, spent at least {HIGH_GC_SHARE:.0%} of its time in GC, lost records, or reached less "
     f"than {DEGRADED_THROUGHPUT_SHARE:.0%} of its input rate. REPRODUCED: at least half of the runs at "
     f"the largest level are degraded, more than at the smallest level; NOT REPRODUCED: none at the "
@@ -374,22 +425,26 @@ def _c2_check(run: ClaimRun, at_largest: bool) -> Check:
 
 def check_c2(runs: Sequence[ClaimRun]) -> ClaimResult:
     population = [r for r in runs if r.backpressure is True and measured(r) and r.pressure is not None]
-    levels = pressure_levels(population)
-    if len(levels) < 2:
+    axis = pressure_axis(population)
+    if axis is None:
+        counts = [len(pressure_levels(population, a)) for a in (BUDGET_AXIS, INTENSITY_AXIS)]
         return _result(
             C2,
             Verdict.INCONCLUSIVE,
-            f"Runs with backpressure on cover {len(levels)} pressure level(s); "
+            f"Runs with backpressure on cover {max(counts)} pressure level(s) on one axis; "
             "the rule needs two or more to tell a data-intensive pipeline from a light one.",
         )
+    population = [r for r in population if r.pressure_axis == axis]
+    levels = pressure_levels(population, axis)
     top = [r for r in population if r.pressure == levels[-1]]
     bottom = [r for r in population if r.pressure == levels[0]]
     share_top = sum(degraded(r) for r in top) / len(top)
     share_bottom = sum(degraded(r) for r in bottom) / len(bottom)
     checks = [_c2_check(r, at_largest=True) for r in top] + [_c2_check(r, at_largest=False) for r in bottom]
     numbers = (
-        f"{share_top:.0%} of {len(top)} run(s) degraded at the largest level ({format_pressure(levels[-1])}) "
-        f"vs {share_bottom:.0%} of {len(bottom)} at the smallest ({format_pressure(levels[0])}). "
+        f"{share_top:.0%} of {len(top)} run(s) degraded at the largest level "
+        f"({format_pressure(levels[-1], axis)}) vs {share_bottom:.0%} of {len(bottom)} at the smallest "
+        f"({format_pressure(levels[0], axis)}). "
         f"{_stateful_note(top)}"
     )
     if share_top >= 0.5 and share_top > share_bottom:

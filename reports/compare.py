@@ -18,7 +18,7 @@ from harness.store import find_run_dirs
 from harness.summary import OUTCOMES
 from reports.builder import outcome_text, render, write_atomically
 from reports.metrics import METRICS, Metric, diff_percent, fmt_number, fmt_percent
-from reports.runs import MISSING, Run, SkippedRun, load_run
+from reports.runs import MISSING, Run, SkippedRun, load_run, pressure_text
 from reports.stats import finite
 
 TEMPLATE = "compare.html.j2"
@@ -31,11 +31,20 @@ class Side:
     skipped: list[SkippedRun]
 
     @property
+    def pressure(self) -> str:
+        """The runs' pressure levels (``in-flight budget 20 GiB``, or input per task memory for runs
+        without a budget), each with its run count when they differ."""
+        counts = Counter(pressure_text(run) or MISSING for run in self.runs)
+        if len(counts) <= 1:
+            return next(iter(counts), MISSING)
+        return "; ".join(f"{text} ({count} runs)" for text, count in counts.most_common())
+
+    @property
     def description(self) -> str:
         text = f"{self.path} ({len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"
         if self.skipped:
             text += f", {len(self.skipped)} incomplete left out"
-        return text + ")"
+        return text + f"), pressure level: {self.pressure}"
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ def origin_ms(tables: dict[str, pd.DataFrame]) -> float | None:
             ("executors", "sample_time_ms"),
             ("offsets", "sample_time_ms"),
             ("gc", "time_ms"),
+            ("in_flight", "time_ms"),
         )
     ]
     known = [float(c) for c in candidates if not pd.isna(c)]
@@ -185,6 +186,49 @@ def memory_series(executors: pd.DataFrame, origin: float) -> pd.DataFrame:
     peaks = frame.dropna(subset=["time"]).groupby("time", sort=True).max()
     peaks.insert(0, "t_s", (peaks.index.to_numpy() - origin) / 1000.0)
     return peaks.reset_index(drop=True)
+
+
+IN_FLIGHT_COLUMNS = ["t_s", "in_flight", "budget", "held_back"]
+
+
+def in_flight_series(in_flight: pd.DataFrame, origin: float) -> pd.DataFrame:
+    """Per sample time, the bytes taken from Kafka and not yet processed summed over the input streams
+    (each stream at its latest sample), in MiB; the budget in MiB (null without one); whether any
+    receiver was held back at the budget."""
+    if in_flight.empty or not {"time_ms", "in_flight_bytes"} <= set(in_flight.columns):
+        return pd.DataFrame(columns=IN_FLIGHT_COLUMNS)
+    streams = in_flight["stream_id"] if "stream_id" in in_flight.columns else 0
+    frame = pd.DataFrame(
+        {
+            "time": numeric(in_flight, "time_ms"),
+            "stream": streams,
+            "bytes": numeric(in_flight, "in_flight_bytes"),
+            "budget": numeric(in_flight, "budget_bytes"),
+            "held": (
+                in_flight["held_back"].astype("boolean").fillna(False).astype(float)
+                if "held_back" in in_flight.columns
+                else 0.0
+            ),
+        }
+    ).dropna(subset=["time"])
+    if frame.empty:
+        return pd.DataFrame(columns=IN_FLIGHT_COLUMNS)
+
+    def per_stream(column: str) -> pd.DataFrame:
+        wide = frame.pivot_table(index="time", columns="stream", values=column, aggfunc="last", dropna=False)
+        return wide.sort_index().ffill()
+
+    totals = per_stream("bytes").sum(axis=1, min_count=1)
+    held = per_stream("held").max(axis=1).fillna(0.0) > 0
+    budget = frame.groupby("time", sort=True)["budget"].max().reindex(totals.index).ffill()
+    return pd.DataFrame(
+        {
+            "t_s": (totals.index.to_numpy() - origin) / 1000.0,
+            "in_flight": totals.to_numpy() / MIB,
+            "budget": budget.to_numpy() / MIB,
+            "held_back": held.to_numpy(),
+        }
+    )
 
 
 def gc_series(gc: pd.DataFrame, origin: float) -> pd.DataFrame:
@@ -341,6 +385,7 @@ class RunSeries:
     gc: pd.DataFrame
     rates: dict[str, pd.DataFrame] = field(default_factory=dict)
     markers: list[Marker] = field(default_factory=list)
+    in_flight: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=IN_FLIGHT_COLUMNS))
 
 
 def run_series(
@@ -365,6 +410,7 @@ def run_series(
         gc=gc_series(tables.get("gc", empty), origin),
         rates=rate_series(tables.get("rate_limits", empty), tables.get("logged_rate_limits", empty), origin),
         markers=markers(tables.get("executors", empty), failure_events, origin),
+        in_flight=in_flight_series(tables.get("in_flight", empty), origin),
     )
 
 
@@ -572,25 +618,71 @@ def _gc_panel(ax: Axes, gc: pd.DataFrame) -> None:
     )
 
 
+def has_in_flight_data(series: RunSeries) -> bool:
+    return not series.in_flight.empty and series.in_flight["in_flight"].notna().any()
+
+
 def has_memory_data(series: RunSeries) -> bool:
     memory = series.memory
     recorded = not memory.empty and memory.drop(columns="t_s").notna().any().any()
-    return recorded or not series.gc.empty
+    return recorded or not series.gc.empty or has_in_flight_data(series)
+
+
+# SVG ids of the in-flight panel's lines (``gid``), so the figure's content can be checked.
+IN_FLIGHT_GID = "in-flight-bytes"
+BUDGET_GID = "in-flight-budget"
+
+
+def _in_flight_panel(ax: Axes, in_flight: pd.DataFrame) -> None:
+    """Bytes taken and not yet processed (all streams) against the in-flight budget, held-back time shaded."""
+    t_s = in_flight["t_s"].to_numpy(dtype=float)
+    values = in_flight["in_flight"].to_numpy(dtype=float)
+    _step(ax, t_s, values, color="tab:cyan", label="in flight (all streams)", gid=IN_FLIGHT_GID)
+    budgets = in_flight["budget"].dropna()
+    if not budgets.empty:
+        ax.axhline(
+            float(budgets.max()),
+            color="tab:red",
+            linestyle="--",
+            linewidth=1.2,
+            label="in-flight budget",
+            gid=BUDGET_GID,
+        )
+    held = in_flight["held_back"].to_numpy(dtype=bool)
+    if held.any():
+        ax.fill_between(
+            t_s,
+            0,
+            1,
+            where=held,
+            step="post",
+            transform=ax.get_xaxis_transform(),
+            color="tab:red",
+            alpha=0.12,
+            linewidth=0,
+            label="held back at the budget",
+        )
+    _finish(ax, "MiB in flight", legend=False)
 
 
 def memory_figure(series: RunSeries, name: str, svg: bool = True) -> RenderedFigure:
-    """UMM storage vs execution memory, JVM heap, and GC pauses with cumulative GC time."""
-    fig, axes = _panels(3)
-    _umm_panel(axes[0], series.memory)
-    _heap_panel(axes[1], series.memory, series.gc)
-    for ax in axes[:2]:
+    """In-flight bytes against the budget (when the run recorded them), UMM storage vs execution
+    memory, JVM heap, and GC pauses with cumulative GC time."""
+    with_in_flight = has_in_flight_data(series)
+    fig, axes = _panels(4 if with_in_flight else 3)
+    if with_in_flight:
+        _in_flight_panel(axes[0], series.in_flight)
+    _umm_panel(axes[-3], series.memory)
+    _heap_panel(axes[-2], series.memory, series.gc)
+    for ax in axes[:-1]:
         _draw_markers(ax, series.markers, label=True)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", fontsize="small", ncol=3, framealpha=0.85)
-    _draw_markers(axes[2], series.markers, label=False)
-    _gc_panel(axes[2], series.gc)
+    _draw_markers(axes[-1], series.markers, label=False)
+    _gc_panel(axes[-1], series.gc)
     axes[-1].set_xlabel("seconds since first batch")
-    return render(fig, name, "Memory (UMM, JVM heap) and GC", svg)
+    title = "In flight, memory (UMM, JVM heap) and GC" if with_in_flight else "Memory (UMM, JVM heap) and GC"
+    return render(fig, name, title, svg)
 
 
 def overlay_figure(runs: Sequence[RunSeries], name: str, svg: bool = True) -> RenderedFigure:

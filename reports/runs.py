@@ -20,6 +20,7 @@ from pyarrow import ArrowException
 
 from apps.records import DEFAULT_EVENT_BYTES
 from harness.store import SCHEMA_VERSION
+from reports.claims import BUDGET_AXIS, INTENSITY_AXIS, format_bytes, format_pressure
 
 MISSING = "–"
 IMPORTED_GROUP = "imported"
@@ -28,7 +29,7 @@ OURS_GROUP = "ours"
 IDENTITY_FIELDS = ("name", "description")
 # Fields that differ between imported folders without describing a setting.
 LABEL_NOISE = frozenset({"source_folder"})
-_REPETITION = re.compile(r"-r(\d+)$")
+_REPETITION = re.compile(r"-r(?:ep)?(\d+)$")
 _MEMORY = re.compile(r"^([1-9][0-9]*)([kmgt])$", re.IGNORECASE)
 _MEMORY_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
 _ARTIFACT_RECORD_BYTES = 9600
@@ -59,7 +60,11 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "offsets": ("sample_time_ms", "partition", "lag"),
     "rate_limits": ("batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"),
     "logged_rate_limits": ("time_ms", "rate_rps"),
+    "in_flight": ("time_ms", "stream_id", "in_flight_bytes", "budget_bytes", "held_back"),
 }
+# A configuration field holding an in-flight budget in bytes, and how labels name it.
+BUDGET_FIELD = "in_flight_budget"
+BUDGET_LABEL = "in-flight budget"
 
 
 @dataclass
@@ -88,7 +93,31 @@ class Run:
     @property
     def manifest(self) -> dict[str, Any]:
         manifest = self.spec.get("manifest")
-        return manifest if isinstance(manifest, dict) else {}
+        if not isinstance(manifest, dict):
+            return {}
+        return _upgraded_import(manifest) if self.imported else manifest
+
+
+def _upgraded_import(manifest: dict[str, Any]) -> dict[str, Any]:
+    """An import's manifest in today's shape. Imports written before the in-flight budget had a field
+    are flat (``app``, ``executor_memory``, ``backpressure``, ``batch_interval_ms``, ``source_folder``)
+    and their ``executor_memory`` is the folder name's GB number: the queue's budget, so it becomes
+    ``workload.in_flight_budget`` in bytes."""
+    if "workload" in manifest or "executor_memory" not in manifest:
+        return manifest
+    upgraded: dict[str, Any] = {
+        "workload": {
+            "app": manifest.get("app"),
+            BUDGET_FIELD: memory_bytes(manifest.get("executor_memory")),
+        },
+        "config": {
+            "batch_interval_ms": manifest.get("batch_interval_ms"),
+            "backpressure": {"enabled": manifest.get("backpressure")},
+        },
+    }
+    if "source_folder" in manifest:
+        upgraded["source_folder"] = manifest["source_folder"]
+    return upgraded
 
 
 @dataclass(frozen=True)
@@ -220,13 +249,24 @@ def record_bytes(run: Run) -> int | None:
 
 
 def executor_memory_bytes(run: Run) -> int | None:
-    """The memory of the JVM that runs the tasks: the driver's in local topology, else an executor's."""
-    manifest = run.manifest
-    spark = nested(manifest, "platform", "spark")
+    """The memory of the JVM that runs the tasks: the driver's in local topology, else an executor's.
+
+    None for imported runs: the artifact's folder names give the queue's in-flight budget, not the
+    executors' memory (about 174 GiB of heap each)."""
+    if run.imported:
+        return None
+    spark = nested(run.manifest, "platform", "spark")
     if isinstance(spark, dict):
         key = "driver_memory" if spark.get("topology", "local") == "local" else "executor_memory"
         return memory_bytes(spark.get(key))
-    return memory_bytes(manifest.get("executor_memory"))
+    return None
+
+
+def in_flight_budget(run: Run) -> int | None:
+    """The run's in-flight data budget in bytes: ``workload.in_flight_budget`` of its manifest (ours,
+    or an imported run's qosmax; older imports' ``executor_memory`` is read as the budget it was)."""
+    value = nested(run.manifest, "workload", BUDGET_FIELD)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def app_name(run: Run) -> str | None:
@@ -253,18 +293,42 @@ def backpressure(run: Run) -> bool | None:
     return enabled if isinstance(enabled, bool) else None
 
 
-def pressure_level(run: Run) -> float | None:
-    """Bytes of input per second per byte of task memory: the data intensity of the run's pipeline.
+def pressure_axis(run: Run) -> str | None:
+    """What ``pressure_level`` measures for this run: ``BUDGET_AXIS`` when it has an in-flight budget,
+    ``INTENSITY_AXIS`` when it has the numbers for one, else None."""
+    if in_flight_budget(run):
+        return BUDGET_AXIS
+    return INTENSITY_AXIS if _intensity(run) is not None else None
 
-    The paper's pressure dimension is the executor memory at a given input; a rate dimension works
-    the same way, so both fold into one number that orders runs from light to data-intensive.
-    """
+
+def _intensity(run: Run) -> float | None:
     rate = as_number(run.summary.get("target_rate_rps"))
     size = record_bytes(run)
     memory = executor_memory_bytes(run)
     if not rate or not size or not memory:
         return None
     return rate * size / memory
+
+
+def pressure_level(run: Run) -> float | None:
+    """The run's place on the pressure axis, from light to data-intensive.
+
+    The paper's pressure dimension is the message queue's in-flight data budget (``qosmax``: how much
+    data may be forwarded to Spark and not yet processed, the 5 to 45 GB of the original result
+    folders): a run with one (``workload.in_flight_budget``, ours or imported) is at its budget in
+    bytes. A run without one is at its data intensity: bytes of input per second (target rate x
+    record size) per byte of task memory. ``pressure_axis`` says which; levels of the two axes are
+    never compared with each other.
+    """
+    budget = in_flight_budget(run)
+    return float(budget) if budget else _intensity(run)
+
+
+def pressure_text(run: Run) -> str | None:
+    """The pressure level as the report shows it: ``in-flight budget 20 GiB`` or
+    ``1.03 MB/s per GiB of task memory``; None when unknown."""
+    level, axis = pressure_level(run), pressure_axis(run)
+    return None if level is None or axis is None else format_pressure(level, axis)
 
 
 def repetition(run: Run) -> int | None:
@@ -397,12 +461,20 @@ def group_configurations(runs: Sequence[Run]) -> list[Configuration]:
     return ordered
 
 
+def label_field(path: str, name: str, value: Any, present: bool) -> tuple[str, str]:
+    """One (name, value) of a configuration's label; a budget reads ``in-flight budget=20 GiB``."""
+    if path.split(".")[-1] != BUDGET_FIELD:
+        return name, format_setting(value) if present else MISSING
+    size = as_number(value)
+    return BUDGET_LABEL, format_bytes(size) if size else format_setting(value) if present else MISSING
+
+
 def _label_group(configs: list[Configuration]) -> list[Configuration]:
     paths = differing_fields([c.settings for c in configs])
     names = short_names(paths)
     for config in configs:
         flat = flatten(config.settings)
-        config.fields = [(names[p], format_setting(flat[p]) if p in flat else MISSING) for p in paths]
+        config.fields = [label_field(p, names[p], flat.get(p), p in flat) for p in paths]
         if config.fields:
             config.label = ", ".join(f"{name}={value}" for name, value in config.fields)
         elif config.imported:

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from reports.claims import (
+    BUDGET_AXIS,
     ClaimRun,
     Verdict,
     by_configuration,
@@ -21,6 +22,7 @@ from reports.claims import (
     delay_bounded,
     delay_grows,
     evaluate,
+    format_bytes,
     format_pressure,
     majority,
     measured,
@@ -147,7 +149,20 @@ def test_by_configuration_folds_repetitions() -> None:
 
 def test_format_pressure_in_megabytes_per_second_per_gib() -> None:
     # 1,000 records/s of 1,032 bytes into 1 GiB of task memory.
-    assert format_pressure(1000 * 1032 / 2**30) == "1.03 MB/s per GiB"
+    assert format_pressure(1000 * 1032 / 2**30) == "1.03 MB/s per GiB of task memory"
+
+
+def test_format_pressure_names_the_in_flight_budget_with_a_human_size() -> None:
+    assert format_pressure(20 * 2**30, BUDGET_AXIS) == "in-flight budget 20 GiB"
+    assert format_pressure(64 * 2**20, BUDGET_AXIS) == "in-flight budget 64 MiB"
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(0, "0 B"), (1000, "1000 B"), (1536, "1.5 KiB"), (64 * 2**20, "64 MiB"), (21474836480, "20 GiB")],
+)
+def test_format_bytes(size: int, text: str) -> None:
+    assert format_bytes(size) == text
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -248,6 +263,49 @@ def test_c2_inconclusive_with_one_pressure_level() -> None:
 
     assert result.verdict is Verdict.INCONCLUSIVE
     assert "1 pressure level(s)" in result.reason
+
+
+def test_c2_compares_in_flight_budgets_not_intensities() -> None:
+    budget = {"pressure_axis": BUDGET_AXIS}
+    runs = [
+        stable_on("small", "5g", pressure=5.0 * 2**30, **budget),
+        stable_on("large", "45g", pressure=45.0 * 2**30, outcome="oom", oom_count=1, **budget),
+        # A run without a budget, at an intensity smaller than every budget: not on the budget axis.
+        stable_on("intensity", "rate", pressure=HEAVY, outcome="unstable"),
+    ]
+
+    result = check_c2(runs)
+
+    assert result.verdict is Verdict.REPRODUCED
+    assert "largest level (in-flight budget 45 GiB)" in result.reason
+    assert "smallest (in-flight budget 5 GiB)" in result.reason
+    assert sorted(c.run_id for c in result.checks) == ["large", "small"]
+
+
+def test_c2_does_not_mix_axes_into_two_levels() -> None:
+    runs = [
+        stable_on("budget", "b", pressure=8.0 * 2**30, pressure_axis=BUDGET_AXIS, outcome="oom"),
+        stable_on("intensity", "i"),
+    ]
+
+    result = check_c2(runs)
+
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "1 pressure level(s) on one axis" in result.reason
+
+
+def test_c1_leaves_the_largest_budget_to_c2() -> None:
+    budget = {"pressure_axis": BUDGET_AXIS}
+    runs = [
+        stable_on("small", "5g", pressure=5.0 * 2**30, **budget),
+        stable_on("large", "45g", pressure=45.0 * 2**30, delay_slope=500.0, **budget),
+        stable_on("intensity", "rate"),
+    ]
+
+    result = check_c1(runs)
+
+    assert result.verdict is Verdict.REPRODUCED
+    assert sorted(c.run_id for c in result.checks) == ["intensity", "small"]
 
 
 def test_c2_inconclusive_when_degradation_is_not_tied_to_pressure() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.cli import main
 from harness.collectors.spark_rest import EXECUTOR_COLUMNS
 from harness.collectors.streaming_batches import BATCH_COLUMNS
 from harness.errors import UsageError
@@ -25,10 +26,16 @@ from harness.importer import (
     sanitise,
 )
 from harness.summary import RunFacts, summarize
+from reports.runs import executor_memory_bytes, in_flight_budget, load_run, pressure_level, pressure_text
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "artifact"
 SAMPLE = FIXTURE / "SUMServer_8GB"
 HEADER = "batchTime;numRecords;processingDelay;schedulingDelay;\n"
+GIB = 1024**3
+# Result folders as the original repositories name them (kassianojm/charts, E3/...).
+GLOBAL_SUM_20 = "BP_889_min-8-5-eno-_GlobalSUMServer_20_GB-rep1"
+DYNAMIC_SUM_8 = "BP_888_dynamic_eno_8-20_SUMServer_8_GB-rep1"
+LONG_SUM_8 = "long-ok-BP_888_adap-8-20_SUMServer_8_GB-rep1"
 RUN_FILES = {
     "COMPLETE",
     "spec.json",
@@ -144,10 +151,11 @@ def test_sample_spec(sample_run: Path) -> None:
     assert spec["source"] == "sensors2022-artifact"
     assert spec["imported"] is True
     assert spec["source_folder"] == str(SAMPLE)
-    assert spec["manifest"]["app"] == "SUM"
-    assert spec["manifest"]["executor_memory"] == "8g"
-    assert spec["manifest"]["batch_interval_ms"] == 2000
-    assert spec["manifest"]["backpressure"] is None
+    manifest = spec["manifest"]
+    assert manifest["workload"] == {"app": "SUM", "in_flight_budget": 8 * GIB}
+    assert manifest["config"] == {"batch_interval_ms": 2000, "backpressure": {"enabled": None}}
+    assert "executor_memory" not in json.dumps(spec), "the 8 GB of the name is no executor memory"
+    assert spec["labels"]["in_flight_budget"] == 8 * GIB
     assert spec["spark_conf"] == {}
     assert spec["versions"]["spark"] is None
     assert spec["versions"]["java"] == "1.8.0_131-b11"
@@ -189,7 +197,65 @@ def test_a_tree_with_two_artifact_folders_imports_both(tmp_path: Path) -> None:
     assert [run.name for run in runs] == ["SUMServer_8GB", "GlobalSUMServer_17GB"]
     assert all((run / "COMPLETE").exists() for run in runs)
     spec = read_json(runs[1] / "spec.json")
-    assert (spec["manifest"]["app"], spec["manifest"]["executor_memory"]) == ("GlobalSUM", "17g")
+    assert spec["manifest"]["workload"] == {"app": "GlobalSUM", "in_flight_budget": 17 * GIB}
+    # "bp-on" above the first folder says backpressure was on; nothing says it for the second.
+    assert read_json(runs[0] / "spec.json")["manifest"]["config"]["backpressure"]["enabled"] is True
+    assert read_json(runs[0] / "summary.json")["backpressure"] is True
+    assert spec["manifest"]["config"]["backpressure"]["enabled"] is None
+
+
+def test_the_original_result_tree_imports_in_one_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    src = tmp_path / "charts"
+    artifact_folder(src / "E3", DYNAMIC_SUM_8, batch_lines(12))
+    artifact_folder(src / "E3", GLOBAL_SUM_20, batch_lines(12))
+    artifact_folder(src / "E3" / "long", LONG_SUM_8, batch_lines(12))
+    artifact_folder(src / "E3" / "noBP", "StatelessSUMServer_45_GB-rep1", batch_lines(12))
+    (src / "E3" / "conf").write_text("not a run\n")
+
+    assert main(["import-artifact", str(src), str(tmp_path / "out")]) == 0
+
+    runs = sorted((tmp_path / "out" / EXPERIMENT).iterdir())
+    assert [run.name for run in runs] == sorted(
+        [DYNAMIC_SUM_8, GLOBAL_SUM_20, LONG_SUM_8, "StatelessSUMServer_45_GB-rep1"]
+    )
+    assert capsys.readouterr().err.count("imported: ") == 4  # the console writes to stderr
+    specs = {run.name: read_json(run / "spec.json") for run in runs}
+    assert all((run / "COMPLETE").exists() for run in runs)
+    global_sum = specs[GLOBAL_SUM_20]["manifest"]
+    assert global_sum["workload"] == {"app": "GlobalSUM", "in_flight_budget": 21474836480}
+    assert global_sum["config"]["backpressure"]["enabled"] is True
+    dynamic = specs[DYNAMIC_SUM_8]
+    assert dynamic["manifest"]["workload"] == {"app": "SUM", "in_flight_budget": 8 * GIB}
+    assert dynamic["labels"]["in_flight_budget_range"] == [8 * GIB, 20 * GIB]
+    assert specs[LONG_SUM_8]["labels"]["in_flight_budget_range"] == [8 * GIB, 20 * GIB]
+    off = specs["StatelessSUMServer_45_GB-rep1"]["manifest"]
+    assert off["config"]["backpressure"]["enabled"] is False, "the noBP folder above it says off"
+    assert off["workload"]["in_flight_budget"] == 45 * GIB
+
+
+def test_imported_runs_are_at_their_in_flight_budget_in_the_report(tmp_path: Path) -> None:
+    artifact_folder(tmp_path / "src" / "E3", GLOBAL_SUM_20, batch_lines(12))
+    (path,) = import_artifact(tmp_path / "src", tmp_path / "out")
+
+    run = load_run(path)
+
+    assert in_flight_budget(run) == 20 * GIB
+    assert pressure_level(run) == 20 * GIB
+    assert pressure_text(run) == "in-flight budget 20 GiB"
+    assert executor_memory_bytes(run) is None
+
+
+def test_an_old_import_reads_its_name_number_as_the_budget() -> None:
+    # Imported before the budget had a field: manifest {"app": "SUM", "executor_memory": "8g", ...}.
+    run = load_run(Path(__file__).resolve().parents[1] / "fixtures" / "runs" / EXPERIMENT / "SUMServer_8GB")
+
+    assert run.spec["manifest"]["executor_memory"] == "8g"
+    assert run.manifest["workload"] == {"app": "SUM", "in_flight_budget": 8 * GIB}
+    assert run.manifest["config"]["backpressure"] == {"enabled": None}
+    assert executor_memory_bytes(run) is None
+    assert pressure_text(run) == "in-flight budget 8 GiB"
 
 
 def test_folder_names_shared_by_several_folders_use_the_relative_path(tmp_path: Path) -> None:
@@ -224,18 +290,53 @@ def test_sanitise(name: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "app", "memory"),
+    ("name", "app", "backpressure", "budget_gib"),
     [
-        ("SUMServer_8GB", "SUM", "8g"),
-        ("StatelessSUMServer_45GB", "StatelessSUM", "45g"),
-        ("GlobalSUMServer_20GB", "GlobalSUM", "20g"),
-        ("GlobalHistogramServer_5GB", "GlobalHistogram", "5g"),
-        ("sumserver_8gb", None, None),
-        ("results", None, None),
+        (GLOBAL_SUM_20, "GlobalSUM", True, 20),
+        (DYNAMIC_SUM_8, "SUM", True, 8),
+        (LONG_SUM_8, "SUM", True, 8),
+        ("BP_889_min-8-5-eno-_GlobalHistogramServer_20_GB-rep1", "GlobalHistogram", True, 20),
+        ("BP_8-8-9_static-eno_StatelessSUMServer_45_GB-rep1", "StatelessSUM", True, 45),
+        # Executionloop.sh's s(): the number before GB is the qosmin, the budget is the max.
+        ("BP_8-4-9_max-4-min-1-5-eno_SUMServer_1_GB-rep1", "SUM", True, 4),
+        ("SUMServer_8GB", "SUM", None, 8),
+        ("StatelessSUMServer_45GB", "StatelessSUM", None, 45),
+        ("GlobalHistogramServer_5GB", "GlobalHistogram", None, 5),
+        ("noBP_SUMServer_17_GB-rep2", "SUM", False, 17),
+        ("NBP_GlobalSUMServer_5_GB", "GlobalSUM", False, 5),
+        ("SUMServer_5GB_bp-off", "SUM", False, 5),
+        ("sumserver_8gb", None, None, None),
+        ("SUMMARY_of_runs", None, None, None),
+        ("results", None, None, None),
     ],
 )
-def test_parse_folder_name(name: str, app: str | None, memory: str | None) -> None:
-    assert parse_folder_name(name) == {"app": app, "executor_memory": memory}
+def test_parse_folder_name(
+    name: str, app: str | None, backpressure: bool | None, budget_gib: int | None
+) -> None:
+    labels = parse_folder_name(name)
+    assert labels["app"] == app
+    assert labels["backpressure"] is backpressure
+    assert labels["in_flight_budget"] == (budget_gib * GIB if budget_gib is not None else None)
+
+
+def test_parse_folder_name_records_range_and_repetition() -> None:
+    assert parse_folder_name(GLOBAL_SUM_20) == {
+        "app": "GlobalSUM",
+        "backpressure": True,
+        "in_flight_budget": 21474836480,
+        "in_flight_budget_range": None,
+        "qosmin": 8 * GIB,
+        "repetition": 1,
+    }
+    assert parse_folder_name(DYNAMIC_SUM_8) == {
+        "app": "SUM",
+        "backpressure": True,
+        "in_flight_budget": 8 * GIB,
+        "in_flight_budget_range": [8 * GIB, 20 * GIB],
+        "qosmin": None,
+        "repetition": 1,
+    }
+    assert parse_folder_name("SUMServer_8GB")["in_flight_budget_range"] is None
 
 
 # ---------------------------------------------------------------------------------------------------------

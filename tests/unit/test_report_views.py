@@ -17,6 +17,7 @@ from harness.errors import UsageError
 from reports import figures
 from reports.artifact import artifact_method
 from reports.builder import build_report, choose_baselines
+from reports.claims import BUDGET_AXIS, INTENSITY_AXIS
 from reports.compare import compare, compare_text
 from reports.runs import (
     Run,
@@ -24,7 +25,9 @@ from reports.runs import (
     group_configurations,
     load_run,
     load_tables,
+    pressure_axis,
     pressure_level,
+    pressure_text,
     short_names,
 )
 
@@ -276,6 +279,37 @@ def test_pressure_level_uses_the_memory_that_runs_tasks(tmp_path: Path) -> None:
     assert pressure_level(_run(tmp_path, "x", _manifest(True, "2g"))) is None
 
 
+def _budget_manifest(budget: int | None, memory: str = "2g") -> dict[str, Any]:
+    manifest = _manifest(True, memory)
+    manifest["workload"]["in_flight_budget"] = budget
+    return manifest
+
+
+def test_pressure_level_is_the_in_flight_budget_when_the_run_has_one(tmp_path: Path) -> None:
+    rate = {"target_rate_rps": 1000.0}
+    budgeted = _run(tmp_path, "b", _budget_manifest(64 * 2**20), rate)
+    unbudgeted = _run(tmp_path, "n", _budget_manifest(None), rate)
+
+    assert pressure_level(budgeted) == 64 * 2**20
+    assert (pressure_axis(budgeted), pressure_text(budgeted)) == (BUDGET_AXIS, "in-flight budget 64 MiB")
+    # Without a budget: input bytes per second per byte of task memory, as before.
+    assert pressure_level(unbudgeted) == pytest.approx(1000 * 1032 / 2**31)
+    assert pressure_axis(unbudgeted) == INTENSITY_AXIS
+    assert pressure_text(unbudgeted) == "0.516 MB/s per GiB of task memory"
+    assert pressure_axis(_run(tmp_path, "x", _budget_manifest(None))) is None
+
+
+def test_labels_show_the_in_flight_budget_as_a_size(tmp_path: Path) -> None:
+    configs = group_configurations(
+        [
+            _run(tmp_path, "a", _budget_manifest(20 * 2**30)),
+            _run(tmp_path, "b", _budget_manifest(64 * 2**20)),
+        ]
+    )
+
+    assert [c.label for c in configs] == ["in-flight budget=64 MiB", "in-flight budget=20 GiB"]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The artifact's statistics
 
@@ -372,6 +406,70 @@ def test_memory_series_takes_the_largest_worker_executor() -> None:
     assert memory["storage_used"].tolist() == [30.0] and memory["peak_heap"].tolist() == [100.0]
 
 
+def _in_flight_table() -> pd.DataFrame:
+    """Two receivers' streams sampled at different times, 64 MiB budget, stream 1 held back once."""
+    mib = 1024 * 1024
+    return pd.DataFrame(
+        {
+            "time_ms": pd.array([T0, T0 + 500, T0 + 1000, T0 + 1500], dtype="int64"),
+            "stream_id": pd.array([0, 1, 0, 1], dtype="int32"),
+            "taken_records": pd.array([10, 20, 30, 40], dtype="int64"),
+            "taken_bytes": pd.array([10 * mib, 20 * mib, 40 * mib, 64 * mib], dtype="int64"),
+            "processed_records": pd.array([0, 0, 10, 10], dtype="int64"),
+            "in_flight_bytes": pd.array([10 * mib, 20 * mib, 30 * mib, 34 * mib], dtype="int64"),
+            "budget_bytes": pd.array([64 * mib] * 4, dtype="Int64"),
+            "held_back": [False, False, False, True],
+        }
+    )
+
+
+def test_in_flight_is_summed_over_streams_at_each_time() -> None:
+    in_flight = figures.in_flight_series(_in_flight_table(), T0)
+
+    assert in_flight["t_s"].tolist() == [0.0, 0.5, 1.0, 1.5]
+    # Each stream at its latest sample: 10, 10 + 20, 30 + 20, 30 + 34 MiB.
+    assert in_flight["in_flight"].tolist() == [10.0, 30.0, 50.0, 64.0]
+    assert in_flight["budget"].tolist() == [64.0] * 4
+    assert in_flight["held_back"].tolist() == [False, False, False, True]
+    assert figures.in_flight_series(pd.DataFrame(), T0).empty
+
+
+def _svg_ids(rendered: figures.RenderedFigure) -> set[str]:
+    assert rendered.svg is not None
+    return {element.get("id", "") for element in ET.fromstring(rendered.svg).iter()}
+
+
+def test_memory_figure_draws_in_flight_bytes_against_the_budget() -> None:
+    batches = pd.DataFrame({"batch_time_ms": [T0], "input_records": [10], "processing_time_ms": [5.0]})
+    with_table = figures.run_series(
+        "r", {"batches": batches, "in_flight": _in_flight_table()}, [], 2000, None
+    )
+    without = figures.run_series("r", {"batches": batches}, [], 2000, None)
+    assert with_table is not None and without is not None
+
+    drawn = figures.memory_figure(with_table, "with")
+    plain = figures.memory_figure(without, "without")
+
+    assert figures.has_memory_data(with_table) and not figures.has_memory_data(without)
+    assert {figures.IN_FLIGHT_GID, figures.BUDGET_GID} <= _svg_ids(drawn)
+    assert not {figures.IN_FLIGHT_GID, figures.BUDGET_GID} & _svg_ids(plain)
+    assert drawn.title.startswith("In flight")
+
+
+def test_report_reads_the_in_flight_table(tmp_path: Path) -> None:
+    run_dir = tmp_path / "runs" / "synthetic-oom" / OOM_RUN.name
+    shutil.copytree(OOM_RUN, run_dir)
+    table = _in_flight_table()
+    origin = figures.origin_ms(load_tables(load_run(OOM_RUN)))
+    table["time_ms"] = table["time_ms"] - T0 + int(origin)
+    table.to_parquet(run_dir / "in_flight.parquet", index=False)
+
+    build_report([tmp_path / "runs"], tmp_path / "r.html")
+
+    svg = (tmp_path / "r_figures" / "run-oom-synthetic-r1-memory.svg").read_text(encoding="utf-8")
+    assert f'id="{figures.IN_FLIGHT_GID}"' in svg and f'id="{figures.BUDGET_GID}"' in svg
+
+
 def test_capacity_is_the_processing_rate_times_the_interval() -> None:
     batches = pd.DataFrame(
         {"batch_time_ms": [T0, T0 + 2000], "input_records": [500, 0], "processing_time_ms": [1000.0, 5.0]}
@@ -408,6 +506,14 @@ def test_compare_text_is_a_rally_style_table() -> None:
     # Baseline: median of 301.9 and 280.0; contender 66.7.
     assert [c.strip() for c in throughput.strip("|").split("|")][2:] == ["291.0", "66.7", "-224.3", "-77.1 %"]
     assert "| Outcome unstable " in text
+
+
+def test_compare_names_each_sides_pressure_level() -> None:
+    text = compare_text(FIXTURES / "receiver", FIXTURES / "sensors2022-artifact")
+
+    lines = text.splitlines()
+    assert lines[0].endswith("pressure level: 0.258 MB/s per GiB of task memory")
+    assert lines[1].endswith("pressure level: in-flight budget 8 GiB")
 
 
 def test_compare_writes_a_self_contained_page(tmp_path: Path) -> None:

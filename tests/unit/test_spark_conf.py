@@ -55,15 +55,15 @@ def test_optional_rates_are_left_to_spark_and_user_keys_win(tmp_path: Path) -> N
 
 def test_gc_logs_and_metrics_are_always_on_and_user_jvm_options_are_kept() -> None:
     manifest = parse_manifest(
-        {**BASE, "config": {"spark_conf": {"spark.executor.extraJavaOptions": "-XX:+UseParallelGC"}}}, "m"
+        {**BASE, "config": {"spark_conf": {"spark.executor.extraJavaOptions": "-Xss4m"}}}, "m"
     )
     conf = resolve_spark_conf(manifest, "local[2]", "abc", Path("/runs/r1/logs"))
     assert (
         conf["spark.driver.extraJavaOptions"]
-        == "-Xlog:gc*:file=/runs/r1/logs/gc-driver.log:time,uptime,level,tags"
+        == "-XX:+UseG1GC -Xlog:gc*:file=/runs/r1/logs/gc-driver.log:time,uptime,level,tags"
     )
     assert conf["spark.executor.extraJavaOptions"] == (
-        "-XX:+UseParallelGC -Xlog:gc*:file=/runs/r1/logs/gc-executor-%p.log:time,uptime,level,tags"
+        "-Xss4m -XX:+UseG1GC -Xlog:gc*:file=/runs/r1/logs/gc-executor-%p.log:time,uptime,level,tags"
     )
     assert conf["spark.executor.processTreeMetrics.enabled"] == "true"
     assert conf["spark.metrics.conf.*.source.jvm.class"] == "org.apache.spark.metrics.source.JvmSource"
@@ -84,6 +84,7 @@ def test_backend_placement_and_executor_gc_logs_off_this_machine() -> None:
     assert conf["spark.executor.memory"] == "4g"
     # Executors elsewhere write their GC log into their own working directory.
     assert (
-        conf["spark.executor.extraJavaOptions"] == "-Xlog:gc*:file=gc-executor-%p.log:time,uptime,level,tags"
+        conf["spark.executor.extraJavaOptions"]
+        == "-XX:+UseG1GC -Xlog:gc*:file=gc-executor-%p.log:time,uptime,level,tags"
     )
     assert "/runs/r1/logs/gc-driver.log" in conf["spark.driver.extraJavaOptions"]

@@ -9,23 +9,37 @@ import org.apache.spark.streaming.api.java.JavaDStream;
 import org.apache.spark.streaming.api.java.JavaStreamingContext;
 
 /**
- * Hands PySpark a stream of Kafka record values read by {@code receivers} receivers
- * ({@link KafkaRecordReceiver}), unioned into one DStream.
+ * Hands PySpark (and the Java apps) a stream of Kafka record values read by {@code receivers}
+ * receivers ({@link KafkaRecordReceiver}), one input stream each, unioned into one DStream, as the
+ * original artifact unioned one stream per receiver.
  *
- * <p>Called from Python through an instance, like {@link KafkaDirectStreams}.
+ * <p>With a control topic, each receiver measures its data in flight ({@link InFlightGauge}) and,
+ * with a budget above 0, holds back at its equal share of it; the driver publishes the processed counts
+ * ({@link ProcessedCountPublisher}). Called from Python through an instance, like
+ * {@link KafkaDirectStreams}.
  */
 public final class KafkaReceiverStreams {
 
     public KafkaReceiverStreams() {
     }
 
+    /**
+     * @param storageLevel a Spark storage level's name ({@code MEMORY_ONLY}, the original's)
+     * @param controlTopic null: nothing measured, no budget
+     * @param inFlightBudget bytes; 0 or less: no budget
+     */
     @SuppressWarnings("unchecked")
     public JavaDStream<byte[]> createValueStream(
-            JavaStreamingContext jssc, Map<String, String> kafkaParams, List<String> topics, int receivers) {
+            JavaStreamingContext jssc, Map<String, String> kafkaParams, List<String> topics, int receivers,
+            String storageLevel, String controlTopic, long inFlightBudget) {
+        StorageLevel storage = StorageLevel.fromString(storageLevel);
+        if (controlTopic != null) {
+            ProcessedCountPublisher.attach(jssc, controlTopic, kafkaParams);
+        }
         List<JavaDStream<byte[]>> streams = new ArrayList<>();
         for (int i = 0; i < receivers; i++) {
-            streams.add(jssc.receiverStream(
-                    new KafkaRecordReceiver(kafkaParams, topics, StorageLevel.MEMORY_AND_DISK_SER())));
+            InFlightGauge gauge = controlTopic == null ? null : new InFlightGauge(controlTopic, inFlightBudget, receivers, kafkaParams);
+            streams.add(jssc.receiverStream(new KafkaRecordReceiver(kafkaParams, topics, storage, gauge)));
         }
         return streams.size() == 1 ? streams.get(0) : jssc.union(streams.toArray(new JavaDStream[0]));
     }

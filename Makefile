@@ -88,7 +88,7 @@ format: $(INSTALLED)
 
 # The manifest reference is generated from the schema (a unit test fails when it is stale).
 docs: $(INSTALLED)
-	$(BIN)/python -m harness.manifest_doc > docs/manifest.md
+	$(BIN)/python -m harness.spec.reference > docs/manifest.md
 
 lock-jars: $(INSTALLED)
 	$(BIN)/bpbench lock-jars

@@ -44,9 +44,9 @@ from apps.records import HEADER, VALUE_DTYPE  # noqa: E402
 from generators.produce import PRODUCER_SETTINGS, GeneratorConfig  # noqa: E402
 from generators.profiles import parse_profile  # noqa: E402
 from harness import environment, jvm  # noqa: E402
-from harness.backends.kafka_broker import KafkaBroker  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
-from harness.processes import ProcessSupervisor  # noqa: E402
+from harness.platform.kafka_broker import KafkaBroker  # noqa: E402
+from harness.run.supervisor import ProcessSupervisor  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SIZES = (100, 10_000)

@@ -75,10 +75,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from apps.driver import STREAMING_BATCHES_FILE  # noqa: E402
-from harness.backends.kafka_broker import KAFKA_MAIN  # noqa: E402
-from harness.collectors.jvm_metrics import DriverJvmCollector  # noqa: E402
-from harness.collectors.kafka_offsets import KafkaOffsetsCollector  # noqa: E402
-from harness.collectors.spark_rest import SparkRestCollector  # noqa: E402
+from harness.observe.jvm_metrics import DriverJvmCollector  # noqa: E402
+from harness.observe.kafka_offsets import KafkaOffsetsCollector  # noqa: E402
+from harness.observe.spark_rest import SparkRestCollector  # noqa: E402
+from harness.platform.kafka_broker import KAFKA_MAIN  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 GOAL_CPU_FRAC = 0.02

@@ -1,7 +1,7 @@
 """Benchmark: build the HTML report over 24 synthetic 30-minute runs; wall time and peak memory.
 
 The runs have the real schema (run directory schema v1, written with the collectors' column lists, and
-summaries computed by ``harness.summary.summarize``): 900 batches of 2 s, executor samples every
+summaries computed by ``harness.results.summary.summarize``): 900 batches of 2 s, executor samples every
 second for the driver and two executors, GC events, Kafka offsets every second for two partitions,
 processes every second, the rate-limit trace and the generator's seconds. The matrix is backpressure
 on/off x executor memory 1g/2g/4g x 4 repetitions, so the report has configurations to compare,
@@ -38,14 +38,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.collectors.gc_log import GC_EVENT_COLUMNS  # noqa: E402
-from harness.collectors.kafka_offsets import OFFSET_COLUMNS  # noqa: E402
-from harness.collectors.processes import PROCESS_COLUMNS  # noqa: E402
-from harness.collectors.spark_rest import EXECUTOR_COLUMNS  # noqa: E402
-from harness.collectors.streaming_batches import BATCH_COLUMNS  # noqa: E402
-from harness.control.rate_limits import RATE_LIMIT_COLUMNS  # noqa: E402
-from harness.load import GENERATOR_COLUMNS  # noqa: E402
-from harness.summary import RunFacts, summarize  # noqa: E402
+from harness.results.summary import RunFacts, summarize  # noqa: E402
+from harness.results.tables import (  # noqa: E402
+    BATCH_COLUMNS,
+    EXECUTOR_COLUMNS,
+    GC_EVENT_COLUMNS,
+    GENERATOR_COLUMNS,
+    OFFSET_COLUMNS,
+    PROCESS_COLUMNS,
+    RATE_LIMIT_COLUMNS,
+)
 
 RESULTS = ROOT / "benchmarks" / "results"
 GOAL_WALL_S = 60.0
@@ -343,7 +345,7 @@ def _spec(cell: Cell) -> dict[str, Any]:
 
 
 def _summary(cell: Cell, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    from harness.outcomes import Evidence
+    from harness.results.outcomes import Evidence
 
     batches = tables["batches"]
     completed = batches[batches["status"] == "COMPLETED"]

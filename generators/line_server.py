@@ -31,7 +31,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from harness.net import LOOPBACK
+# As harness.net says; generators do not import the harness (the harness imports generators).
+LOOPBACK = "127.0.0.1"
 
 CHUNK = 500  # records per write
 # A small send buffer keeps few lines in flight: the kernel would otherwise grow it to megabytes,

@@ -82,15 +82,15 @@ def _count(n: int, noun: str) -> str:
 
 
 def _warn(runs: list, console: Console) -> None:
-    from harness.manifest import experiment_warnings
+    from harness.spec.manifest import experiment_warnings
 
     for warning in experiment_warnings(runs):
         console.print(Text.assemble(("warning: ", "yellow"), warning))
 
 
 def _plan(args: argparse.Namespace, console: Console) -> None:
-    from harness.manifest import load_experiment
-    from harness.plan import plan_lines
+    from harness.spec.manifest import load_experiment
+    from harness.spec.plan import plan_lines
 
     runs = load_experiment(args.manifest)
     _warn(runs, console)
@@ -100,7 +100,7 @@ def _plan(args: argparse.Namespace, console: Console) -> None:
 
 
 def _validate(manifests: list[Path], console: Console) -> None:
-    from harness.manifest import load_experiment
+    from harness.spec.manifest import load_experiment
 
     errors = []
     for path in manifests:
@@ -127,16 +127,19 @@ def _validate(manifests: list[Path], console: Console) -> None:
 
 
 def _run(args: argparse.Namespace, console: Console) -> None:
-    from harness.runner import run_experiment
+    from harness.run.runner import run_experiment
+    from reports.builder import build_report
 
+    # The only place a run chains into a report: the harness itself never imports reports.
     result = run_experiment(args.manifest, args.out, console, backend=args.backend)
+    report = build_report([result.experiment_dir], result.experiment_dir / "report.html")
     console.print(f"runs:   {', '.join(str(p) for p in result.run_dirs)}")
-    console.print(f"report: {result.report}")
+    console.print(f"report: {report}")
 
 
 def _compose_stack(args: argparse.Namespace):  # -> (ComposeBackend, Platform), imported lazily
-    from harness.backends.compose import DEFAULT_KAFKA_PORTS, DEFAULT_PROJECT, ComposeBackend
-    from harness.manifest import Platform, load_experiment
+    from harness.platform.compose import DEFAULT_KAFKA_PORTS, DEFAULT_PROJECT, ComposeBackend
+    from harness.spec.manifest import Platform, load_experiment
 
     manifest = getattr(args, "manifest", None)
     platform = load_experiment(manifest)[0].manifest.platform if manifest else Platform(backend="compose")
@@ -146,7 +149,7 @@ def _compose_stack(args: argparse.Namespace):  # -> (ComposeBackend, Platform), 
 
 
 def _up(args: argparse.Namespace, console: Console) -> None:
-    from harness.backends.compose import compose_problems
+    from harness.platform.compose import compose_problems
 
     backend, platform = _compose_stack(args)
     problems = compose_problems(platform)
@@ -159,7 +162,7 @@ def _up(args: argparse.Namespace, console: Console) -> None:
 
 
 def _down(args: argparse.Namespace, console: Console) -> None:
-    from harness.backends.compose import docker_problems
+    from harness.platform.compose import docker_problems
 
     problems = docker_problems()
     if problems:
@@ -213,12 +216,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.output:
                 console.print(f"compare: {compare(args.baseline, args.contender, args.output)}")
         elif args.command == "export":
-            from harness.export import export_csv
+            from harness.results.export import export_csv
 
             written = export_csv(args.dirs, args.output)
             console.print(f"wrote {len(written)} CSV files; summaries: {written[0]}")
         elif args.command == "import-artifact":
-            from harness.importer import import_artifact
+            from harness.results.importer import import_artifact
 
             for run_dir in import_artifact(args.source, args.dest):
                 console.print(f"imported: {run_dir}")

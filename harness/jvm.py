@@ -23,6 +23,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError, UsageError
 from harness.paths import INFRA_DIR, JVM_HELPER_JAR, JVM_HELPER_SRC, JVM_LOCK, cache_dir
+from harness.results.store import write_atomically
 
 MIN_JDK = 17
 JAR_SETS = ("kafka-broker", "spark-kafka")
@@ -272,11 +273,13 @@ def build_helper(log: Log = _quiet) -> Path:
         result = subprocess.run([*command, *map(str, sources)], capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise HarnessError(f"javac failed on {JVM_HELPER_SRC}:\n{result.stderr.strip()}")
-        partial = JVM_HELPER_JAR.with_suffix(".jar.partial")
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as jar:
-            for compiled in sorted(Path(classes).rglob("*.class")):
-                jar.write(compiled, compiled.relative_to(classes).as_posix())
-        partial.replace(JVM_HELPER_JAR)
+
+        def write_jar(partial: Path) -> None:
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as jar:
+                for compiled in sorted(Path(classes).rglob("*.class")):
+                    jar.write(compiled, compiled.relative_to(classes).as_posix())
+
+        write_atomically(JVM_HELPER_JAR, write_jar)
     stamp.write_text(fingerprint + "\n")
     log(f"jvm helper: built {JVM_HELPER_JAR}")
     return JVM_HELPER_JAR

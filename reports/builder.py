@@ -21,11 +21,11 @@ from typing import Any
 
 import jinja2
 
-from harness.importer import THROUGHPUT_COLUMN
-from harness.store import find_run_dirs
-from harness.summary import OUTCOMES
+from harness.results.artifact import ARTIFACT_COLUMNS, THROUGHPUT_COLUMN
+from harness.results.outcomes import OUTCOMES
+from harness.results.store import find_run_dirs
 from reports import figures
-from reports.artifact import ARTIFACT_COLUMNS, artifact_method, reported
+from reports.artifact import artifact_method, reported
 from reports.claims import (
     CAP_TOLERANCE,
     DEGRADED_THROUGHPUT_SHARE,

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from harness.summary import UNSTABLE_SLOPE_MS_PER_S
+from harness.results.outcomes import FAILURE_OUTCOMES, MEASURED_OUTCOMES, Outcome
+from harness.results.summary import UNSTABLE_SLOPE_MS_PER_S
 
 # Delay growing faster than this (ms per second of run) is growth without bound: the outcome rule's bar.
 SLOPE_THRESHOLD_MS_PER_S = UNSTABLE_SLOPE_MS_PER_S
@@ -31,10 +32,7 @@ HIGH_GC_SHARE = 0.10
 DEGRADED_THROUGHPUT_SHARE = 0.90
 # Input above throughput by more than this share counts as input beyond capacity (C3).
 OVERLOAD_MARGIN = 0.05
-# Outcomes that measured the system under test; the others say the load or the harness failed.
-MEASURED_OUTCOMES = frozenset({"stable", "unstable", "oom", "executor_lost"})
-FAILURE_OUTCOMES = frozenset({"oom", "executor_lost"})
-DEGRADED_OUTCOMES = frozenset({"oom", "executor_lost", "unstable"})
+DEGRADED_OUTCOMES = FAILURE_OUTCOMES | {Outcome.UNSTABLE}
 # The two axes a pressure level is measured on (``reports.runs.pressure_level``): the in-flight data
 # budget (the paper's axis, the queue's qosmax), else input bytes per second per byte of task memory.
 # Levels are compared on one axis only.
@@ -219,7 +217,7 @@ def overloaded(run: ClaimRun) -> bool | None:
 def delay_grows(run: ClaimRun) -> bool | None:
     """Delay grows without bound: slope above the threshold, or the run ran out of memory (the
     received data outgrew the heap before the delay could)."""
-    if run.outcome == "oom" or bool(run.oom_count):
+    if run.outcome == Outcome.OOM or bool(run.oom_count):
         return True
     return None if run.delay_slope is None else run.delay_slope > SLOPE_THRESHOLD_MS_PER_S
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.store import find_run_dirs
-from harness.summary import OUTCOMES
+from harness.results.outcomes import OUTCOMES
+from harness.results.store import find_run_dirs
 from reports.builder import outcome_text, render, write_atomically
 from reports.metrics import METRICS, Metric, diff_percent, fmt_number, fmt_percent
 from reports.runs import MISSING, Run, SkippedRun, load_run, pressure_text

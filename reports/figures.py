@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from harness.results.outcomes import Outcome, removal_kind  # noqa: E402
 
 MIB = 1024 * 1024
 DPI = 100
@@ -51,10 +52,9 @@ def _tick(value: float, _position: int) -> str:
 
 
 _THOUSANDS = FuncFormatter(_tick)
-_EXIT_52 = re.compile(r"exited with code 52\b")
 MARKER_STYLE = {
-    "oom": {"color": "#cf222e", "linestyle": "-", "label": "out of memory"},
-    "executor_lost": {"color": "#bc4c00", "linestyle": "--", "label": "executor lost"},
+    Outcome.OOM: {"color": "#cf222e", "linestyle": "-", "label": "out of memory"},
+    Outcome.EXECUTOR_LOST: {"color": "#bc4c00", "linestyle": "--", "label": "executor lost"},
 }
 GC_KIND_COLOURS = {
     "young": "#6e7781",
@@ -272,7 +272,7 @@ def rate_series(rate_limits: pd.DataFrame, logged: pd.DataFrame, origin: float) 
 @dataclass(frozen=True)
 class Marker:
     t_s: float
-    kind: str  # "oom" or "executor_lost"
+    kind: str  # Outcome.OOM or Outcome.EXECUTOR_LOST
     label: str
 
 
@@ -288,7 +288,7 @@ def markers(executors: pd.DataFrame, failure_events: Sequence[dict[str, Any]], o
         for executor_id, rows in removed.groupby(removed["executor_id"].astype(str), sort=True):
             last = rows.iloc[-1]
             reason = str(last.get("remove_reason") or "")
-            kind = "oom" if _EXIT_52.search(reason) else "executor_lost"
+            kind = removal_kind(reason)
             found.append(
                 Marker((float(last["remove_ms"]) - origin) / 1000.0, kind, f"executor {executor_id}")
             )
@@ -314,9 +314,9 @@ def _evidence_kind(event: dict[str, Any]) -> str | None:
     if isinstance(evidence, dict) and evidence.get("kind"):
         return str(evidence["kind"])
     detail = str(event.get("detail", ""))
-    if "OutOfMemoryError" in detail or _EXIT_52.search(detail):
-        return "oom"
-    return "executor_lost" if event.get("source") else None
+    if "OutOfMemoryError" in detail or removal_kind(detail) == Outcome.OOM:
+        return Outcome.OOM
+    return Outcome.EXECUTOR_LOST if event.get("source") else None
 
 
 # ---------------------------------------------------------------------------------------------------------

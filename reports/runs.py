@@ -19,7 +19,9 @@ import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from apps.records import DEFAULT_EVENT_BYTES
-from harness.store import SCHEMA_VERSION
+from harness.results.artifact import RECORD_BYTES as ARTIFACT_RECORD_BYTES
+from harness.results.store import SCHEMA_VERSION
+from harness.results.tables import BATCH_COLUMNS, RATE_LIMIT_COLUMNS, select
 from reports.claims import BUDGET_AXIS, INTENSITY_AXIS, format_bytes, format_pressure
 
 MISSING = "–"
@@ -32,35 +34,33 @@ LABEL_NOISE = frozenset({"source_folder"})
 _REPETITION = re.compile(r"-r(?:ep)?(\d+)$")
 _MEMORY = re.compile(r"^([1-9][0-9]*)([kmgt])$", re.IGNORECASE)
 _MEMORY_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
-_ARTIFACT_RECORD_BYTES = 9600
 
-# The columns each table's figures and statistics need; other columns are never read.
+
+# The columns each table's figures and statistics need (of harness.results.tables); others are never read.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "batches": (
-        "batch_time_ms",
-        "status",
-        "input_records",
-        "scheduling_delay_ms",
-        "processing_time_ms",
-        "total_delay_ms",
+    "batches": tuple(BATCH_COLUMNS),
+    "executors": select(
+        "executors",
+        (
+            "sample_time_ms",
+            "executor_id",
+            "is_active",
+            "memory_used_bytes",
+            "peak_jvm_heap_bytes",
+            "peak_on_heap_execution_bytes",
+            "peak_on_heap_storage_bytes",
+            "peak_on_heap_unified_bytes",
+            "remove_time_ms",
+            "remove_reason",
+        ),
     ),
-    "executors": (
-        "sample_time_ms",
-        "executor_id",
-        "is_active",
-        "memory_used_bytes",
-        "peak_jvm_heap_bytes",
-        "peak_on_heap_execution_bytes",
-        "peak_on_heap_storage_bytes",
-        "peak_on_heap_unified_bytes",
-        "remove_time_ms",
-        "remove_reason",
+    "gc": select("gc", ("source", "time_ms", "kind", "pause_ms", "heap_after_bytes", "heap_total_bytes")),
+    "offsets": select("offsets", ("sample_time_ms", "partition", "lag")),
+    "rate_limits": tuple(RATE_LIMIT_COLUMNS),
+    "logged_rate_limits": select("logged_rate_limits", ("time_ms", "rate_rps")),
+    "in_flight": select(
+        "in_flight", ("time_ms", "stream_id", "in_flight_bytes", "budget_bytes", "held_back")
     ),
-    "gc": ("source", "time_ms", "kind", "pause_ms", "heap_after_bytes", "heap_total_bytes"),
-    "offsets": ("sample_time_ms", "partition", "lag"),
-    "rate_limits": ("batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"),
-    "logged_rate_limits": ("time_ms", "rate_rps"),
-    "in_flight": ("time_ms", "stream_id", "in_flight_bytes", "budget_bytes", "held_back"),
 }
 # A configuration field holding an in-flight budget in bytes, and how labels name it.
 BUDGET_FIELD = "in_flight_budget"
@@ -240,7 +240,7 @@ def record_bytes(run: Run) -> int | None:
     """Bytes per record: ``8 + 4 x values`` for our artifact-layout records, ``event_bytes`` for JSON
     events, 9,600 for imported runs."""
     if run.imported:
-        return _ARTIFACT_RECORD_BYTES
+        return ARTIFACT_RECORD_BYTES
     workload = run.manifest.get("workload") or {}
     if nested(workload, "records", "layout") == "json":
         return int(nested(workload, "records", "event_bytes") or DEFAULT_EVENT_BYTES)

@@ -6,10 +6,6 @@ from typing import Any
 
 from harness.control.pid import replay_pid
 
-# batch_rate_rps: records per second a batch took in; pid_*: Spark's PID replayed over the batches
-# (the rate computed after the batch, and the limit in force after it).
-RATE_LIMIT_COLUMNS = ["batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"]
-
 
 def rate_limit_rows(
     batches: list[dict[str, Any]],
@@ -19,7 +15,8 @@ def rate_limit_rows(
     derivative: float = 0.0,
     min_rate: float = 100.0,
 ) -> list[dict[str, Any]]:
-    """One row per completed batch (``RATE_LIMIT_COLUMNS``), the PID run with the given gains."""
+    """One row per completed batch (``harness.results.tables.RATE_LIMIT_COLUMNS``), the PID run with
+    the given gains."""
     replayed = {
         row["batch_time_ms"]: row
         for row in replay_pid(batches, batch_interval_ms, proportional, integral, derivative, min_rate)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.backends.compose import COMPOSE_FILE, docker_problems
+from harness.platform.compose import COMPOSE_FILE, docker_problems
 from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
 
 PROBLEMS = docker_problems()

@@ -13,10 +13,10 @@ import psutil
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from harness.backends.kafka_broker import KafkaBroker
-from harness.backends.spark_standalone import SparkStandalone
 from harness.net import free_port
-from harness.processes import ProcessSupervisor
+from harness.platform.kafka_broker import KafkaBroker
+from harness.platform.spark_standalone import SparkStandalone
+from harness.run.supervisor import ProcessSupervisor
 from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
 
 RATE, DURATION = 250, 16

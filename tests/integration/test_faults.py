@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from harness import jvm
-from harness.backends import kafka_broker
-from harness.backends.kafka_broker import KafkaBroker
 from harness.errors import HarnessError
-from harness.events import EventLog
 from harness.net import LOOPBACK, free_port
-from harness.processes import ProcessSupervisor
+from harness.platform import kafka_broker
+from harness.platform.kafka_broker import KafkaBroker
+from harness.run.events import EventLog
+from harness.run.supervisor import ProcessSupervisor
 from tests.integration.conftest import (
     assert_nothing_left_running,
     run_bpbench,

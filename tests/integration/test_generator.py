@@ -18,9 +18,9 @@ from confluent_kafka import Consumer
 from apps.records import decode
 from generators.produce import GeneratorConfig
 from generators.profiles import parse_profile
-from harness.backends.kafka_broker import KafkaBroker
 from harness.paths import REPO_ROOT
-from harness.processes import ProcessSupervisor
+from harness.platform.kafka_broker import KafkaBroker
+from harness.run.supervisor import ProcessSupervisor
 from tests.integration.conftest import assert_nothing_left_running
 from tests.kafka_offsets import topic_end_offsets
 

@@ -25,10 +25,10 @@ from apps import APP_JVM_CLASSES
 from apps.driver import BATCHES_FILE, OFFSETS_FILE, STOP_FILE, AppConfig
 from apps.records import encode, encode_event
 from harness import jvm
-from harness.backends.kafka_broker import KafkaBroker
 from harness.net import LOOPBACK, free_port
-from harness.processes import ProcessSupervisor
-from harness.spark_app import SparkApp, spark_environment
+from harness.platform.kafka_broker import KafkaBroker
+from harness.run.spark_app import SparkApp, spark_environment
+from harness.run.supervisor import ProcessSupervisor
 
 RANKS, STEPS, COPIES, VALUES_PER_RECORD = 3, 4, 2, 4
 COST_FACTOR = 5  # expensive records are computed this many times: the results must not change

@@ -20,9 +20,9 @@ import pytest
 
 from apps.driver import AppConfig
 from apps.window_apps import WINDOWS_FILE
-from harness.backends.kafka_broker import KafkaBroker
-from harness.processes import ProcessSupervisor
-from harness.spark_app import SparkApp, spark_environment
+from harness.platform.kafka_broker import KafkaBroker
+from harness.run.spark_app import SparkApp, spark_environment
+from harness.run.supervisor import ProcessSupervisor
 from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
 from tests.integration.test_paper_apps_spark import (  # noqa: F401 - broker is a fixture
     assert_report_equals,

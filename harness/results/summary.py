@@ -1,0 +1,192 @@
+"""A run's summary: the statistics of ``summary.json`` and the rule that names its outcome.
+
+Pure functions over the recorded rows, so every number in a summary can be recomputed from the
+run directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.results.outcomes import Evidence, Outcome
+from harness.results.store import SCHEMA_VERSION
+
+# Total delay growing faster than this (ms per second of run) means the app falls behind its input.
+UNSTABLE_SLOPE_MS_PER_S = 10.0
+# Consumer lag growing faster than this share of the target rate means input outpaces processing,
+# even when backpressure keeps the delay bounded.
+UNSTABLE_LAG_SHARE = 0.05
+# A generator that sent less than this share of its target rate could not produce the load.
+GENERATOR_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the runner observed besides the collectors' tables."""
+
+    run_id: str
+    experiment: str
+    batch_interval_ms: int
+    backpressure: bool
+    target_rate_rps: float
+    duration_s: float
+    warmup_s: float
+    generator: dict[str, Any]
+    processed: int
+    backlog: int | None
+    drained: bool
+    app_failed: bool
+    load_end_ms: int | None
+    evidence: tuple[Evidence, ...] = ()
+    collector_cpu_frac: float | None = None
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "max": None}
+    array = np.asarray(values, dtype=float)
+    return {
+        "p50": float(np.percentile(array, 50)),
+        "p95": float(np.percentile(array, 95)),
+        "max": float(array.max()),
+    }
+
+
+def slope_per_s(times_ms: list[int], values: list[float]) -> float | None:
+    """Least-squares slope of ``values`` against time, per second; None with fewer than 3 points."""
+    if len(times_ms) < 3 or len(set(times_ms)) < 2:
+        return None
+    seconds = (np.asarray(times_ms, dtype=float) - times_ms[0]) / 1000.0
+    return float(np.polyfit(seconds, np.asarray(values, dtype=float), 1)[0])
+
+
+def measured_batches(batches: list[dict[str, Any]], warmup_s: float) -> list[dict[str, Any]]:
+    """Completed batches after the warm-up."""
+    completed = [b for b in batches if b["status"] == "COMPLETED" and b["total_delay_ms"] is not None]
+    if not completed:
+        return []
+    start = min(b["batch_time_ms"] for b in completed) + warmup_s * 1000
+    return [b for b in completed if b["batch_time_ms"] >= start]
+
+
+def _executor_peaks(samples: list[dict[str, Any]], column: str) -> int | None:
+    values = [s[column] for s in samples if s.get(column)]
+    return int(max(values)) if values else None
+
+
+def lag_slope_per_s(
+    offsets: Sequence[dict[str, Any]], start_ms: float, end_ms: float | None, interval_ms: int
+) -> float | None:
+    """Slope of the total consumer lag (records per second) between ``start_ms`` and ``end_ms``.
+
+    Offsets are committed once per batch, so between two commits the lag climbs by a batch's worth
+    of records and drops back: a sawtooth whose phase would bias a fit over a short run. The fit
+    takes each batch interval's lowest lag (the lag just after a commit) instead.
+    """
+    totals: dict[int, int] = {}
+    for row in offsets:
+        if row["sample_time_ms"] >= start_ms and (end_ms is None or row["sample_time_ms"] <= end_ms):
+            totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
+    troughs: dict[int, tuple[int, int]] = {}  # interval -> (lag, time)
+    for time_ms, lag in sorted(totals.items()):
+        interval = int((time_ms - start_ms) // interval_ms)
+        if interval not in troughs or lag < troughs[interval][0]:
+            troughs[interval] = (lag, time_ms)
+    points = sorted((time_ms, lag) for lag, time_ms in troughs.values())
+    return slope_per_s([t for t, _ in points], [lag for _, lag in points])
+
+
+def gc_statistics(gc_events: Sequence[dict[str, Any]], duration_s: float) -> dict[str, Any]:
+    """GC count and the share of time in stop-the-world pauses, per JVM, from the parsed GC logs.
+
+    The executors' JVMs are what the paper studies; in local mode the driver is the only JVM.
+    """
+    executors = [e for e in gc_events if str(e["source"]).startswith("executor")]
+    events = [e for e in (executors or gc_events) if e["pause_ms"] > 0]
+    jvms = {e["source"] for e in (executors or gc_events)}
+    if not jvms or duration_s <= 0:
+        return {"gc_count": None, "gc_time_frac": None, "full_gc_count": None}
+    pause_ms = sum(e["pause_ms"] for e in events)
+    return {
+        "gc_count": len(events),
+        "full_gc_count": sum(1 for e in events if e["kind"] == "full"),
+        "gc_time_frac": pause_ms / (duration_s * 1000.0 * len(jvms)),
+    }
+
+
+def classify(facts: RunFacts, delay_slope: float | None, lag_slope: float | None = None) -> Outcome:
+    kinds = {evidence.kind for evidence in facts.evidence}
+    if Outcome.OOM in kinds:
+        return Outcome.OOM
+    if Outcome.EXECUTOR_LOST in kinds:
+        return Outcome.EXECUTOR_LOST
+    if facts.app_failed:
+        return Outcome.APP_FAILED
+    achieved = facts.generator.get("achieved_rate_rps") or 0.0
+    if achieved < (1 - GENERATOR_TOLERANCE) * facts.target_rate_rps or facts.generator.get("failed"):
+        return Outcome.GENERATOR_SATURATED
+    delay_grows = delay_slope is not None and delay_slope > UNSTABLE_SLOPE_MS_PER_S
+    lag_grows = lag_slope is not None and lag_slope > UNSTABLE_LAG_SHARE * facts.target_rate_rps
+    if not facts.drained or delay_grows or lag_grows:
+        return Outcome.UNSTABLE
+    return Outcome.STABLE
+
+
+def summarize(
+    facts: RunFacts,
+    batches: list[dict[str, Any]],
+    executors: list[dict[str, Any]],
+    offsets: Sequence[dict[str, Any]] = (),
+    gc_events: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    measured = measured_batches(batches, facts.warmup_s)
+    loaded = [b for b in measured if facts.load_end_ms is None or b["batch_time_ms"] <= facts.load_end_ms]
+    delay_slope = slope_per_s([b["batch_time_ms"] for b in loaded], [b["total_delay_ms"] for b in loaded])
+    measured_from = measured[0]["batch_time_ms"] if measured else 0
+    lag_slope = lag_slope_per_s(offsets, measured_from, facts.load_end_ms, facts.batch_interval_ms)
+    interval_s = facts.batch_interval_ms / 1000.0
+    # Throughput counts the batches under load, as the artifact did; draining batches would dilute it.
+    records = [b["input_records"] for b in loaded]
+    produced = int(facts.generator.get("acked", 0))
+    send_s = facts.generator.get("send_duration_s") or 0.0
+    lost = produced - facts.processed - facts.backlog if facts.backlog is not None else None
+    # Spark gives up on a batch whose output failed after its task retries (an executor that keeps
+    # dying): its records are dropped, which is where a direct stream's loss comes from.
+    failed = [b for b in batches if b.get("output_ops_failed")]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": facts.run_id,
+        "experiment": facts.experiment,
+        "outcome": classify(facts, delay_slope, lag_slope),
+        "duration_s": facts.duration_s,
+        "backpressure": facts.backpressure,
+        "target_rate_rps": facts.target_rate_rps,
+        "batch_interval_ms": facts.batch_interval_ms,
+        "batches": len(measured),
+        "produced": produced,
+        "processed": facts.processed,
+        "backlog": facts.backlog,
+        "lost": lost,
+        "drained": facts.drained,
+        "failed_batches": len(failed),
+        "failed_batch_records": sum(int(b["input_records"]) for b in failed),
+        "throughput_rps": float(np.mean(records)) / interval_s if records else None,
+        "input_rate_rps": produced / send_s if send_s > 0 else None,
+        "sched_delay_ms": percentiles([b["scheduling_delay_ms"] for b in measured]),
+        "total_delay_ms": percentiles([b["total_delay_ms"] for b in measured]),
+        "proc_time_ms": percentiles([b["processing_time_ms"] for b in measured]),
+        "delay_slope": delay_slope,
+        "lag_slope_rps": lag_slope,
+        **gc_statistics(gc_events, facts.duration_s),
+        "peak_heap_bytes": _executor_peaks(executors, "peak_jvm_heap_bytes"),
+        "peak_storage_mem_bytes": _executor_peaks(executors, "peak_on_heap_storage_bytes"),
+        "peak_execution_mem_bytes": _executor_peaks(executors, "peak_on_heap_execution_bytes"),
+        "oom_count": sum(1 for e in facts.evidence if e.kind == Outcome.OOM),
+        "executors_lost": sum(1 for e in facts.evidence if e.kind == Outcome.EXECUTOR_LOST),
+        "evidence": [e.to_json() for e in facts.evidence],
+        "collector_cpu_frac": facts.collector_cpu_frac,
+    }

@@ -12,8 +12,8 @@ its own counts and every lateness it measured; the coordinating process adds the
 computes the percentiles over all the workers' sends together, so the figures are those of one
 schedule, exact whatever the number of workers.
 
-Run as ``python -m generators.produce --config FILE`` (JSON, see ``GeneratorConfig``). A bad config
-exits with status 2; a failed worker stops the others and exits with status 1; SIGTERM or Ctrl-C
+Run as ``python -m generators.produce --config FILE`` (JSON, ``generators.config.GeneratorConfig``):
+a bad config exits with status 2; a failed worker stops the others and exits with status 1; SIGTERM or Ctrl-C
 stops every worker, which flushes what it sent, and the result says ``interrupted``.
 """
 
@@ -33,7 +33,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, fields
 from functools import partial
 from multiprocessing.connection import wait as wait_for_any
 from pathlib import Path
@@ -41,10 +41,8 @@ from typing import Any, Protocol
 
 import numpy as np
 from confluent_kafka import KafkaError, Message, Producer
-from pydantic import ValidationError
 
-from generators.profiles import RateProfile, parse_profile
-from generators.workloads import RecordStream
+from generators.config import ConfigError, GeneratorConfig
 
 CHUNK_RECORDS = 2048  # due times computed at once, at most (at the peak rate)
 POLL_EVERY = 1024  # sends between two polls of the producer when there is no idle time to poll in
@@ -71,95 +69,6 @@ PRODUCER_SETTINGS: dict[str, Any] = {
     "delivery.report.only.error": True,
     "log_level": 3,
 }
-
-
-class ConfigError(ValueError):
-    """A bad generator config: names the file and the field."""
-
-
-@dataclass(frozen=True)
-class GeneratorConfig:
-    bootstrap_servers: str
-    topic: str
-    profile: RateProfile
-    duration_s: float
-    records: dict[str, Any]  # the manifest's workload.records (generators/workloads.py)
-    seed: int
-    stats_path: Path
-    result_path: Path
-    processes: int = 1
-    client_config: dict[str, str] = field(default_factory=dict)  # security settings of the cluster
-
-    @classmethod
-    def from_json(cls, raw: Any, source: str = "config") -> GeneratorConfig:
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{source}: expected a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ConfigError(f"{source}: unknown field {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        required = [f.name for f in fields(cls) if f.name not in ("processes", "client_config")]
-        missing = [name for name in required if name not in raw]
-        if missing:
-            raise ConfigError(f"{source}: missing field {missing[0]!r}")
-        try:
-            profile = parse_profile(raw["profile"])
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(["profile", *(str(p) for p in error["loc"])])
-            raise ConfigError(f"{source}: {where}: {error['msg']}") from None
-        for name in ("bootstrap_servers", "topic", "stats_path", "result_path"):
-            if not isinstance(raw[name], str) or not raw[name]:
-                raise ConfigError(f"{source}: {name} must be a non-empty string")
-        duration = raw["duration_s"]
-        if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 < duration < math.inf:
-            raise ConfigError(f"{source}: duration_s must be a number > 0, not {duration!r}")
-        if not isinstance(raw["records"], dict):
-            raise ConfigError(f"{source}: records must be an object (the manifest's workload.records)")
-        client_config = raw.get("client_config", {})
-        if not isinstance(client_config, dict):
-            raise ConfigError(f"{source}: client_config must be an object of librdkafka settings")
-        processes = raw.get("processes", 1)
-        if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-            raise ConfigError(f"{source}: processes must be an integer >= 1, not {processes!r}")
-        if isinstance(raw["seed"], bool) or not isinstance(raw["seed"], int):
-            raise ConfigError(f"{source}: seed must be an integer, not {raw['seed']!r}")
-        return cls(
-            bootstrap_servers=raw["bootstrap_servers"],
-            topic=raw["topic"],
-            profile=profile,
-            duration_s=float(duration),
-            records=raw["records"],
-            seed=raw["seed"],
-            stats_path=Path(raw["stats_path"]),
-            result_path=Path(raw["result_path"]),
-            processes=processes,
-            client_config={str(k): str(v) for k, v in client_config.items()},
-        )
-
-    @classmethod
-    def from_file(cls, path: Path) -> GeneratorConfig:
-        try:
-            raw = json.loads(path.read_text())
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not JSON ({exc})") from None
-        return cls.from_json(raw, source=str(path))
-
-    def to_json(self) -> dict[str, object]:
-        raw = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
-        raw["profile"] = self.profile.model_dump(mode="json")
-        return raw
-
-    @property
-    def seconds(self) -> int:
-        """Seconds of schedule, the last one possibly partial."""
-        return math.ceil(self.duration_s)
-
-    @property
-    def record_stream(self) -> RecordStream:
-        return RecordStream.from_json(self.records, self.seed)
 
 
 def producer_settings(config: GeneratorConfig) -> dict[str, Any]:

@@ -17,6 +17,8 @@ EXIT_OK, EXIT_HARNESS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
+    from harness.platform import BACKENDS
+
     parser = argparse.ArgumentParser(
         prog="bpbench", description="Backpressure benchmarks for Spark Streaming."
     )
@@ -36,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("results"), help="results root (default: results)")
     run.add_argument(
         "--backend",
-        choices=["local", "compose", "external"],
+        choices=list(BACKENDS),
         default=None,
         help="where Kafka and Spark run (default: the manifest's platform.backend)",
     )

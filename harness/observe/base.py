@@ -2,7 +2,8 @@
 
 A collector is started once, polled at the run's interval, stopped once, and then hands over its
 tables (rows plus the column order of the Parquet file they go to). Collectors never import the
-runner: the runner hands them what they need.
+runner: the runner hands them what it knows of the run (``RunContext``), and the registry
+(``harness.observe.registry``) makes, from that, the collectors that apply to the run.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from harness.run.events import EventLog
+from harness.spec.manifest import Manifest
 
 Rows = list[dict[str, Any]]
 
@@ -29,6 +32,45 @@ class Collector(Protocol):
     def stop(self) -> None: ...
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]: ...
+
+
+@dataclass(frozen=True)
+class DriverAddress:
+    """The driver once it announced itself: its application id and web UI."""
+
+    app_id: str
+    ui_url: str
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a run knows that a collector may need; ``driver`` is set once the driver is up."""
+
+    manifest: Manifest
+    bootstrap_servers: str
+    topic: str
+    group_id: str
+    app_output: Path  # the folder the app writes its files to (driver.json, batches, progress)
+    processes: Callable[[], list[tuple[str, int]]]  # the supervisor's running processes, (name, pid)
+    kafka_client_config: dict[str, str] = field(default_factory=dict)
+    control_topic: str | None = None  # receivers report their data in flight on it
+    driver: DriverAddress | None = None
+
+    def with_driver(self, app_id: str, ui_url: str) -> RunContext:
+        return replace(self, driver=DriverAddress(app_id, ui_url))
+
+
+# "start": with the app's submission; "driver": once the driver announced itself (its UI is up).
+Phase = Literal["start", "driver"]
+
+
+@dataclass(frozen=True)
+class CollectorFactory:
+    """One registered collector: when it starts, and how it is made for a run (None: not for this run)."""
+
+    name: str
+    phase: Phase
+    make: Callable[[RunContext], Collector | None]
 
 
 class JsonLinesTail:

@@ -1,55 +1,44 @@
-"""GET requests to the driver's web server over one kept-alive connection.
+"""GET requests to the driver's web server over one kept-alive connection (urllib3's pool).
 
 A collector asks the same server every poll; keeping the connection spares the driver (and the
-harness) a TCP handshake and a new Jetty connection per request. A connection the server closed
-while idle is reopened once; any other failure is an ``OSError`` for the collector to count.
+harness) a TCP handshake and a new Jetty connection per request. The pool reopens a connection the
+server closed while idle; if the server closes it just as a request goes out, that request is sent
+once more on a new one. Redirects are not followed (an answer other than 200 is a failure), and any
+failure is an ``OSError`` for the collector to count.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 from typing import Any
-from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.exceptions import HTTPError, ProtocolError
 
 TIMEOUT_S = 5.0
 
 
-# What a kept connection the server closed while it was idle fails with.
-CLOSED_WHILE_IDLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
-
-
 class DriverHttp:
     def __init__(self, timeout_s: float = TIMEOUT_S) -> None:
-        self._timeout_s = timeout_s
-        self._connections: dict[str, http.client.HTTPConnection] = {}
+        # One kept connection per server; no retries of its own (the one retry is below, explicit).
+        self._pool = urllib3.PoolManager(
+            num_pools=4, maxsize=1, timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s), retries=False
+        )
 
     def get(self, url: str) -> bytes:
         try:
             try:
-                return self._get_once(url)
-            except CLOSED_WHILE_IDLE:
-                return self._get_once(url)  # on a new connection
-        except http.client.HTTPException as exc:
+                response = self._get_once(url)
+            except ProtocolError:  # a kept connection the server closed as the request went out
+                response = self._get_once(url)  # on a new connection
+        except HTTPError as exc:
             raise OSError(f"GET {url}: {exc!r}") from exc
-
-    def _get_once(self, url: str) -> bytes:
-        parts = urlsplit(url)
-        connection = self._connections.get(parts.netloc)
-        if connection is None:
-            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self._timeout_s)
-            self._connections[parts.netloc] = connection
-        try:
-            connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
-            response = connection.getresponse()
-            body = response.read()
-        except (http.client.HTTPException, OSError):
-            connection.close()
-            del self._connections[parts.netloc]
-            raise
         if response.status != 200:
             raise OSError(f"GET {url}: HTTP {response.status} {response.reason}")
-        return body
+        return response.data
+
+    def _get_once(self, url: str) -> urllib3.BaseHTTPResponse:
+        return self._pool.request("GET", url, redirect=False)
 
     def json(self, url: str) -> Any:
         return json.loads(self.get(url))
@@ -58,6 +47,4 @@ class DriverHttp:
         return self.get(url).decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        for connection in self._connections.values():
-            connection.close()
-        self._connections.clear()
+        self._pool.clear()

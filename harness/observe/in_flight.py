@@ -13,7 +13,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
-from harness.observe.base import Rows
+from harness.observe.base import Rows, RunContext
 from harness.results.tables import IN_FLIGHT_COLUMNS
 
 # At most this many messages a poll; the rest wait for the next (a receiver writes 5 a second).
@@ -81,3 +81,10 @@ class InFlightCollector:
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
         return {"in_flight": (self._rows, IN_FLIGHT_COLUMNS)}
+
+
+def for_run(run: RunContext) -> InFlightCollector | None:
+    """Only receivers report their data in flight (on the run's control topic)."""
+    if run.control_topic is None:
+        return None
+    return InFlightCollector(run.bootstrap_servers, run.control_topic, client_config=run.kafka_client_config)

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable
 
-from harness.observe.base import Rows
+from harness.observe.base import Rows, RunContext
 from harness.observe.driver_http import DriverHttp
 from harness.results.tables import JVM_COLUMNS
 
@@ -82,3 +82,8 @@ class DriverJvmCollector:
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
         return {"jvm": (self._rows, JVM_COLUMNS)}
+
+
+def for_run(run: RunContext) -> DriverJvmCollector:
+    assert run.driver is not None  # registered for the "driver" phase
+    return DriverJvmCollector(run.driver.ui_url, run.driver.app_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, TopicPartition
 
-from harness.observe.base import Rows
+from harness.observe.base import Rows, RunContext
 from harness.results.tables import OFFSET_COLUMNS
 
 TIMEOUT_S = 10.0
@@ -67,15 +67,17 @@ class KafkaOffsetsCollector:
         group_id: str,
         clock: Callable[[], float] = time.time,
         client_config: dict[str, str] | None = None,
+        reader: Callable[..., OffsetReader] = OffsetReader,
     ) -> None:
         self._args = (bootstrap_servers, topic, group_id, client_config)
+        self._make_reader = reader
         self._clock = clock
         self._reader: OffsetReader | None = None
         self._rows: Rows = []
         self.failed_polls = 0
 
     def start(self) -> None:
-        self._reader = OffsetReader(*self._args)
+        self._reader = self._make_reader(*self._args)
 
     def poll(self) -> None:
         if self._reader is None:
@@ -99,3 +101,9 @@ class KafkaOffsetsCollector:
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
         return {"offsets": (self._rows, OFFSET_COLUMNS)}
+
+
+def for_run(run: RunContext) -> KafkaOffsetsCollector:
+    return KafkaOffsetsCollector(
+        run.bootstrap_servers, run.topic, run.group_id, client_config=run.kafka_client_config
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from harness.observe.base import Rows
+from harness.observe.base import Rows, RunContext
 from harness.results.tables import PROCESS_COLUMNS
 
 HARNESS = "harness"
@@ -102,3 +102,7 @@ def _descendants(pid: int, children: dict[int, list[int]]) -> list[psutil.Proces
         except psutil.NoSuchProcess:
             continue
     return found
+
+
+def for_run(run: RunContext) -> ProcessCollector:
+    return ProcessCollector(run.processes)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apps.structured_stream import trigger_time_ms
-from harness.observe.base import JsonLinesTail, Rows
+from apps.structured_stream import PROGRESS_FILE, trigger_time_ms
+from harness.observe.base import JsonLinesTail, Rows, RunContext
 from harness.results.tables import BATCH_COLUMNS, PROGRESS_COLUMNS
 
 # Column -> the key of Spark's durationMs.
@@ -106,3 +106,10 @@ class QueryProgressCollector:
         rows = [self._rows[key] for key in sorted(self._rows)]
         batches = [batch_row(row, self._interval_ms) for row in rows]
         return {"query_progress": (rows, PROGRESS_COLUMNS), "batches": (batches, BATCH_COLUMNS)}
+
+
+def for_run(run: RunContext) -> QueryProgressCollector | None:
+    """A structured query's batches, from its progress reports."""
+    if run.manifest.workload.source != "structured":
+        return None
+    return QueryProgressCollector(run.app_output / PROGRESS_FILE, run.manifest.config.batch_interval_ms)

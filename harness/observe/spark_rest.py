@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from harness.observe.base import Rows
+from harness.observe.base import Rows, RunContext
 from harness.observe.driver_http import DriverHttp
 from harness.results.tables import EXECUTOR_COLUMNS, RECEIVER_COLUMNS, RECEIVER_RATE_COLUMNS
 from harness.results.tables import EXECUTOR_PEAK_METRICS as PEAK_METRICS
@@ -126,3 +126,8 @@ class SparkRestCollector:
             "receivers": (self._receiver_samples, RECEIVER_COLUMNS),
             "receiver_rates": (rates, RECEIVER_RATE_COLUMNS),
         }
+
+
+def for_run(run: RunContext) -> SparkRestCollector:
+    assert run.driver is not None  # registered for the "driver" phase
+    return SparkRestCollector(run.driver.ui_url, run.driver.app_id, source=run.manifest.workload.source)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.observe.base import JsonLinesTail, Rows
+from apps.driver import STREAMING_BATCHES_FILE
+from harness.observe.base import JsonLinesTail, Rows, RunContext
 from harness.results.tables import BATCH_COLUMNS
 
 
@@ -52,3 +53,10 @@ class StreamingBatchesCollector:
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
         return {"batches": ([self._batches[key] for key in sorted(self._batches)], BATCH_COLUMNS)}
+
+
+def for_run(run: RunContext) -> StreamingBatchesCollector | None:
+    """The DStream apps' batches, from the listener's file (structured queries have their own)."""
+    if run.manifest.workload.source == "structured":
+        return None
+    return StreamingBatchesCollector(run.app_output / STREAMING_BATCHES_FILE)

@@ -3,7 +3,7 @@
 A backend gives the runner a Kafka to produce to and a Spark master to submit to: ``up`` makes them
 ready (or checks that an existing cluster answers), ``down`` releases what ``up`` started. Backends:
 ``local`` (processes on this machine), ``compose`` (containers, ``infra/compose``) and ``external``
-(a cluster the harness never starts or stops).
+(a cluster the harness never starts or stops). ``harness.platform.BACKENDS`` registers them.
 """
 
 from __future__ import annotations
@@ -71,31 +71,17 @@ class Backend(Protocol):
         ...
 
 
-def make_backend(workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> Backend:
-    if platform.backend == "compose":
-        from harness.platform.compose import ComposeBackend
+class BackendClass(Protocol):
+    """What the registry (``harness.platform.BACKENDS``) holds: a backend class that names itself,
+    says in a few words where it runs things, makes itself for an experiment, and checks a platform
+    before anything starts."""
 
-        return ComposeBackend(workdir, platform, events=supervisor.events)
-    if platform.backend == "external":
-        from harness.platform.external import ExternalBackend
+    name: str
+    summary: str
 
-        return ExternalBackend(platform)
-    from harness.platform.local import LocalBackend
+    def create(self, workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> Backend: ...
 
-    return LocalBackend(workdir, platform, supervisor)
-
-
-def platform_problems(platform: Platform) -> list[str]:
-    """What stops a platform before anything starts: too little machine, no Docker, an unreachable
-    cluster. Each problem is one line that says how to fix it."""
-    if platform.backend == "compose":
-        from harness.platform.compose import compose_problems
-
-        return compose_problems(platform)
-    if platform.backend == "external":
-        from harness.platform.external import reachability_problems
-
-        return reachability_problems(platform)
-    from harness.platform.local import capacity_problems
-
-    return capacity_problems(platform)
+    def problems(self, platform: Platform) -> list[str]:
+        """What stops a platform before anything starts (too little machine, no Docker, an
+        unreachable cluster); each problem one line that says how to fix it."""
+        ...

@@ -31,6 +31,7 @@ from harness.platform.kafka_broker import new_cluster_id
 from harness.platform.spark_standalone import alive_workers
 from harness.results.outcomes import Evidence, Outcome, worker_evidence
 from harness.run.events import EventLog
+from harness.run.supervisor import ProcessSupervisor
 from harness.spec.manifest import Platform, jvm_memory_bytes
 from harness.timing import wait_until
 
@@ -188,6 +189,7 @@ def port_taken(stderr: str) -> str | None:
 
 class ComposeBackend:
     name = "compose"
+    summary = "containers (infra/compose)"
     executor_logs_local = False
     kafka_client_config: dict[str, str] = {}
     app_kafka_params: dict[str, str] = {}
@@ -219,6 +221,14 @@ class ComposeBackend:
         self.master_url = ""
         self.master_ui_url = ""
         self.gateway = ""
+
+    @classmethod
+    def create(cls, workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> ComposeBackend:
+        return cls(workdir, platform, events=supervisor.events)
+
+    @staticmethod
+    def problems(platform: Platform) -> list[str]:
+        return compose_problems(platform)
 
     def compose(self, *args: str, timeout: float = COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
         return self._run(

@@ -24,6 +24,7 @@ from harness.net import LOOPBACK
 from harness.observe.base import Collector
 from harness.platform.kafka_broker import create_topic
 from harness.results.outcomes import Evidence
+from harness.run.supervisor import ProcessSupervisor
 from harness.spec.manifest import ExternalPlatform, Platform
 
 REACH_TIMEOUT_S = 10.0
@@ -110,6 +111,7 @@ def reachability_problems(platform: Platform) -> list[str]:
 
 class ExternalBackend:
     name = "external"
+    summary = "an existing Kafka and Spark (platform.external)"
     executor_logs_local = False
 
     def __init__(self, platform: Platform) -> None:
@@ -119,6 +121,14 @@ class ExternalBackend:
         self.external = platform.external
         self._admin: AdminClient | None = None
         self._topics: list[str] = []
+
+    @classmethod
+    def create(cls, workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> ExternalBackend:
+        return cls(platform)
+
+    @staticmethod
+    def problems(platform: Platform) -> list[str]:
+        return reachability_problems(platform)
 
     def up(self) -> None:
         """Nothing to start: check once more that the cluster answers (it was checked before any

@@ -18,6 +18,7 @@ from harness.spec.manifest import Platform, jvm_memory_bytes
 
 class LocalBackend:
     name = "local"
+    summary = "processes on this machine"
     executor_logs_local = True
     kafka_client_config: dict[str, str] = {}
     app_kafka_params: dict[str, str] = {}
@@ -31,6 +32,14 @@ class LocalBackend:
             if spark.topology == "standalone"
             else None
         )
+
+    @classmethod
+    def create(cls, workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> LocalBackend:
+        return cls(workdir, platform, supervisor)
+
+    @staticmethod
+    def problems(platform: Platform) -> list[str]:
+        return capacity_problems(platform)
 
     def up(self) -> None:
         # A fresh broker each time: topics of an interrupted earlier attempt must not linger.

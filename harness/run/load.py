@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from generators.config import GeneratorConfig
 from harness.results.store import write_json
 from harness.run.supervisor import ManagedProcess, ProcessSupervisor
 from harness.spec.manifest import Workload
@@ -27,21 +28,21 @@ class LoadGenerator:
         self.stats_path = run_dir / "generator-stats.jsonl"
         self.result_path = run_dir / "generator-result.json"
         self.log_path = run_dir / "logs" / "generator.log"
-        self.config: dict[str, Any] = {
-            "bootstrap_servers": bootstrap_servers,
-            "client_config": dict(client_config or {}),
-            "topic": topic,
-            "profile": workload.generator.model_dump(mode="json"),
-            "duration_s": workload.duration_s,
-            "records": workload.records.model_dump(mode="json"),
-            "seed": workload.seed,
-            "stats_path": str(self.stats_path),
-            "result_path": str(self.result_path),
-            "processes": workload.producer.processes,
-        }
+        self.config = GeneratorConfig(
+            bootstrap_servers=bootstrap_servers,
+            client_config=dict(client_config or {}),
+            topic=topic,
+            profile=workload.generator,
+            duration_s=workload.duration_s,
+            records=workload.records.model_dump(mode="json"),
+            seed=workload.seed,
+            stats_path=self.stats_path,
+            result_path=self.result_path,
+            processes=workload.producer.processes,
+        )
 
     def start(self, supervisor: ProcessSupervisor) -> ManagedProcess:
-        write_json(self.config_path, self.config)
+        write_json(self.config_path, self.config.to_json())
         command = [sys.executable, "-m", "generators.produce", "--config", str(self.config_path)]
         return supervisor.start("generator", command, self.log_path)
 

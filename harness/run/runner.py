@@ -15,7 +15,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,22 +23,18 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from apps.driver import OFFSETS_FILE, STREAMING_BATCHES_FILE, AppConfig
-from apps.structured_stream import PROGRESS_FILE
+from apps.driver import OFFSETS_FILE, AppConfig
 from harness import environment, jvm
 from harness.control.rate_limits import rate_limit_rows
 from harness.errors import UsageError
-from harness.observe.base import CollectorSet
-from harness.observe.in_flight import InFlightCollector, control_topic
-from harness.observe.jvm_metrics import DriverJvmCollector
-from harness.observe.kafka_offsets import KafkaOffsetsCollector, OffsetReader
+from harness.observe.base import Collector, CollectorFactory, CollectorSet, RunContext
+from harness.observe.in_flight import control_topic
+from harness.observe.kafka_offsets import OffsetReader
 from harness.observe.parsers.gc_log import parse_gc_file
 from harness.observe.parsers.spark_logs import logged_rate_limits
-from harness.observe.process_samples import ProcessCollector
-from harness.observe.query_progress import QueryProgressCollector
-from harness.observe.spark_rest import SparkRestCollector
-from harness.observe.streaming_batches import StreamingBatchesCollector
-from harness.platform.base import Backend, make_backend, platform_problems
+from harness.observe.registry import COLLECTORS, collectors_for
+from harness.platform import make_backend, platform_problems
+from harness.platform.base import Backend
 from harness.results.accounting import direct_backlog, processed_until, read_offset_log
 from harness.results.outcomes import (
     Evidence,
@@ -105,14 +101,30 @@ class Run:
     """Everything one run needs while it is under way."""
 
     def __init__(
-        self, spec: RunSpec, out: Path, backend: Backend, supervisor: ProcessSupervisor, console: Console
+        self,
+        spec: RunSpec,
+        out: Path,
+        backend: Backend,
+        supervisor: ProcessSupervisor,
+        console: Console,
+        *,
+        app_factory: Callable[..., SparkApp] = SparkApp,
+        load_factory: Callable[..., LoadGenerator] = LoadGenerator,
+        offset_reader: Callable[..., OffsetReader] = OffsetReader,
+        collectors: Sequence[CollectorFactory] = COLLECTORS,
     ) -> None:
+        """``app_factory``, ``load_factory`` and ``offset_reader`` take the arguments of ``SparkApp``,
+        ``LoadGenerator`` and ``OffsetReader``; ``collectors`` is the registry the run's collectors
+        come from. Tests swap them; a run uses the defaults."""
         self.spec = spec
         self.manifest = spec.manifest
         self.directory = RunDirectory(out, spec.experiment, spec.run_id)
         self.backend = backend
         self.supervisor = supervisor
         self.console = console
+        self.app_factory = app_factory
+        self.offset_reader = offset_reader
+        self.collector_registry = collectors
         self.generator_process: ManagedProcess | None = None
         self.time_limit_reached = threading.Event()
         self.topic = f"bpbench-{spec.run_id}"
@@ -121,7 +133,7 @@ class Run:
             control_topic(self.topic) if spec.manifest.workload.source == "receiver" else None
         )
         self.group_id = f"bpbench-{spec.run_id}"
-        self.load = LoadGenerator(
+        self.load = load_factory(
             self.directory.path,
             spec.manifest.workload,
             backend.bootstrap_servers,
@@ -163,7 +175,7 @@ class Run:
         )
         self._write_spec(spark_conf)
         workload = self.manifest.workload
-        app = SparkApp(
+        app = self.app_factory(
             workload.app,
             workload.impl,
             AppConfig(
@@ -213,14 +225,19 @@ class Run:
         observed = Observation()
         started = time.monotonic()
         kafka = self.backend.bootstrap_servers, self.topic, self.group_id
-        offsets = OffsetReader(*kafka, client_config=self.backend.kafka_client_config)
+        offsets = self.offset_reader(*kafka, client_config=self.backend.kafka_client_config)
+        context = RunContext(
+            manifest=self.manifest,
+            bootstrap_servers=self.backend.bootstrap_servers,
+            topic=self.topic,
+            group_id=self.group_id,
+            app_output=app.output_dir,
+            processes=self.supervisor.running,
+            kafka_client_config=self.backend.kafka_client_config,
+            control_topic=self.control_topic,
+        )
         collectors = CollectorSet(
-            [
-                KafkaOffsetsCollector(*kafka, client_config=self.backend.kafka_client_config),
-                ProcessCollector(self.supervisor.running),
-                *self.backend.collectors(),
-                *self._in_flight_collectors(),
-            ],
+            [*collectors_for("start", context, self.collector_registry), *self.backend.collectors()],
             self.manifest.run.poll_interval_s,
             events,
         )
@@ -229,7 +246,7 @@ class Run:
             f"submitting {app.app} ({app.impl}) to {self.backend.spark_master}"
         )
         driver = None
-        batches: StreamingBatchesCollector | QueryProgressCollector | None = None
+        batches: Collector | None = None
         watchdog = threading.Timer(self.manifest.time_limit_s(), self._stop_at_time_limit, (app, events))
         watchdog.daemon = True
         watchdog.start()
@@ -245,16 +262,12 @@ class Run:
                 self.console.log(f"[red]the app did not start[/]; see {app.log_path}")
             else:
                 events.emit("driver_ready", app_id=driver.app_id, ui_url=driver.ui_url)
-                source = self.manifest.workload.source
-                spark_rest = SparkRestCollector(driver.ui_url, driver.app_id, source=source)
-                collectors.add(spark_rest, DriverJvmCollector(driver.ui_url, driver.app_id))
-                if source == "structured":
-                    batches = QueryProgressCollector(
-                        app.output_dir / PROGRESS_FILE, self.manifest.config.batch_interval_ms
-                    )
-                else:
-                    batches = StreamingBatchesCollector(app.output_dir / STREAMING_BATCHES_FILE)
-                collectors.add(batches)
+                driver_up = context.with_driver(driver.app_id, driver.ui_url)
+                added = collectors_for("driver", driver_up, self.collector_registry)
+                collectors.add(*added)
+                # The live view: the latest batch (the batches' collector) and heap (Spark's REST API).
+                batches = next((c for c in added if hasattr(c, "latest_completed")), None)
+                spark_rest = next((c for c in added if hasattr(c, "latest_heap_bytes")), None)
                 observed.app_id = driver.app_id
                 observed.generator = self._generate(app, batches, spark_rest, events)
                 observed.load_end_ms = int(time.time() * 1000)
@@ -284,12 +297,6 @@ class Run:
         events.emit("backlog", records=observed.backlog, drained=observed.drained)
         observed.duration_s = time.monotonic() - started
         return observed
-
-    def _in_flight_collectors(self) -> list[InFlightCollector]:
-        if self.control_topic is None:
-            return []
-        servers, config = self.backend.bootstrap_servers, self.backend.kafka_client_config
-        return [InFlightCollector(servers, self.control_topic, client_config=config)]
 
     def _backlog(self, app: SparkApp, offsets: OffsetReader) -> int:
         """Records left in Kafka after the app stopped (see harness.results.accounting)."""
@@ -410,13 +417,15 @@ class Run:
     def _generate(
         self,
         app: SparkApp,
-        batches: StreamingBatchesCollector | QueryProgressCollector,
-        spark_rest: SparkRestCollector,
+        batches: Any,
+        spark_rest: Any,
         events: EventLog,
     ) -> dict[str, Any]:
         workload = self.manifest.workload
         process = self.generator_process = self.load.start(self.supervisor)
-        events.emit("generator_started", profile=self.load.config["profile"], duration_s=workload.duration_s)
+        events.emit(
+            "generator_started", profile=self.load.config.to_json()["profile"], duration_s=workload.duration_s
+        )
         interval_s = self.manifest.config.batch_interval_ms / 1000
         with Progress(
             TextColumn("[bold]load[/]"), BarColumn(), TimeElapsedColumn(), TextColumn("left"),
@@ -430,8 +439,8 @@ class Run:
                     events.emit("app_failed", phase="load", log_tail=app.log_tail())
                     self.supervisor.stop(process)
                     break
-                latest = batches.latest_completed()
-                heap = spark_rest.latest_heap_bytes()
+                latest = batches.latest_completed() if batches is not None else None
+                heap = spark_rest.latest_heap_bytes() if spark_rest is not None else None
                 live = ""
                 if latest:
                     live = (

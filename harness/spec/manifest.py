@@ -192,11 +192,8 @@ class ComposePlatform(Strict):
 
 
 class Platform(Strict):
-    backend: Literal["local", "compose", "external"] = Field(
-        "local",
-        description="local: processes on this machine; compose: containers (infra/compose); "
-        "external: an existing Kafka and Spark (platform.external)",
-    )
+    # One of harness.platform.BACKENDS (checked below; the reference lists them from there).
+    backend: str = Field("local", json_schema_extra={"choices": "backends"})
     spark: SparkPlatform = SparkPlatform()
     kafka: KafkaPlatform = KafkaPlatform()
     compose: ComposePlatform | None = Field(
@@ -205,6 +202,16 @@ class Platform(Strict):
     external: ExternalPlatform | None = Field(
         None, description="backend external: the existing cluster's addresses"
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _registered_backend(cls, value: str) -> str:
+        # Imported here: the backends import this module (a lazy import makes no cycle).
+        from harness.platform import BACKENDS
+
+        if value not in BACKENDS:
+            raise ValueError(f"unknown backend {value!r}; choose one of {', '.join(BACKENDS)}")
+        return value
 
     @model_validator(mode="after")
     def _external_addresses(self) -> Platform:

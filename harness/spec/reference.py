@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from generators import profiles
+from harness.platform import BACKENDS
 from harness.spec.manifest import Manifest, RateSearch
 
 SEARCH_NOTE = (
@@ -57,6 +58,14 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+def _backend_choices() -> tuple[str, str]:
+    """``platform.backend``'s type and meaning, from the registry of backends."""
+    return (
+        " \\| ".join(f"`{name}`" for name in BACKENDS),
+        "; ".join(f"{name}: {backend.summary}" for name, backend in BACKENDS.items()),
+    )
+
+
 def _constraint(metadata: Any) -> str:
     for attribute, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
         if getattr(metadata, attribute, None) is not None:
@@ -98,7 +107,10 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         note = field.description or ""
         if constraints:
             note = f"{note} ({', '.join(constraints)})".strip()
-        rows.append(f"| `{path}` | {_type_name(annotation)} | {_default(field)} | {note} |")
+        kind = _type_name(annotation)
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("choices") == "backends":
+            kind, note = _backend_choices()
+        rows.append(f"| `{path}` | {kind} | {_default(field)} | {note} |")
         nested = _nested(annotation)
         if nested and not issubclass(nested[0], profiles.RateProfile):
             rows.extend(_rows(nested[0], f"{path}{nested[1]}."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,9 +18,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - the server's naming
         Handler.connections.add(id(self.connection))
+        if self.path == "/slow":
+            time.sleep(1.0)  # the client has given up and closed by now
+            self.close_connection = True
+            return
         found = self.path != "/missing"
         status, body = (200, b'{"path": "%s"}' % self.path.encode()) if found else (404, b"")
+        if self.path == "/moved":
+            status, body = 302, b""
         self.send_response(status)
+        if status == 302:
+            self.send_header("Location", "/api/elsewhere")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -62,3 +71,19 @@ def test_failures_are_os_errors(server: str) -> None:
         http.get(f"{server}/missing")
     with pytest.raises(OSError):
         http.get("http://127.0.0.1:1/nothing-listens-here")
+
+
+def test_redirects_are_not_followed(server: str) -> None:
+    http = DriverHttp()
+    with pytest.raises(OSError, match="HTTP 302"):
+        http.get(f"{server}/moved")
+    http.close()
+
+
+def test_a_slow_answer_times_out(server: str) -> None:
+    http = DriverHttp(timeout_s=0.2)
+    began = time.monotonic()
+    with pytest.raises(OSError, match="timed out"):
+        http.get(f"{server}/slow")
+    assert time.monotonic() - began < 0.9  # not waited out, nor asked twice
+    http.close()

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from harness.cli import _parser
 from harness.errors import UsageError
-from harness.platform.base import make_backend, platform_problems
+from harness.platform import BACKENDS, make_backend, platform_problems
 from harness.platform.compose import ComposeBackend
 from harness.platform.external import ExternalBackend, master_addresses, reachability_problems
 from harness.platform.local import LocalBackend
@@ -37,6 +38,42 @@ def test_the_platform_chooses_the_backend(tmp_path: Path) -> None:
     assert isinstance(backend, ExternalBackend)
     assert backend.bootstrap_servers == "k1.internal:9092,k2.internal:9093"
     assert backend.spark_master == "spark://m1.internal:7077,m2.internal:7077"
+
+
+def test_the_registry_names_every_backend_once_and_is_what_the_manifest_and_cli_accept() -> None:
+    assert list(BACKENDS) == ["local", "compose", "external"]
+    assert all(backend.name == name and backend.summary for name, backend in BACKENDS.items())
+    with pytest.raises(UsageError, match=r"b.yaml: platform.backend: .*unknown backend 'k8s'; choose one of "
+                       r"local, compose, external"):  # fmt: skip
+        manifest(backend="k8s")
+    for name in BACKENDS:
+        assert _parser().parse_args(["run", "m.yaml", "--backend", name]).backend == name
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["run", "m.yaml", "--backend", "k8s"])
+
+
+def test_a_registered_backend_is_made_and_checked_through_its_own_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+
+    class Other(LocalBackend):
+        name = "local"
+        summary = "a stand-in"
+
+        @classmethod
+        def create(cls, workdir: Path, platform: Any, supervisor: ProcessSupervisor) -> Any:
+            made.append(str(workdir))
+            return "other"
+
+        @staticmethod
+        def problems(platform: Any) -> list[str]:
+            return ["never here"]
+
+    monkeypatch.setitem(BACKENDS, "local", Other)
+    platform = manifest().platform
+    assert make_backend(tmp_path, platform, ProcessSupervisor()) == "other" and made == [str(tmp_path)]
+    assert platform_problems(platform) == ["never here"]
 
 
 @pytest.mark.parametrize(

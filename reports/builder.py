@@ -24,11 +24,14 @@ import jinja2
 from harness.results.artifact import ARTIFACT_COLUMNS, THROUGHPUT_COLUMN
 from harness.results.outcomes import OUTCOMES
 from harness.results.store import find_run_dirs
+from harness.results.summary import Slope
+from harness.results.tables import select
 from reports import figures
 from reports.artifact import artifact_method, reported
 from reports.claims import (
     CAP_TOLERANCE,
-    DEGRADED_THROUGHPUT_SHARE,
+    ENGAGED_SHARE,
+    HELD_BELOW,
     HIGH_GC_SHARE,
     INTENSITY_AXIS,
     SLOPE_THRESHOLD_MS_PER_S,
@@ -38,7 +41,9 @@ from reports.claims import (
 )
 from reports.metrics import METRICS, METRICS_BY_KEY, Metric, diff_percent, fmt_number, fmt_percent
 from reports.runs import (
+    IDENTITY_FIELDS,
     MISSING,
+    TABLE_COLUMNS,
     Configuration,
     Run,
     SkippedRun,
@@ -58,7 +63,8 @@ from reports.runs import (
     record_bytes,
     repetition,
 )
-from reports.stats import Estimate, TestResult, bootstrap_median_ci, welch_t_test
+from reports.stats import MIN_RUNS, Estimate, TestResult, mann_whitney, median_ci
+from reports.trends import NO_TRENDS, batch_trends, in_flight_trend
 
 __all__ = ["build_report", "find_run_dirs", "load_run"]
 
@@ -354,15 +360,22 @@ def claim_run(run: Run, config_label: str, label: str | None = None) -> ClaimRun
         stateful=is_stateful(app),
         pressure=pressure_level(run),
         pressure_axis=pressure_axis(run) or INTENSITY_AXIS,
+        pair=None if run.imported else _settings_without_backpressure(run.manifest),
+        repetition=repetition(run),
         batch_interval_ms=as_number(summary.get("batch_interval_ms")),
         delay_slope=as_number(summary.get("delay_slope")),
         proc_time_p50_ms=as_number(nested(summary, "proc_time_ms", "p50")),
+        proc_time_p95_ms=as_number(nested(summary, "proc_time_ms", "p95")),
+        sched_p95_ms=as_number(nested(summary, "sched_delay_ms", "p95")),
+        offered_rate_rps=as_number(summary.get("target_rate_rps")),
         input_rate_rps=as_number(summary.get("input_rate_rps")),
         throughput_rps=as_number(summary.get("throughput_rps")),
         gc_time_frac=as_number(summary.get("gc_time_frac")),
         lost=as_number(summary.get("lost")),
+        failed_batch_records=as_number(summary.get("failed_batch_records")),
         oom_count=as_number(summary.get("oom_count")),
         executors_lost=as_number(summary.get("executors_lost")),
+        **_table_facts(run),
         **_seed_facts(run),
     )
 
@@ -374,6 +387,30 @@ def _table_extreme(run: Run, table: str, column: str, pick: str) -> float | None
     return float(getattr(values, pick)()) if len(values) else None
 
 
+def _table_facts(run: Run) -> dict[str, Any]:
+    """Slopes with intervals and the share of batches held back, from the run's tables."""
+    if run.imported:
+        return {}
+    interval = as_number(run.summary.get("batch_interval_ms"))
+    rate = as_number(run.summary.get("target_rate_rps"))
+    offered = rate * interval / 1000 if rate and interval else None
+    warmup = as_number(nested(run.manifest, "run", "warmup_s")) or 0.0
+    batches = read_table(run.path / "batches.parquet", TABLE_COLUMNS["batches"], run.notes)
+    trends = batch_trends(batches, warmup, offered, HELD_BELOW) if not batches.empty else NO_TRENDS
+    in_flight = read_table(run.path / "in_flight.parquet", IN_FLIGHT_COUNTS, run.notes)
+    return {
+        "sched_trend": trends.sched,
+        "proc_trend": trends.proc,
+        "held_share": trends.held_share,
+        "in_flight_trend": in_flight_trend(in_flight, interval),
+        "min_logged_limit_rps": _table_extreme(run, "logged_rate_limits", "rate_rps", "min"),
+    }
+
+
+# The in-flight table's columns that count records received and not yet processed.
+IN_FLIGHT_COUNTS = select("in_flight", ("time_ms", "stream_id", "taken_records", "processed_records"))
+
+
 def _seed_facts(run: Run) -> dict[str, Any]:
     """What the seed-scenario rules need: the profile and rate settings, and the tables' extremes."""
     manifest = run.manifest
@@ -381,7 +418,8 @@ def _seed_facts(run: Run) -> dict[str, Any]:
     generator = workload.get("generator") or {}
     backpressure_conf = (manifest.get("config") or {}).get("backpressure") or {}
     partitions = ((manifest.get("platform") or {}).get("kafka") or {}).get("partitions") or 1
-    if workload.get("source") in ("receiver", "socket"):
+    receiving = workload.get("source") in ("receiver", "socket")
+    if receiving:
         cap = backpressure_conf.get("max_rate")
         cap = cap * (workload.get("receivers") or 1) if cap else None
     else:
@@ -389,14 +427,19 @@ def _seed_facts(run: Run) -> dict[str, Any]:
         cap = cap * partitions if cap else None
     steps = generator.get("steps") or [{}]
     base = generator.get("base_rate", generator.get("rate", steps[0].get("rate")))
+    # Spark's default floor when the manifest does not set one.
+    min_rate = (backpressure_conf.get("pid") or {}).get("min_rate", DEFAULT_MIN_RATE)
     return {
         "profile": generator.get("profile"),
         "base_rate_rps": as_number(base),
         "rate_cap_rps": as_number(cap),
-        "min_rate_rps": as_number((backpressure_conf.get("pid") or {}).get("min_rate")),
+        "min_rate_rps": as_number(min_rate),
         "max_batch_rate_rps": _table_extreme(run, "rate_limits", "batch_rate_rps", "max"),
-        "min_pid_limit_rps": _table_extreme(run, "rate_limits", "pid_limit_rps", "min"),
+        "streams": int(workload.get("receivers") or 1) if workload.get("source") == "receiver" else 1,
     }
+
+
+DEFAULT_MIN_RATE = 100.0
 
 
 def _evidence(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -500,8 +543,14 @@ MEMORY_CAPTION = (
 # Comparison across repetitions
 
 
-def _settings_without_backpressure(config: Configuration) -> str:
-    flat = {k: v for k, v in flatten(config.settings).items() if k != "config.backpressure.enabled"}
+def _settings_without_backpressure(settings: dict[str, Any]) -> str:
+    """A configuration's settings without its backpressure section (on or off, and the settings only
+    one arm has, such as initialRate): twins share this."""
+    flat = {
+        k: v
+        for k, v in flatten(settings).items()
+        if not k.startswith("config.backpressure.") and k.split(".")[0] not in IDENTITY_FIELDS
+    }
     return json.dumps(flat, sort_keys=True, default=str)
 
 
@@ -515,10 +564,9 @@ def choose_baselines(configs: Sequence[Configuration]) -> tuple[dict[str, Config
     backpressure on is compared with its twin with it off when such pairs exist, else every
     configuration with the first. Imported runs are compared in the artifact section instead."""
     ours = [c for c in configs if not c.imported]
-    off = {_settings_without_backpressure(c): c for c in ours if config_backpressure(c) is False}
-    twins = {
-        c.key: off.get(_settings_without_backpressure(c)) for c in ours if config_backpressure(c) is True
-    }
+    without = {c.key: _settings_without_backpressure(c.settings) for c in ours}
+    off = {without[c.key]: c for c in ours if config_backpressure(c) is False}
+    twins = {c.key: off.get(without[c.key]) for c in ours if config_backpressure(c) is True}
     baselines: dict[str, Configuration | None] = {c.key: None for c in configs}
     if any(twin is not None for twin in twins.values()):
         baselines.update(twins)
@@ -534,9 +582,10 @@ def _values(config: Configuration, metric: Metric) -> list[float | None]:
 def format_ci(estimate: Estimate, metric: Metric) -> str:
     if estimate.n == 0:
         return MISSING
-    if estimate.low is None or estimate.high is None:
-        return f"n={estimate.n}"
-    return f"[{metric.format(estimate.low)}, {metric.format(estimate.high)}]"
+    if estimate.low is None or estimate.high is None or estimate.coverage is None:
+        return f"n={estimate.n}, no interval below {MIN_RUNS}"
+    coverage = f"{estimate.coverage * 100:.1f}".rstrip("0").rstrip(".")
+    return f"[{metric.format(estimate.low)}, {metric.format(estimate.high)}] ({coverage} %)"
 
 
 def format_test(result: TestResult) -> str:
@@ -547,7 +596,7 @@ def format_test(result: TestResult) -> str:
 
 def metric_row(config: Configuration, baseline: Configuration | None, metric: Metric) -> MetricRow:
     values = _values(config, metric)
-    estimate = bootstrap_median_ci(values)
+    estimate = median_ci(values)
     values_text = ", ".join(metric.format(v) for v in values) if len(values) <= 6 else f"{len(values)} runs"
     if baseline is None:
         return MetricRow(
@@ -558,8 +607,8 @@ def metric_row(config: Configuration, baseline: Configuration | None, metric: Me
             values_text,
         )
     base_values = _values(baseline, metric)
-    base = bootstrap_median_ci(base_values)
-    test = welch_t_test(base_values, values)
+    base = median_ci(base_values)
+    test = mann_whitney(base_values, values)
     return MetricRow(
         label=metric.title,
         median=metric.format(estimate.median),
@@ -600,7 +649,7 @@ def overview_cells(config: Configuration) -> list[str]:
     """Median and interval of the headline metrics, one line per configuration."""
     cells = []
     for metric in OVERVIEW_METRICS:
-        estimate = bootstrap_median_ci(_values(config, metric))
+        estimate = median_ci(_values(config, metric))
         interval = format_ci(estimate, metric)
         cells.append(f"{metric.format(estimate.median)} {interval}" if estimate.n else MISSING)
     return cells
@@ -630,18 +679,28 @@ def _processing_share(run: ClaimRun) -> float | None:
 
 
 Panel = tuple[str, Callable[[ClaimRun], float | None], float | None]
-_SLOPE_PANEL: Panel = ("delay slope (ms/s)", lambda r: r.delay_slope, SLOPE_THRESHOLD_MS_PER_S)
+
+
+def _point(trend: Slope | None) -> float | None:
+    return None if trend is None else trend.slope
+
+
+_SLOPE_PANEL: Panel = (
+    "scheduling delay slope, Theil-Sen (ms/s)",
+    lambda r: _point(r.sched_trend),
+    SLOPE_THRESHOLD_MS_PER_S,
+)
 _PROCESSING_PANEL: Panel = ("p50 processing / batch interval", _processing_share, 1.0)
 # Each claim's figure: per panel, its label, the number per run, and the rule's threshold.
 CLAIM_PANELS: dict[str, tuple[Panel, ...]] = {
-    "C1": (_SLOPE_PANEL, _PROCESSING_PANEL),
+    "C1": (
+        _SLOPE_PANEL,
+        _PROCESSING_PANEL,
+        ("share of batches held back", lambda r: r.held_share, ENGAGED_SHARE),
+    ),
     "C2": (
         ("GC time share (%)", _gc_percent, HIGH_GC_SHARE * 100),
-        (
-            "throughput / input rate",
-            lambda r: _ratio(r.throughput_rps, r.input_rate_rps),
-            DEGRADED_THROUGHPUT_SHARE,
-        ),
+        ("processing time slope (ms/s)", lambda r: _point(r.proc_trend), SLOPE_THRESHOLD_MS_PER_S),
     ),
     "C3": (_SLOPE_PANEL, _PROCESSING_PANEL),
     "S1": (_SLOPE_PANEL,),
@@ -652,7 +711,13 @@ CLAIM_PANELS: dict[str, tuple[Panel, ...]] = {
             CAP_TOLERANCE,
         ),
     ),
-    "S3": (("lowest PID limit / minRate", lambda r: _ratio(r.min_pid_limit_rps, r.min_rate_rps), 1.0),),
+    "S3": (
+        (
+            "lowest logged limit / minRate",
+            lambda r: _ratio(r.min_logged_limit_rps, r.min_rate_rps),
+            1.0,
+        ),
+    ),
 }
 
 
@@ -755,7 +820,7 @@ def side_by_side_rows(configs: Sequence[Configuration]) -> list[SideBySideRow]:
     """The same statistics (medians over repetitions) for the artifact's runs and ours."""
     rows = []
     for config in sorted(configs, key=lambda c: not c.imported):
-        cells = [m.format(bootstrap_median_ci(_values(config, m)).median) for m in SIDE_BY_SIDE_METRICS]
+        cells = [m.format(median_ci(_values(config, m)).median) for m in SIDE_BY_SIDE_METRICS]
         source = "original artifact" if config.imported else "ours"
         rows.append(
             SideBySideRow(

@@ -1,17 +1,23 @@
-"""The paper's claims C1-C3 checked on the runs present, as small SLO-style rules.
+"""The paper's claims C1-C3 and the seed scenarios S1-S3, checked on the runs present as paired,
+falsifiable rules.
 
-Each rule is a pure function of ``ClaimRun`` records (numbers from a run's summary and spec) and
-returns a ``ClaimResult``: REPRODUCED, NOT REPRODUCED or INCONCLUSIVE, the sentence with the numbers
-that decided it, and the runs behind it. docs/report.md states the rules; tests/unit/test_claims.py
-checks each verdict on synthetic runs.
+Each rule is a pure function of ``ClaimRun`` records (numbers from a run's summary, spec and tables)
+and returns a ``ClaimResult``: REPRODUCED, NOT REPRODUCED or INCONCLUSIVE, the sentence with the
+numbers that decided it, and the runs behind it. docs/report.md states the rules (the same text as
+each ``Claim.rule``, which the report prints beside the verdict); tests/unit/reports/test_claims.py
+reaches every verdict of every rule with synthetic runs.
 
 Building blocks, each testable on its own:
 
-* per-run checks (``delay_bounded``, ``within_capacity``, ``overloaded``, ``delay_grows``,
-  ``degraded``) answer True, False or None (the numbers are missing);
-* ``majority`` folds a configuration's repetitions into one answer, so one odd repetition neither
-  makes nor breaks a claim;
-* ``verdict_over_configurations`` turns the configurations' answers into a verdict.
+* per-run checks (``delay_bounded``, ``within_capacity``, ``engaged``, ``healthy``, ``degraded``,
+  ``overloaded``, ``delay_grows``, ...) answer True, False or None (the numbers are missing, or a
+  slope's interval straddles its threshold);
+* growth is read from Theil-Sen slope intervals (``harness.results.summary.Slope``): a slope grows
+  when its whole interval lies above the threshold and is bounded when it lies at or below it;
+* twins (``twin``): the run that differs only in backpressure on/off (same settings otherwise, same
+  repetition index);
+* ``decide`` folds runs into configurations (majority of repetitions) and configurations into a
+  verdict; a configuration with fewer than ``MIN_REPETITIONS`` runs can never decide one.
 """
 
 from __future__ import annotations
@@ -22,17 +28,30 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from harness.results.outcomes import FAILURE_OUTCOMES, MEASURED_OUTCOMES, Outcome
-from harness.results.summary import UNSTABLE_SLOPE_MS_PER_S
+from harness.results.summary import (
+    UNSTABLE_LAG_SHARE,
+    UNSTABLE_SLOPE_MS_PER_S,
+    Position,
+    Slope,
+    position,
+)
 
-# Delay growing faster than this (ms per second of run) is growth without bound: the outcome rule's bar.
+# Scheduling delay or processing time growing faster than this (ms per second of run) grows without
+# bound: the outcome rule's bar.
 SLOPE_THRESHOLD_MS_PER_S = UNSTABLE_SLOPE_MS_PER_S
+# Data received and not processed growing faster than this share of the offered rate grows (C3):
+# the outcome rule's bar for the Kafka lag.
+IN_FLIGHT_GROWTH_SHARE = UNSTABLE_LAG_SHARE
 # A run spending at least this share of its time in GC pauses is "many GC operations" (C2).
 HIGH_GC_SHARE = 0.10
-# Throughput below this share of the input rate is degradation (C2).
-DEGRADED_THROUGHPUT_SHARE = 0.90
 # Input above throughput by more than this share counts as input beyond capacity (C3).
 OVERLOAD_MARGIN = 0.05
-DEGRADED_OUTCOMES = FAILURE_OUTCOMES | {Outcome.UNSTABLE}
+# Backpressure engaged (C1) when at least ENGAGED_SHARE of the batches under load took in less than
+# HELD_BELOW of the offered records per batch.
+HELD_BELOW = 0.90
+ENGAGED_SHARE = 0.25
+# Fewer repetitions than this in a configuration (a cell) never decide a verdict.
+MIN_REPETITIONS = 3
 # The two axes a pressure level is measured on (``reports.runs.pressure_level``): the in-flight data
 # budget (the paper's axis, the queue's qosmax), else input bytes per second per byte of task memory.
 # Levels are compared on one axis only.
@@ -63,15 +82,32 @@ class ClaimRun:
     stateful: bool | None = None
     pressure: float | None = None
     pressure_axis: str = INTENSITY_AXIS
+    # The run's settings without its backpressure section, and its repetition index: twins share both.
+    pair: str | None = None
+    repetition: int | None = None
     batch_interval_ms: float | None = None
+    # Least-squares slope of total delay (summary.json), shown; the rules use the intervals below.
     delay_slope: float | None = None
+    # Theil-Sen slopes with intervals over the batches under load: scheduling delay and processing
+    # time (ms/s), and the receivers' records in flight (records/s, from in_flight.parquet).
+    sched_trend: Slope | None = None
+    proc_trend: Slope | None = None
+    in_flight_trend: Slope | None = None
     proc_time_p50_ms: float | None = None
+    proc_time_p95_ms: float | None = None
+    sched_p95_ms: float | None = None
+    offered_rate_rps: float | None = None
     input_rate_rps: float | None = None
     throughput_rps: float | None = None
+    # Share of the batches under load that took in less than HELD_BELOW of the offered records.
+    held_share: float | None = None
     gc_time_frac: float | None = None
     lost: float | None = None
+    failed_batch_records: float | None = None
     oom_count: float | None = None
     executors_lost: float | None = None
+    # Input streams (receivers), to compare a logged per-stream limit with the offered rate.
+    streams: int = 1
     # For the seed scenarios: the pressure profile, its base rate, the configured rate cap (records/s
     # over all partitions or receivers), the PID's floor, and what the tables show against them.
     profile: str | None = None
@@ -79,7 +115,8 @@ class ClaimRun:
     rate_cap_rps: float | None = None
     min_rate_rps: float | None = None
     max_batch_rate_rps: float | None = None
-    min_pid_limit_rps: float | None = None
+    # The lowest rate limit Spark logged ("Received a new rate limit"; receivers only), per stream.
+    min_logged_limit_rps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -183,13 +220,51 @@ def below_largest_level(runs: Sequence[ClaimRun]) -> list[ClaimRun]:
     ]
 
 
+def twin(run: ClaimRun, runs: Sequence[ClaimRun]) -> ClaimRun | None:
+    """The run that differs from ``run`` only in backpressure on/off: same settings otherwise (app,
+    budget, rate, memory, ...), same repetition index; None when there is none (or not just one)."""
+    if run.pair is None or run.backpressure is None or run.repetition is None:
+        return None
+    found = [
+        r
+        for r in runs
+        if r.pair == run.pair
+        and r.repetition == run.repetition
+        and r.backpressure is (not run.backpressure)
+        and measured(r)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Per-run checks
 
 
+def _grows(trend: Slope | None, threshold: float) -> bool | None:
+    """True when the slope's interval lies above ``threshold``, False when at or below it, None when it
+    straddles it or there is no slope."""
+    found = position(trend, threshold)
+    return None if found in (None, Position.STRADDLES) else found is Position.ABOVE
+
+
+def _all(*answers: bool | None) -> bool | None:
+    """False when any answer is False, True when all are True, else None."""
+    if any(a is False for a in answers):
+        return False
+    return True if all(a is True for a in answers) else None
+
+
+def _any(*answers: bool | None) -> bool | None:
+    """True when any answer is True, False when all are False, else None."""
+    if any(a is True for a in answers):
+        return True
+    return False if all(a is False for a in answers) else None
+
+
 def delay_bounded(run: ClaimRun) -> bool | None:
-    """Total (hence scheduling) delay does not grow faster than the threshold."""
-    return None if run.delay_slope is None else run.delay_slope <= SLOPE_THRESHOLD_MS_PER_S
+    """The scheduling delay's slope interval lies at or below the threshold."""
+    grows = _grows(run.sched_trend, SLOPE_THRESHOLD_MS_PER_S)
+    return None if grows is None else not grows
 
 
 def within_capacity(run: ClaimRun) -> bool | None:
@@ -200,51 +275,97 @@ def within_capacity(run: ClaimRun) -> bool | None:
     return run.proc_time_p50_ms <= run.batch_interval_ms
 
 
+def data_lost(run: ClaimRun) -> bool | None:
+    """Records produced and neither processed nor left in Kafka, or records of batches Spark gave up on."""
+    if (run.lost is not None and run.lost > 0) or (run.failed_batch_records or 0) > 0:
+        return True
+    return None if run.lost is None else False
+
+
+def engaged(run: ClaimRun, other: ClaimRun | None = None) -> bool | None:
+    """Backpressure demonstrably held the input back: at least ENGAGED_SHARE of the batches took in
+    less than HELD_BELOW of the offered records, or Spark logged a limit below a stream's share of the
+    offered rate, or the off twin ``other`` was overloaded (its scheduling delay grew)."""
+    held = None if run.held_share is None else run.held_share >= ENGAGED_SHARE
+    logged = None
+    if run.min_logged_limit_rps is not None and run.offered_rate_rps:
+        logged = run.min_logged_limit_rps < run.offered_rate_rps / max(run.streams, 1)
+    twin_grew = None if other is None else _grows(other.sched_trend, SLOPE_THRESHOLD_MS_PER_S)
+    signs = (held, logged, twin_grew)
+    # A sign that could not be read (no logs on the direct stream, no twin) is no evidence either way.
+    return True if True in signs else None if all(sign is None for sign in signs) else False
+
+
+def healthy(run: ClaimRun) -> bool | None:
+    """Spark-side health: no OOM, no executor lost, no data lost, bounded scheduling delay, median
+    processing time within the batch interval."""
+    if failed(run):
+        return False
+    lost = data_lost(run)
+    return _all(None if lost is None else not lost, delay_bounded(run), within_capacity(run))
+
+
+def c1_holds(run: ClaimRun, other: ClaimRun | None = None) -> bool | None:
+    """Healthy with backpressure engaged. A healthy run in which backpressure never engaged did not
+    test it (None); an unhealthy run contradicts C1 whether or not it engaged."""
+    health = healthy(run)
+    if health is not True:
+        return health
+    return True if engaged(run, other) else None
+
+
+def degraded(run: ClaimRun) -> bool | None:
+    """C2's Spark-side symptoms: OOM or executor lost, data lost, GC share at least HIGH_GC_SHARE, or
+    processing time growing (its slope interval above the threshold). Kafka lag is not one: holding
+    input back in Kafka is what backpressure is for."""
+    gc = None if run.gc_time_frac is None else run.gc_time_frac >= HIGH_GC_SHARE
+    return _any(failed(run), data_lost(run), gc, _grows(run.proc_trend, SLOPE_THRESHOLD_MS_PER_S))
+
+
 def overloaded(run: ClaimRun) -> bool | None:
-    """Input exceeded capacity: the median batch took longer than the interval to process, or the
-    input rate exceeded the throughput by more than the margin."""
-    capacity = within_capacity(run)
+    """Input exceeded capacity: the median or the 95th-percentile batch took longer than the
+    interval to process, or the input rate exceeded the throughput by more than the margin."""
+    slow = [
+        value > run.batch_interval_ms
+        for value in (run.proc_time_p50_ms, run.proc_time_p95_ms)
+        if value is not None and run.batch_interval_ms
+    ]
     rate_over = None
     if run.input_rate_rps is not None and run.throughput_rps is not None:
         rate_over = run.input_rate_rps > (1 + OVERLOAD_MARGIN) * run.throughput_rps
-    if capacity is False or rate_over:
-        return True
-    if capacity is None and rate_over is None:
-        return None
-    return False
+    return _any(*slow, rate_over)
+
+
+def ran_out_of_memory(run: ClaimRun) -> bool:
+    return run.outcome == Outcome.OOM or bool(run.oom_count)
 
 
 def delay_grows(run: ClaimRun) -> bool | None:
-    """Delay grows without bound: slope above the threshold, or the run ran out of memory (the
-    received data outgrew the heap before the delay could)."""
-    if run.outcome == Outcome.OOM or bool(run.oom_count):
+    """Received data and scheduling delay grow: the scheduling delay's slope interval lies above the
+    threshold and, where measured (receivers), so does the records in flight's (above
+    IN_FLIGHT_GROWTH_SHARE of the offered rate); or the run ran out of memory (the received data
+    outgrew the heap before the delay could)."""
+    if ran_out_of_memory(run):
         return True
-    return None if run.delay_slope is None else run.delay_slope > SLOPE_THRESHOLD_MS_PER_S
+    sched = _grows(run.sched_trend, SLOPE_THRESHOLD_MS_PER_S)
+    if run.in_flight_trend is None or not run.offered_rate_rps:
+        return sched
+    return _all(sched, _grows(run.in_flight_trend, IN_FLIGHT_GROWTH_SHARE * run.offered_rate_rps))
 
 
-def c1_holds(run: ClaimRun) -> bool | None:
-    """Backpressure kept the run stable: delay bounded and input within capacity."""
-    bounded, within = delay_bounded(run), within_capacity(run)
-    if bounded is False or within is False:
-        return False
-    if bounded is None or within is None:
+def grows_more_than(run: ClaimRun, other: ClaimRun | None) -> bool | None:
+    """The scheduling delay grew faster than in ``other``: the intervals do not overlap. An OOM counts
+    as faster unless ``other`` ran out of memory too."""
+    if other is None:
         return None
-    return True
-
-
-def degraded(run: ClaimRun) -> bool:
-    """Any of C2's symptoms: OOM, executor lost, unstable, high GC share, loss, throughput degraded."""
-    if run.outcome in DEGRADED_OUTCOMES or failed(run):
+    if ran_out_of_memory(run):
+        return None if ran_out_of_memory(other) else True
+    mine, theirs = run.sched_trend, other.sched_trend
+    if mine is None or theirs is None:
+        return None
+    if mine.low > theirs.high:
         return True
-    if run.gc_time_frac is not None and run.gc_time_frac >= HIGH_GC_SHARE:
-        return True
-    if run.lost is not None and run.lost > 0:
-        return True
-    return bool(
-        run.input_rate_rps
-        and run.throughput_rps is not None
-        and run.throughput_rps < DEGRADED_THROUGHPUT_SHARE * run.input_rate_rps
-    )
+    return False if mine.high < theirs.low else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -271,15 +392,49 @@ def by_configuration(
     return {config: majority(values) for config, values in answers.items()}
 
 
-def verdict_over_configurations(answers: dict[str, bool | None]) -> Verdict:
-    """REPRODUCED when every configuration holds, NOT REPRODUCED when any fails, else INCONCLUSIVE."""
-    if not answers:
-        return Verdict.INCONCLUSIVE
-    if any(answer is False for answer in answers.values()):
-        return Verdict.NOT_REPRODUCED
-    if all(answer is True for answer in answers.values()):
-        return Verdict.REPRODUCED
-    return Verdict.INCONCLUSIVE
+def repetitions(runs: Iterable[ClaimRun]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for run in runs:
+        counts[run.config] += 1
+    return dict(counts)
+
+
+def too_few(runs: Iterable[ClaimRun]) -> list[str]:
+    """Configurations with fewer than MIN_REPETITIONS runs."""
+    return [config for config, n in repetitions(runs).items() if n < MIN_REPETITIONS]
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str
+
+
+def decide(
+    population: Sequence[ClaimRun], answers: dict[str, bool | None], what: tuple[str, str]
+) -> Decision:
+    """The verdict over configurations: NOT REPRODUCED when a configuration with at least
+    MIN_REPETITIONS runs contradicts the claim (by majority), REPRODUCED when every configuration has
+    that many and supports it, else INCONCLUSIVE. ``what`` names a supporting and a contradicting
+    configuration's answer for the reason."""
+    few = set(too_few(population))
+    against = [c for c, a in answers.items() if a is False and c not in few]
+    undecided = [c for c, a in answers.items() if a is None]
+    if against:
+        return Decision(
+            Verdict.NOT_REPRODUCED, f"{len(against)} configuration(s) {what[1]}: {'; '.join(against)}"
+        )
+    if answers and not few and not undecided:
+        return Decision(Verdict.REPRODUCED, f"every configuration {what[0]} ({len(answers)})")
+    parts = []
+    if few:
+        parts.append(
+            f"{len(few)} configuration(s) with fewer than {MIN_REPETITIONS} repetitions: "
+            + "; ".join(sorted(few))
+        )
+    if undecided:
+        parts.append(f"{len(undecided)} without a majority or the numbers: {'; '.join(undecided)}")
+    return Decision(Verdict.INCONCLUSIVE, ", ".join(parts) or "no configuration")
 
 
 def _number(value: float | None, decimals: int = 1, unit: str = "") -> str:
@@ -288,98 +443,161 @@ def _number(value: float | None, decimals: int = 1, unit: str = "") -> str:
     return f"{value:,.{decimals}f}{unit}"
 
 
+def _trend(trend: Slope | None, unit: str, decimals: int = 1) -> str:
+    if trend is None:
+        return "–"
+    return f"{trend.slope:,.{decimals}f} [{trend.low:,.{decimals}f}, {trend.high:,.{decimals}f}]{unit}"
+
+
 def _answer(value: bool | None, yes: str, no: str) -> str:
     return "unknown" if value is None else yes if value else no
 
 
-def _c1_detail(run: ClaimRun) -> str:
-    return (
-        f"delay slope {_number(run.delay_slope, 2, ' ms/s')}; "
-        f"p50 processing {_number(run.proc_time_p50_ms, 0, ' ms')} vs interval "
-        f"{_number(run.batch_interval_ms, 0, ' ms')}; outcome {run.outcome}"
-    )
+def paired_checks(
+    population: Sequence[ClaimRun],
+    runs: Sequence[ClaimRun],
+    supports: Callable[[ClaimRun, ClaimRun | None], bool | None],
+    answer: Callable[[ClaimRun, ClaimRun | None], str],
+    detail: Callable[[ClaimRun, ClaimRun | None], str],
+) -> tuple[list[Check], dict[str, bool | None]]:
+    """Each run's check against its twin among ``runs``, and each configuration's majority answer."""
+    twins = {id(r): twin(r, runs) for r in population}
+    checks = [
+        Check(r.run_id, r.config, supports(r, other), answer(r, other), detail(r, other))
+        for r in population
+        for other in (twins[id(r)],)
+    ]
+    return checks, by_configuration(population, lambda r: supports(r, twins[id(r)]))
 
 
-def _c2_detail(run: ClaimRun) -> str:
-    gc = None if run.gc_time_frac is None else run.gc_time_frac * 100
-    return (
-        f"outcome {run.outcome}; GC {_number(gc, 1, ' %')}; lost {_number(run.lost, 0)}; "
-        f"throughput {_number(run.throughput_rps, 0)} of input {_number(run.input_rate_rps, 0)} rec/s; "
-        f"app {run.app or '–'}"
-    )
+def _two_part_answer(
+    first: bool | None, second: bool | None, first_as: tuple[str, str, str], second_as: tuple[str, str, str]
+) -> str:
+    """A run's answer to a two-part rule: each part's words for (True, False, None); the second part
+    is told only when the first is True."""
+
+    def words(value: bool | None, choices: tuple[str, str, str]) -> str:
+        return choices[2] if value is None else choices[0] if value else choices[1]
+
+    return words(first, first_as) + (words(second, second_as) if first is True else "")
 
 
-def _configs_answering(answers: dict[str, bool | None], value: bool | None) -> list[str]:
-    return [config for config, answer in answers.items() if answer is value]
+def _app_kinds(runs: Iterable[ClaimRun]) -> set[bool | None]:
+    return {run.stateful for run in runs}
 
 
-def _app_kinds(runs: Iterable[ClaimRun]) -> str:
-    kinds = {run.stateful for run in runs}
-    if kinds == {True, False}:
+def _kinds_text(kinds: set[bool | None]) -> str:
+    if {True, False} <= kinds:
         return "stateless and stateful apps"
-    if kinds == {True}:
+    if True in kinds:
         return "stateful apps only"
-    if kinds == {False}:
+    if False in kinds:
         return "stateless apps only"
     return "apps of unknown kind"
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The claims
+def _sentence(reason: str, scope: str) -> str:
+    """``reason`` as a sentence, with ``scope`` in brackets."""
+    return f"{reason[0].upper()}{reason[1:]} ({scope})."
 
 
 def _result(claim: Claim, verdict: Verdict, reason: str, checks: list[Check] | None = None) -> ClaimResult:
     return ClaimResult(claim, verdict, reason, checks or [])
 
 
+def _level_of(run: ClaimRun) -> str:
+    return "no level" if run.pressure is None else format_pressure(run.pressure, run.pressure_axis)
+
+
+def failures_by_level(runs: Sequence[ClaimRun]) -> str:
+    """OOM or lost executors per pressure level, every level: ``in-flight budget 5 GiB 0 of 3; ...``."""
+    counts: dict[tuple[str, float], list[int]] = {}
+    for run in runs:
+        key = (run.pressure_axis, run.pressure if run.pressure is not None else float("inf"))
+        counts.setdefault(key, [0, 0])
+        counts[key][0] += failed(run)
+        counts[key][1] += 1
+    parts = []
+    for (axis, level), (bad, total) in sorted(counts.items()):
+        name = "no level" if level == float("inf") else format_pressure(level, axis)
+        parts.append(f"{name} {bad} of {total}")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# C1
+
 C1_STATEMENT = (
     "Backpressure keeps small and medium pipelines stable (bounded scheduling delay, input rate held at "
     "or below processing rate), for stateless and stateful applications alike."
 )
 C1_RULE = (
-    f"Runs with backpressure on that measured the system and had no OOM or lost executor; when they span "
-    f"several pressure levels on one axis (in-flight budget, or input per task memory for runs without "
-    f"a budget), the largest level is left to C2. A run holds when its delay slope is at "
-    f"most {SLOPE_THRESHOLD_MS_PER_S:g} ms/s and its median processing time is at most the batch interval. "
-    f"A configuration holds when most of its repetitions hold. REPRODUCED: every configuration holds; "
-    f"NOT REPRODUCED: one fails; INCONCLUSIVE: no such runs, or no majority."
+    f"Runs with backpressure on that measured the system, at every pressure level but the largest of "
+    f"their axis (in-flight budget, or input per task memory for runs without a budget). A run holds "
+    f"when Spark stayed healthy (no OOM, no executor lost, no records lost, the scheduling delay's "
+    f"Theil-Sen slope interval at or below {SLOPE_THRESHOLD_MS_PER_S:g} ms/s, median processing time "
+    f"within the batch interval) and backpressure demonstrably engaged (at least {ENGAGED_SHARE:.0%} of "
+    f"the batches took in less than {HELD_BELOW:.0%} of the offered records, or Spark logged a limit "
+    f"below a stream's share of the offered rate, or the off twin's scheduling delay grew); it "
+    f"contradicts C1 when Spark was not healthy; a healthy run in which backpressure never engaged did "
+    f"not test it. A configuration answers by the majority of its repetitions and needs "
+    f"{MIN_REPETITIONS} of them. REPRODUCED: every configuration holds and stateless and stateful apps "
+    f"are both covered; NOT REPRODUCED: a configuration fails; INCONCLUSIVE otherwise. Failures (OOM, "
+    f"lost executors) are counted at every level, the largest included."
 )
 
 C1 = Claim("C1", "Backpressure keeps small and medium pipelines stable", C1_STATEMENT, C1_RULE)
 
 
+def _c1_answer(run: ClaimRun, other: ClaimRun | None) -> str:
+    return _two_part_answer(
+        healthy(run),
+        engaged(run, other),
+        ("healthy", "not healthy", "health unknown"),
+        (", engaged", ", not engaged", ""),
+    )
+
+
+def _c1_detail(run: ClaimRun, other: ClaimRun | None) -> str:
+    held = None if run.held_share is None else run.held_share * 100
+    twin_text = (
+        "no off twin" if other is None else f"off twin {other.run_id}: {_trend(other.sched_trend, ' ms/s')}"
+    )
+    return (
+        f"{_level_of(run)}; outcome {run.outcome}; "
+        f"scheduling delay slope {_trend(run.sched_trend, ' ms/s')}; "
+        f"p50 processing {_number(run.proc_time_p50_ms, 0, ' ms')} vs interval "
+        f"{_number(run.batch_interval_ms, 0, ' ms')}; lost {_number(run.lost, 0)}; batches held back "
+        f"{_number(held, 0, ' %')}; lowest logged limit {_number(run.min_logged_limit_rps, 0, ' rec/s')} "
+        f"of offered {_number(run.offered_rate_rps, 0, ' rec/s')}; {twin_text}"
+    )
+
+
 def check_c1(runs: Sequence[ClaimRun]) -> ClaimResult:
     candidates = [r for r in runs if r.backpressure is True and measured(r)]
-    excluded_failures = [r for r in candidates if failed(r)]
-    kept = {id(r) for r in below_largest_level(candidates)}
-    population = [r for r in candidates if not failed(r) and id(r) in kept]
+    population = below_largest_level(candidates)
     if not population:
         return _result(
             C1,
             Verdict.INCONCLUSIVE,
-            "No run with backpressure on below the largest pressure level "
-            "measured the system without OOM or lost executors.",
+            "No run with backpressure on below the largest pressure level measured the system.",
         )
-    checks = [
-        Check(r.run_id, r.config, c1_holds(r), _answer(c1_holds(r), "stable", "not stable"), _c1_detail(r))
-        for r in population
-    ]
-    answers = by_configuration(population, c1_holds)
-    verdict = verdict_over_configurations(answers)
-    held = sum(1 for c in checks if c.supports)
-    scope = f"{len(answers)} configuration(s), {len(population)} run(s), {_app_kinds(population)}"
-    if excluded_failures:
-        scope += f"; {len(excluded_failures)} run(s) with OOM or lost executors left to C2"
-    if verdict is Verdict.REPRODUCED:
-        reason = f"Every configuration stayed stable: {held} of {len(checks)} runs held ({scope})."
-    elif verdict is Verdict.NOT_REPRODUCED:
-        failing = _configs_answering(answers, False)
-        reason = f"{len(failing)} configuration(s) did not stay stable: {'; '.join(failing)} ({scope})."
-    else:
-        undecided = len(_configs_answering(answers, None))
-        reason = f"No majority, or numbers missing, in {undecided} configuration(s) ({scope})."
-    return _result(C1, verdict, reason, checks)
+    checks, answers = paired_checks(population, runs, c1_holds, _c1_answer, _c1_detail)
+    decision = decide(population, answers, ("held", "did not stay healthy"))
+    holding = [r for r in population if answers.get(r.config) is True]
+    kinds = _kinds_text(_app_kinds(population))
+    scope = (
+        f"{len(answers)} configuration(s), {len(population)} run(s), {kinds}; OOM or lost executors at "
+        f"every level, backpressure on: {failures_by_level(candidates)}"
+    )
+    verdict, reason = decision.verdict, decision.reason
+    if verdict is Verdict.REPRODUCED and not {True, False} <= _app_kinds(holding):
+        verdict, reason = Verdict.INCONCLUSIVE, f"{reason}, but not for stateless and stateful apps both"
+    return _result(C1, verdict, _sentence(reason, scope), checks)
 
+
+# ---------------------------------------------------------------------------------------------------------
+# C2
 
 C2_STATEMENT = (
     "For data-intensive pipelines backpressure is not enough: the Unified Memory Manager cannot absorb "
@@ -389,36 +607,44 @@ C2_STATEMENT = (
 C2_RULE = (
     f"Runs with backpressure on that measured the system, at two or more pressure levels on one axis: the "
     f"in-flight budget (the queue's qosmax in the paper) of the runs that have one, else input bytes per "
-    f"second per byte of task memory. A run is degraded when it ran out of memory, lost an executor or "
-    f"was unstable, spent at least {HIGH_GC_SHARE:.0%} of its time in GC, lost records, or reached less "
-    f"than {DEGRADED_THROUGHPUT_SHARE:.0%} of its input rate. REPRODUCED: at least half of the runs at "
-    f"the largest level are degraded, more than at the smallest level; NOT REPRODUCED: none at the "
-    f"largest level is; INCONCLUSIVE otherwise, or with fewer than two levels."
+    f"second per byte of task memory. A run is degraded on the Spark side when it ran out of memory, lost "
+    f"an executor, lost records, spent at least {HIGH_GC_SHARE:.0%} of its time in GC, or its processing "
+    f"time grew (Theil-Sen slope interval above {SLOPE_THRESHOLD_MS_PER_S:g} ms/s); Kafka lag alone is "
+    f"not degradation (holding input back in Kafka is what backpressure does). Every configuration at the "
+    f"largest and the smallest level needs {MIN_REPETITIONS} repetitions. REPRODUCED: at least half of "
+    f"the runs at the largest level are degraded, a larger share than at the smallest, and stateful apps "
+    f"no less than stateless ones there; NOT REPRODUCED: the largest level is degraded no more than the "
+    f"smallest, or stateful apps less than stateless ones; INCONCLUSIVE otherwise. Every level's share "
+    f"is reported."
 )
 
 C2 = Claim("C2", "For data-intensive pipelines backpressure is not enough", C2_STATEMENT, C2_RULE)
 
 
-def _stateful_note(top: Sequence[ClaimRun]) -> str:
-    stateful = [r for r in top if r.stateful is True]
-    stateless = [r for r in top if r.stateful is False]
-    if not stateful or not stateless:
-        return "Stateful vs stateless: not compared (only one kind at the largest level)."
-    share_stateful = sum(degraded(r) for r in stateful) / len(stateful)
-    share_stateless = sum(degraded(r) for r in stateless) / len(stateless)
-    worse = "worse" if share_stateful > share_stateless else "not worse"
+def _share(runs: Sequence[ClaimRun]) -> float | None:
+    known = [d for r in runs if (d := degraded(r)) is not None]
+    return sum(known) / len(known) if known else None
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{share:.0%}"
+
+
+def _c2_detail(run: ClaimRun) -> str:
+    gc = None if run.gc_time_frac is None else run.gc_time_frac * 100
     return (
-        f"Stateful apps were {worse} than stateless ones at the largest level "
-        f"({share_stateful:.0%} vs {share_stateless:.0%} degraded)."
+        f"{_level_of(run)}; outcome {run.outcome}; GC {_number(gc, 1, ' %')}; lost {_number(run.lost, 0)}; "
+        f"processing time slope {_trend(run.proc_trend, ' ms/s')}; app {run.app or '–'}"
     )
 
 
 def _c2_check(run: ClaimRun, at_largest: bool) -> Check:
     """At the largest level a degraded run supports C2; at the smallest, a healthy one does."""
     is_degraded = degraded(run)
-    level = "largest level" if at_largest else "smallest level"
-    answer = "degraded" if is_degraded else "not degraded"
-    return Check(run.run_id, run.config, is_degraded == at_largest, answer, f"{level}; {_c2_detail(run)}")
+    supports = None if is_degraded is None else is_degraded == at_largest
+    return Check(
+        run.run_id, run.config, supports, _answer(is_degraded, "degraded", "not degraded"), _c2_detail(run)
+    )
 
 
 def check_c2(runs: Sequence[ClaimRun]) -> ClaimResult:
@@ -434,49 +660,99 @@ def check_c2(runs: Sequence[ClaimRun]) -> ClaimResult:
         )
     population = [r for r in population if r.pressure_axis == axis]
     levels = pressure_levels(population, axis)
-    top = [r for r in population if r.pressure == levels[-1]]
-    bottom = [r for r in population if r.pressure == levels[0]]
-    share_top = sum(degraded(r) for r in top) / len(top)
-    share_bottom = sum(degraded(r) for r in bottom) / len(bottom)
+    at = {level: [r for r in population if r.pressure == level] for level in levels}
+    top, bottom = at[levels[-1]], at[levels[0]]
     checks = [_c2_check(r, at_largest=True) for r in top] + [_c2_check(r, at_largest=False) for r in bottom]
-    numbers = (
-        f"{share_top:.0%} of {len(top)} run(s) degraded at the largest level "
-        f"({format_pressure(levels[-1], axis)}) vs {share_bottom:.0%} of {len(bottom)} at the smallest "
-        f"({format_pressure(levels[0], axis)}). "
-        f"{_stateful_note(top)}"
+    share_top, share_bottom = _share(top), _share(bottom)
+    stateful, stateless = (
+        _share([r for r in top if r.stateful]),
+        _share([r for r in top if r.stateful is False]),
     )
-    if share_top >= 0.5 and share_top > share_bottom:
+    every = "; ".join(
+        f"{format_pressure(level, axis)} {_percent(_share(at[level]))} of {len(at[level])}"
+        for level in levels
+    )
+    kinds = (
+        f"stateful {_percent(stateful)} vs stateless {_percent(stateless)} degraded at the largest level"
+        if stateful is not None and stateless is not None
+        else "stateful vs stateless not compared (one kind at the largest level)"
+    )
+    numbers = f"degraded per level: {every}; {kinds}"
+    few = too_few(top + bottom)
+    if few:
         return _result(
-            C2, Verdict.REPRODUCED, "Backpressure was not enough at the largest level: " + numbers, checks
-        )
-    if share_top == 0:
+            C2, Verdict.INCONCLUSIVE,
+            f"{len(few)} configuration(s) at the largest or smallest level with fewer than "
+            f"{MIN_REPETITIONS} repetitions: {'; '.join(few)} ({numbers}).", checks,
+        )  # fmt: skip
+    if share_top is None or share_bottom is None:
         return _result(
-            C2, Verdict.NOT_REPRODUCED, "Backpressure held even at the largest level: " + numbers, checks
+            C2, Verdict.INCONCLUSIVE, f"Degradation unknown at an end of the range ({numbers}).", checks
         )
-    return _result(C2, Verdict.INCONCLUSIVE, "Degradation not tied to the pressure level: " + numbers, checks)
+    stateful_less = stateful is not None and stateless is not None and stateful < stateless
+    if share_top <= share_bottom or stateful_less:
+        why = (
+            "no more degraded than the smallest"
+            if share_top <= share_bottom
+            else "stateful apps less degraded"
+        )
+        return _result(C2, Verdict.NOT_REPRODUCED, f"At the largest level {why} ({numbers}).", checks)
+    if share_top >= 0.5:
+        return _result(
+            C2, Verdict.REPRODUCED, f"Backpressure was not enough at the largest level ({numbers}).", checks
+        )
+    return _result(
+        C2,
+        Verdict.INCONCLUSIVE,
+        f"More degradation at the largest level, but under half of its runs ({numbers}).",
+        checks,
+    )
 
+
+# ---------------------------------------------------------------------------------------------------------
+# C3
 
 C3_STATEMENT = (
     "Without backpressure, received data and scheduling delay grow without bound once input exceeds capacity."
 )
 C3_RULE = (
-    f"Runs with backpressure off that measured the system and were overloaded: median processing time "
-    f"above the batch interval, or input rate above throughput by more than {OVERLOAD_MARGIN:.0%}. A run "
-    f"grows without bound when its delay slope exceeds {SLOPE_THRESHOLD_MS_PER_S:g} ms/s or it ran out of "
-    f"memory. A configuration grows when most of its repetitions do. REPRODUCED: every overloaded "
-    f"configuration grows; NOT REPRODUCED: one does not; INCONCLUSIVE: no backpressure-off run, none "
-    f"overloaded, or no majority."
+    f"Runs with backpressure off that measured the system and were overloaded: median or 95th-percentile "
+    f"processing time above the batch interval, or input rate above throughput by more than "
+    f"{OVERLOAD_MARGIN:.0%}. A run supports C3 when its scheduling delay grows (Theil-Sen slope interval "
+    f"above {SLOPE_THRESHOLD_MS_PER_S:g} ms/s) and, where measured (receivers, in_flight.parquet), so "
+    f"do the records received and not processed (interval above {IN_FLIGHT_GROWTH_SHARE:.0%} of the "
+    f"offered rate), or it ran out of memory; and when its scheduling delay grew faster than its twin's "
+    f"with backpressure on (the intervals apart). A configuration answers by the majority of its "
+    f"repetitions and needs {MIN_REPETITIONS} of them. REPRODUCED: every overloaded configuration "
+    f"supports it; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise (no twin, no overloaded "
+    f"run, intervals that straddle the threshold)."
 )
 
 C3 = Claim("C3", "Without backpressure, delay grows without bound", C3_STATEMENT, C3_RULE)
 
 
-def _c3_detail(run: ClaimRun) -> str:
+def c3_supports(run: ClaimRun, other: ClaimRun | None) -> bool | None:
+    return _all(delay_grows(run), grows_more_than(run, other))
+
+
+def _c3_answer(run: ClaimRun, other: ClaimRun | None) -> str:
+    return _two_part_answer(
+        delay_grows(run),
+        grows_more_than(run, other),
+        ("grows", "bounded", "growth unknown"),
+        (", more than on", ", not more than on", ", no twin to compare"),
+    )
+
+
+def _c3_detail(run: ClaimRun, other: ClaimRun | None) -> str:
+    twin_text = (
+        "no on twin" if other is None else f"on twin {other.run_id}: {_trend(other.sched_trend, ' ms/s')}"
+    )
     return (
-        f"delay slope {_number(run.delay_slope, 2, ' ms/s')}; p50 processing "
-        f"{_number(run.proc_time_p50_ms, 0, ' ms')} vs interval {_number(run.batch_interval_ms, 0, ' ms')}; "
-        f"input {_number(run.input_rate_rps, 0)} vs throughput {_number(run.throughput_rps, 0)} rec/s; "
-        f"outcome {run.outcome}"
+        f"scheduling delay slope {_trend(run.sched_trend, ' ms/s')}; in flight "
+        f"{_trend(run.in_flight_trend, ' rec/s', 0)}; p50/p95 processing {_number(run.proc_time_p50_ms, 0)}/"
+        f"{_number(run.proc_time_p95_ms, 0, ' ms')} vs interval {_number(run.batch_interval_ms, 0, ' ms')}; "
+        f"outcome {run.outcome}; {twin_text}"
     )
 
 
@@ -492,21 +768,19 @@ def check_c3(runs: Sequence[ClaimRun]) -> ClaimResult:
             f"None of the {len(off)} run(s) with backpressure off had input "
             "above capacity, so nothing could grow without bound.",
         )
-    checks = [
-        Check(r.run_id, r.config, delay_grows(r), _answer(delay_grows(r), "grows", "bounded"), _c3_detail(r))
-        for r in population
-    ]
-    answers = by_configuration(population, delay_grows)
-    verdict = verdict_over_configurations(answers)
+    checks, answers = paired_checks(population, runs, c3_supports, _c3_answer, _c3_detail)
+    decision = decide(
+        population,
+        answers,
+        ("grew, and faster than with backpressure", "did not grow faster than with backpressure"),
+    )
     grew = sum(1 for c in checks if c.supports)
-    scope = f"{grew} of {len(checks)} overloaded run(s) in {len(answers)} configuration(s) grew"
-    if verdict is Verdict.REPRODUCED:
-        reason = f"Delay grew without bound in every overloaded configuration: {scope}."
-    elif verdict is Verdict.NOT_REPRODUCED:
-        reason = f"Delay stayed bounded in {'; '.join(_configs_answering(answers, False))}: {scope}."
-    else:
-        reason = f"No majority, or numbers missing: {scope}."
-    return _result(C3, verdict, reason, checks)
+    return _result(
+        C3,
+        decision.verdict,
+        _sentence(decision.reason, f"{grew} of {len(checks)} overloaded run(s) supported it"),
+        checks,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -516,7 +790,7 @@ def check_c3(runs: Sequence[ClaimRun]) -> ClaimResult:
 CAP_TOLERANCE = 1.10
 # A burst "got in" when some batch took in at least this multiple of the base rate.
 BURST_SHARE = 1.5
-# The PID "reached" its floor when its limit came within this factor of minRate.
+# The PID "reached" its floor when a logged limit came within this factor of minRate.
 FLOOR_REACHED = 1.10
 
 
@@ -526,21 +800,28 @@ def _scenario(
     supports: Callable[[ClaimRun], bool | None],
     answers_as: tuple[str, str],
     detail: Callable[[ClaimRun], str],
-    enough: bool,
+    missing: str | None,
     what: str,
 ) -> ClaimResult:
-    """A seed scenario's verdict: INCONCLUSIVE unless ``enough`` of the population is there (both
-    sides of a comparison, say); otherwise over configurations, as for the paper's claims."""
-    answers = by_configuration(population, supports)
+    """A seed scenario's verdict over configurations, as for the paper's claims; INCONCLUSIVE with
+    ``missing`` as the reason when part of the population the rule needs is absent."""
+    if not population:
+        return _result(claim, Verdict.INCONCLUSIVE, f"No {what}.")
     checks = [
         Check(r.run_id, r.config, supports(r), _answer(supports(r), *answers_as), detail(r))
         for r in population
     ]
-    verdict = verdict_over_configurations(answers) if answers and enough else Verdict.INCONCLUSIVE
-    if not population:
-        return _result(claim, verdict, f"No {what}.")
+    decision = decide(population, by_configuration(population, supports), ("behaved as claimed", "did not"))
+    verdict, reason = decision.verdict, decision.reason
+    if missing and verdict is Verdict.REPRODUCED:
+        verdict, reason = Verdict.INCONCLUSIVE, f"{reason}, but {missing}"
     held = sum(1 for c in checks if c.supports)
-    return _result(claim, verdict, f"{held} of {len(checks)} {what} behaved as claimed.", checks)
+    return _result(
+        claim,
+        verdict,
+        _sentence(reason, f"{held} of {len(checks)} {what} as claimed"),
+        checks,
+    )
 
 
 S1 = Claim(
@@ -549,9 +830,11 @@ S1 = Claim(
     "The input rate stepped to a new level every 100 s: without backpressure the scheduling delay reached "
     "minutes once the rate passed capacity; with it, the input rate stayed at capacity.",
     f"Runs with a step profile that measured the system. With backpressure on a run supports the claim when "
-    f"its delay slope is at most {SLOPE_THRESHOLD_MS_PER_S:g} ms/s; with it off, when it was overloaded and "
-    f"its delay slope exceeds that. REPRODUCED: every configuration supports it and both sides are present; "
-    f"NOT REPRODUCED: one contradicts it; INCONCLUSIVE: a side is missing, or no majority.",
+    f"its scheduling delay's Theil-Sen slope interval lies at or below {SLOPE_THRESHOLD_MS_PER_S:g} ms/s "
+    f"(above it: contradicts); with it off, when it was overloaded and the interval lies above that (an "
+    f"off run never overloaded says nothing). Each configuration needs {MIN_REPETITIONS} repetitions. "
+    f"REPRODUCED: both sides present and every configuration supports it; NOT REPRODUCED: one contradicts "
+    f"it; INCONCLUSIVE otherwise.",
 )
 
 
@@ -560,16 +843,17 @@ def s1_supports(run: ClaimRun) -> bool | None:
         return delay_bounded(run)
     if overloaded(run) is False:
         return None  # below capacity the step says nothing about unbounded growth
-    return delay_grows(run)
+    return _grows(run.sched_trend, SLOPE_THRESHOLD_MS_PER_S)
 
 
 def check_s1(runs: Sequence[ClaimRun]) -> ClaimResult:
     population = [r for r in runs if r.profile == "step" and measured(r)]
+    sides = {r.backpressure for r in population}
     return _scenario(
         S1, population, s1_supports, ("as claimed", "not as claimed"),
         lambda r: f"backpressure {'on' if r.backpressure else 'off'}; "
-        f"delay slope {_number(r.delay_slope, 1, ' ms/s')}",
-        {r.backpressure for r in population} >= {True, False},
+        f"scheduling delay slope {_trend(r.sched_trend, ' ms/s')}",
+        None if sides >= {True, False} else "only one side (backpressure on or off) is present",
         "run(s) with a step profile",
     )  # fmt: skip
 
@@ -581,8 +865,9 @@ S2 = Claim(
     "lets the first batches take the burst, so keep maxRate at about 150-200 % of the sustainable rate.",
     f"Runs with a burst profile and backpressure on. With a rate cap a run supports the claim when no batch "
     f"took in more than {CAP_TOLERANCE:.0%} of the cap; without one, when some batch took in at least "
-    f"{BURST_SHARE:g} times the base rate. REPRODUCED: every configuration supports it and both kinds are "
-    f"present; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise.",
+    f"{BURST_SHARE:g} times the base rate. Each configuration needs {MIN_REPETITIONS} repetitions. "
+    f"REPRODUCED: capped and uncapped runs present and every configuration supports it; NOT REPRODUCED: "
+    f"one contradicts it; INCONCLUSIVE otherwise.",
 )
 
 
@@ -598,11 +883,12 @@ def s2_supports(run: ClaimRun) -> bool | None:
 
 def check_s2(runs: Sequence[ClaimRun]) -> ClaimResult:
     population = [r for r in runs if r.profile == "burst" and r.backpressure is True and measured(r)]
+    kinds = {r.rate_cap_rps is not None for r in population}
     return _scenario(
         S2, population, s2_supports, ("as claimed", "not as claimed"),
         lambda r: f"cap {_number(r.rate_cap_rps, 0, ' rec/s')}; largest batch rate "
         f"{_number(r.max_batch_rate_rps, 0, ' rec/s')}; base {_number(r.base_rate_rps, 0, ' rec/s')}",
-        {r.rate_cap_rps is not None for r in population} >= {True, False},
+        None if kinds >= {True, False} else "capped and uncapped runs are not both present",
         "run(s) with a burst profile and backpressure on",
     )  # fmt: skip
 
@@ -612,28 +898,38 @@ S3 = Claim(
     "The PID never goes below minRate",
     "Spark's PID never lowers the rate below spark.streaming.backpressure.pid.minRate (100 records/s by "
     "default), even for a job that cannot keep up with it.",
-    f"Runs with backpressure on whose replayed PID limit came within {FLOOR_REACHED:.0%} of their minRate. "
-    f"A run supports the claim when its lowest PID limit is at least minRate. REPRODUCED: every such "
-    f"configuration does; NOT REPRODUCED: one goes below; INCONCLUSIVE: no run reached its floor.",
+    f'Runs with backpressure on whose rate limits Spark logged ("Received a new rate limit", receivers '
+    f"only: logged_rate_limits.parquet) and whose lowest logged limit came within {FLOOR_REACHED:.0%} of "
+    f"their minRate (runs that never came near the floor do not test it). A run supports the claim when "
+    f"its lowest logged limit is at least minRate. Each configuration needs {MIN_REPETITIONS} "
+    f"repetitions. REPRODUCED: every such configuration does; NOT REPRODUCED: one goes below; "
+    f"INCONCLUSIVE: no logged limits, none near the floor, or too few repetitions. The limits replayed "
+    f"from the batches are not used: the replay applies the floor itself.",
 )
 
 
 def s3_supports(run: ClaimRun) -> bool | None:
-    if run.min_pid_limit_rps is None or run.min_rate_rps is None:
+    if run.min_logged_limit_rps is None or run.min_rate_rps is None:
         return None
-    if run.min_pid_limit_rps > run.min_rate_rps * FLOOR_REACHED:
+    if run.min_logged_limit_rps > run.min_rate_rps * FLOOR_REACHED:
         return None  # the floor was never tested
-    return run.min_pid_limit_rps >= run.min_rate_rps
+    return run.min_logged_limit_rps >= run.min_rate_rps
 
 
 def check_s3(runs: Sequence[ClaimRun]) -> ClaimResult:
-    population = [r for r in runs if r.backpressure is True and measured(r) and s3_supports(r) is not None]
+    on = [r for r in runs if r.backpressure is True and measured(r)]
+    if not any(r.min_logged_limit_rps is not None for r in on):
+        return _result(
+            S3, Verdict.INCONCLUSIVE,
+            "No run with backpressure on has rate limits logged by Spark (only receivers log them).",
+        )  # fmt: skip
+    population = [r for r in on if s3_supports(r) is not None]
     return _scenario(
         S3, population, s3_supports, ("at or above", "below"),
-        lambda r: f"lowest PID limit {_number(r.min_pid_limit_rps, 1, ' rec/s')}; "
+        lambda r: f"lowest logged limit {_number(r.min_logged_limit_rps, 1, ' rec/s')}; "
         f"minRate {_number(r.min_rate_rps, 0)}",
-        bool(population),
-        "run(s) with backpressure on whose PID reached its minRate",
+        None,
+        "run(s) with backpressure on whose logged limit reached its minRate",
     )  # fmt: skip
 
 

@@ -53,7 +53,15 @@ from harness.results.artifact import (
 )
 from harness.results.outcomes import Outcome
 from harness.results.store import SCHEMA_VERSION, RunDirectory, copy_file, write_json, write_table
-from harness.results.summary import UNSTABLE_SLOPE_MS_PER_S, gc_statistics, percentiles, slope_per_s
+from harness.results.summary import (
+    UNSTABLE_SLOPE_MS_PER_S,
+    Position,
+    gc_statistics,
+    percentiles,
+    position,
+    slope_per_s,
+    theil_sen_per_s,
+)
 from harness.results.tables import BATCH_COLUMNS, EXECUTOR_COLUMNS, GC_EVENT_COLUMNS, GENERATOR_COLUMNS
 from harness.run.events import EventLog
 
@@ -396,15 +404,20 @@ def imported_summary(
     """``summary.json`` for an imported run: the keys of ``harness.results.summary.summarize``, unknowns null;
     ``backpressure`` as the folder name says it."""
     table = batch_table(rows)
-    delay_slope = slope_per_s([b["batch_time_ms"] for b in table], [b["total_delay_ms"] for b in table])
-    unstable = delay_slope is not None and delay_slope > UNSTABLE_SLOPE_MS_PER_S
+    times, delays = [b["batch_time_ms"] for b in table], [b["total_delay_ms"] for b in table]
+    delay_slope = slope_per_s(times, delays)
+    delay_trend = theil_sen_per_s(times, delays)
+    # The outcome rule of our runs, on the delay alone: the artifact recorded no lag and no drain.
+    outcome = {Position.ABOVE: Outcome.UNSTABLE, Position.STRADDLES: Outcome.INCONCLUSIVE_SLOPE}.get(
+        position(delay_trend, UNSTABLE_SLOPE_MS_PER_S), Outcome.STABLE
+    )
     window = artifact_window(rows)
     interval_s = BATCH_INTERVAL_MS / 1000
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "experiment": EXPERIMENT,
-        "outcome": Outcome.UNSTABLE if unstable else Outcome.STABLE,
+        "outcome": outcome,
         "duration_s": len(rows) * interval_s,
         "backpressure": backpressure,
         "target_rate_rps": None,
@@ -426,7 +439,9 @@ def imported_summary(
         "total_delay_ms": percentiles([b["total_delay_ms"] for b in table]),
         "proc_time_ms": percentiles([b["processing_time_ms"] for b in table]),
         "delay_slope": delay_slope,
+        "delay_slope_ci_ms_per_s": None if delay_trend is None else delay_trend.interval,
         "lag_slope_rps": None,
+        "lag_slope_ci_rps": None,
         **gc_statistics(gc_rows, len(rows) * interval_s),
         "peak_heap_bytes": None,
         "peak_storage_mem_bytes": None,

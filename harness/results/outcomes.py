@@ -23,6 +23,8 @@ class Outcome(StrEnum):
 
     STABLE = "stable"
     UNSTABLE = "unstable"
+    # A slope's confidence interval straddles its threshold: the run neither shows growth nor rules it out.
+    INCONCLUSIVE_SLOPE = "inconclusive_slope"
     OOM = "oom"
     EXECUTOR_LOST = "executor_lost"
     APP_FAILED = "app_failed"
@@ -33,7 +35,9 @@ class Outcome(StrEnum):
 # In the order reports list them.
 OUTCOMES = tuple(Outcome)
 # Outcomes that measured the system under test; the others say the load or the harness failed.
-MEASURED_OUTCOMES = frozenset({Outcome.STABLE, Outcome.UNSTABLE, Outcome.OOM, Outcome.EXECUTOR_LOST})
+MEASURED_OUTCOMES = frozenset(
+    {Outcome.STABLE, Outcome.UNSTABLE, Outcome.INCONCLUSIVE_SLOPE, Outcome.OOM, Outcome.EXECUTOR_LOST}
+)
 # Outcomes in which the system under test failed.
 FAILURE_OUTCOMES = frozenset({Outcome.OOM, Outcome.EXECUTOR_LOST})
 OOM_EXIT_CODE = 52

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from harness.results.outcomes import Evidence, Outcome
 from harness.results.store import SCHEMA_VERSION
@@ -22,6 +24,8 @@ UNSTABLE_SLOPE_MS_PER_S = 10.0
 UNSTABLE_LAG_SHARE = 0.05
 # A generator that sent less than this share of its target rate could not produce the load.
 GENERATOR_TOLERANCE = 0.05
+# Confidence of the Theil-Sen slope intervals the outcome rule compares with its thresholds.
+SLOPE_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,51 @@ def slope_per_s(times_ms: list[int], values: list[float]) -> float | None:
     return float(np.polyfit(seconds, np.asarray(values, dtype=float), 1)[0])
 
 
+@dataclass(frozen=True)
+class Slope:
+    """A Theil-Sen slope per second with its confidence interval (``SLOPE_CONFIDENCE``)."""
+
+    slope: float
+    low: float
+    high: float
+
+    @property
+    def interval(self) -> list[float]:
+        return [self.low, self.high]
+
+
+class Position(StrEnum):
+    """Where a slope's confidence interval lies against a threshold."""
+
+    ABOVE = "above"  # the whole interval is above: it grows
+    BELOW = "below"  # the whole interval is at or below: it does not
+    STRADDLES = "straddles"  # the runs cannot tell
+
+
+def theil_sen_per_s(times_ms: Sequence[float], values: Sequence[float]) -> Slope | None:
+    """Theil-Sen slope of ``values`` against time, per second, with its interval (the median of the
+    pairwise slopes, robust to outliers such as one catch-up batch); None with fewer than 3 points or
+    one distinct time. The interval assumes independent residuals: with autocorrelated ones (a lag
+    series) it is narrower than it should be, which the thresholds' margins absorb."""
+    if len(times_ms) < 3 or len(set(times_ms)) < 2:
+        return None
+    seconds = (np.asarray(times_ms, dtype=float) - float(times_ms[0])) / 1000.0
+    fit = stats.theilslopes(np.asarray(values, dtype=float), seconds, alpha=SLOPE_CONFIDENCE)
+    return Slope(float(fit.slope), float(fit.low_slope), float(fit.high_slope))
+
+
+def position(slope: Slope | None, threshold: float) -> Position | None:
+    """ABOVE when the interval's low end exceeds ``threshold``, BELOW when its high end is at most
+    ``threshold``, else STRADDLES; None without a slope."""
+    if slope is None:
+        return None
+    if slope.low > threshold:
+        return Position.ABOVE
+    if slope.high <= threshold:
+        return Position.BELOW
+    return Position.STRADDLES
+
+
 def measured_batches(batches: list[dict[str, Any]], warmup_s: float) -> list[dict[str, Any]]:
     """Completed batches after the warm-up."""
     completed = [b for b in batches if b["status"] == "COMPLETED" and b["total_delay_ms"] is not None]
@@ -78,26 +127,37 @@ def _executor_peaks(samples: list[dict[str, Any]], column: str) -> int | None:
     return int(max(values)) if values else None
 
 
+def interval_minima(
+    samples: Sequence[tuple[float, float]], start_ms: float, end_ms: float | None, interval_ms: int
+) -> tuple[list[float], list[float]]:
+    """Each batch interval's lowest value of (time, value) samples between ``start_ms`` and
+    ``end_ms``, as (times, values) in time order.
+
+    Offsets are committed (and received data processed) once per batch, so between two batches the
+    lag climbs by a batch's worth of records and drops back: a sawtooth whose height grows with the
+    rate and whose phase would bias a fit. The trough of each interval (the value just after a
+    commit) is what grows when the input outpaces processing."""
+    troughs: dict[int, tuple[float, float]] = {}  # interval -> (value, time)
+    for time_ms, value in sorted(samples):
+        if time_ms < start_ms or (end_ms is not None and time_ms > end_ms):
+            continue
+        interval = int((time_ms - start_ms) // interval_ms)
+        if interval not in troughs or value < troughs[interval][0]:
+            troughs[interval] = (value, time_ms)
+    points = sorted((time_ms, value) for value, time_ms in troughs.values())
+    return [t for t, _ in points], [v for _, v in points]
+
+
 def lag_slope_per_s(
     offsets: Sequence[dict[str, Any]], start_ms: float, end_ms: float | None, interval_ms: int
-) -> float | None:
-    """Slope of the total consumer lag (records per second) between ``start_ms`` and ``end_ms``.
-
-    Offsets are committed once per batch, so between two commits the lag climbs by a batch's worth
-    of records and drops back: a sawtooth whose phase would bias a fit over a short run. The fit
-    takes each batch interval's lowest lag (the lag just after a commit) instead.
-    """
+) -> Slope | None:
+    """Theil-Sen slope (records per second) of the total consumer lag between ``start_ms`` and
+    ``end_ms``, fitted to each batch interval's lowest lag (``interval_minima``)."""
     totals: dict[int, int] = {}
     for row in offsets:
-        if row["sample_time_ms"] >= start_ms and (end_ms is None or row["sample_time_ms"] <= end_ms):
-            totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
-    troughs: dict[int, tuple[int, int]] = {}  # interval -> (lag, time)
-    for time_ms, lag in sorted(totals.items()):
-        interval = int((time_ms - start_ms) // interval_ms)
-        if interval not in troughs or lag < troughs[interval][0]:
-            troughs[interval] = (lag, time_ms)
-    points = sorted((time_ms, lag) for lag, time_ms in troughs.values())
-    return slope_per_s([t for t, _ in points], [lag for _, lag in points])
+        totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
+    times, lags = interval_minima(list(totals.items()), start_ms, end_ms, interval_ms)
+    return theil_sen_per_s(times, lags)
 
 
 def gc_statistics(gc_events: Sequence[dict[str, Any]], duration_s: float) -> dict[str, Any]:
@@ -118,7 +178,11 @@ def gc_statistics(gc_events: Sequence[dict[str, Any]], duration_s: float) -> dic
     }
 
 
-def classify(facts: RunFacts, delay_slope: float | None, lag_slope: float | None = None) -> Outcome:
+def classify(facts: RunFacts, delay: Slope | None, lag: Slope | None = None) -> Outcome:
+    """The outcome rule (docs/results.md). Growth is judged from the slopes' intervals: ``unstable``
+    when the total delay's or the lag's interval lies above its threshold (or the app did not drain),
+    ``inconclusive_slope`` when one straddles it and neither lies above, ``stable`` when both lie
+    below (a slope that could not be fitted counts as below)."""
     kinds = {evidence.kind for evidence in facts.evidence}
     if Outcome.OOM in kinds:
         return Outcome.OOM
@@ -129,11 +193,19 @@ def classify(facts: RunFacts, delay_slope: float | None, lag_slope: float | None
     achieved = facts.generator.get("achieved_rate_rps") or 0.0
     if achieved < (1 - GENERATOR_TOLERANCE) * facts.target_rate_rps or facts.generator.get("failed"):
         return Outcome.GENERATOR_SATURATED
-    delay_grows = delay_slope is not None and delay_slope > UNSTABLE_SLOPE_MS_PER_S
-    lag_grows = lag_slope is not None and lag_slope > UNSTABLE_LAG_SHARE * facts.target_rate_rps
-    if not facts.drained or delay_grows or lag_grows:
+    positions = {
+        position(delay, UNSTABLE_SLOPE_MS_PER_S),
+        position(lag, UNSTABLE_LAG_SHARE * facts.target_rate_rps),
+    }
+    if not facts.drained or Position.ABOVE in positions:
         return Outcome.UNSTABLE
+    if Position.STRADDLES in positions:
+        return Outcome.INCONCLUSIVE_SLOPE
     return Outcome.STABLE
+
+
+def _interval(slope: Slope | None) -> list[float] | None:
+    return None if slope is None else slope.interval
 
 
 def summarize(
@@ -145,9 +217,11 @@ def summarize(
 ) -> dict[str, Any]:
     measured = measured_batches(batches, facts.warmup_s)
     loaded = [b for b in measured if facts.load_end_ms is None or b["batch_time_ms"] <= facts.load_end_ms]
-    delay_slope = slope_per_s([b["batch_time_ms"] for b in loaded], [b["total_delay_ms"] for b in loaded])
+    loaded_times = [b["batch_time_ms"] for b in loaded]
+    delay_slope = slope_per_s(loaded_times, [b["total_delay_ms"] for b in loaded])
+    delay_trend = theil_sen_per_s(loaded_times, [b["total_delay_ms"] for b in loaded])
     measured_from = measured[0]["batch_time_ms"] if measured else 0
-    lag_slope = lag_slope_per_s(offsets, measured_from, facts.load_end_ms, facts.batch_interval_ms)
+    lag = lag_slope_per_s(offsets, measured_from, facts.load_end_ms, facts.batch_interval_ms)
     interval_s = facts.batch_interval_ms / 1000.0
     # Throughput counts the batches under load, as the artifact did; draining batches would dilute it.
     records = [b["input_records"] for b in loaded]
@@ -161,7 +235,7 @@ def summarize(
         "schema_version": SCHEMA_VERSION,
         "run_id": facts.run_id,
         "experiment": facts.experiment,
-        "outcome": classify(facts, delay_slope, lag_slope),
+        "outcome": classify(facts, delay_trend, lag),
         "duration_s": facts.duration_s,
         "backpressure": facts.backpressure,
         "target_rate_rps": facts.target_rate_rps,
@@ -180,7 +254,9 @@ def summarize(
         "total_delay_ms": percentiles([b["total_delay_ms"] for b in measured]),
         "proc_time_ms": percentiles([b["processing_time_ms"] for b in measured]),
         "delay_slope": delay_slope,
-        "lag_slope_rps": lag_slope,
+        "delay_slope_ci_ms_per_s": _interval(delay_trend),
+        "lag_slope_rps": None if lag is None else lag.slope,
+        "lag_slope_ci_rps": _interval(lag),
         **gc_statistics(gc_events, facts.duration_s),
         "peak_heap_bytes": _executor_peaks(executors, "peak_jvm_heap_bytes"),
         "peak_storage_mem_bytes": _executor_peaks(executors, "peak_on_heap_storage_bytes"),

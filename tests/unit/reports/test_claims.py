@@ -1,4 +1,4 @@
-"""The claim rules C1-C3 on synthetic runs whose verdict is known."""
+"""The claim rules on synthetic runs: every rule reaches each of its three verdicts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from harness.results.summary import Slope
 from reports.claims import (
     BUDGET_AXIS,
     ClaimRun,
@@ -21,23 +22,30 @@ from reports.claims import (
     degraded,
     delay_bounded,
     delay_grows,
+    engaged,
     evaluate,
     format_bytes,
     format_pressure,
+    grows_more_than,
+    healthy,
     majority,
     measured,
     overloaded,
     s2_supports,
     s3_supports,
+    twin,
     within_capacity,
 )
 
-LIGHT = 1e-4  # bytes/s per byte of task memory
-HEAVY = 1e-2
+GIB = 2**30
+SMALL, MEDIUM, LARGE = 5.0 * GIB, 20.0 * GIB, 45.0 * GIB
+FLAT = Slope(0.2, -0.5, 0.9)  # ms/s: bounded
+GROWING = Slope(780.0, 760.0, 790.0)  # ms/s: grows
+STRADDLING = Slope(9.0, 2.0, 30.0)  # ms/s: cannot tell
 
 
 def run(run_id: str = "r1", config: str = "cfg", **fields: object) -> ClaimRun:
-    """A healthy backpressure-on run at the light pressure level; fields override."""
+    """A healthy backpressure-on run of a stateless app at the small budget, backpressure engaged."""
     base = ClaimRun(
         run_id=run_id,
         config=config,
@@ -45,66 +53,97 @@ def run(run_id: str = "r1", config: str = "cfg", **fields: object) -> ClaimRun:
         outcome="stable",
         app="stateless_sum",
         stateful=False,
-        pressure=LIGHT,
+        pressure=SMALL,
+        pressure_axis=BUDGET_AXIS,
+        pair=config,
+        repetition=1,
         batch_interval_ms=2000.0,
-        delay_slope=0.5,
+        sched_trend=FLAT,
+        proc_trend=FLAT,
         proc_time_p50_ms=800.0,
+        proc_time_p95_ms=1200.0,
+        offered_rate_rps=1000.0,
         input_rate_rps=1000.0,
         throughput_rps=1000.0,
+        held_share=0.6,
         gc_time_frac=0.01,
         lost=0,
+        failed_batch_records=0,
         oom_count=0,
         executors_lost=0,
     )
     return replace(base, **fields)
 
 
-def stable_on(run_id: str, config: str, **fields: object) -> ClaimRun:
-    return run(run_id, config, **fields)
+def cell(config: str, n: int = 3, **fields: object) -> list[ClaimRun]:
+    """``n`` repetitions of one configuration; twins share ``pair`` (default: the config name)."""
+    fields.setdefault("pair", config)
+    return [run(f"{config}-r{i}", config, repetition=i, **fields) for i in range(1, n + 1)]
 
 
-def overloaded_off(run_id: str, config: str, slope: float) -> ClaimRun:
-    return run(
-        run_id, config, backpressure=False, outcome="unstable", proc_time_p50_ms=3500.0, delay_slope=slope
-    )
+STATEFUL = {"app": "sum", "stateful": True}
+OFF_OVERLOADED = {"backpressure": False, "outcome": "unstable", "proc_time_p50_ms": 3500.0, "held_share": 0.0}
+
+
+def healthy_cells(level: float = SMALL) -> list[ClaimRun]:
+    return cell(f"stateless-{level}", pressure=level) + cell(f"stateful-{level}", pressure=level, **STATEFUL)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Per-run checks
 
 
-def test_delay_bounded_uses_the_outcome_threshold() -> None:
-    assert delay_bounded(run(delay_slope=10.0)) is True
-    assert delay_bounded(run(delay_slope=10.01)) is False
-    assert delay_bounded(run(delay_slope=None)) is None
+def test_delay_bounded_reads_the_slope_interval() -> None:
+    assert delay_bounded(run(sched_trend=Slope(9.0, 8.0, 10.0))) is True
+    assert delay_bounded(run(sched_trend=Slope(12.0, 10.5, 13.0))) is False
+    assert delay_bounded(run(sched_trend=STRADDLING)) is None
+    assert delay_bounded(run(sched_trend=None)) is None
 
 
 def test_within_capacity_compares_median_processing_with_the_interval() -> None:
     assert within_capacity(run(proc_time_p50_ms=2000.0)) is True
     assert within_capacity(run(proc_time_p50_ms=2001.0)) is False
     assert within_capacity(run(proc_time_p50_ms=None)) is None
-    assert within_capacity(run(batch_interval_ms=None)) is None
 
 
-def test_c1_holds_needs_both_numbers_and_fails_on_either() -> None:
+def test_healthy_needs_every_spark_side_sign() -> None:
+    assert healthy(run()) is True
+    assert healthy(run(outcome="oom", oom_count=1)) is False
+    assert healthy(run(executors_lost=1)) is False
+    assert healthy(run(lost=5)) is False
+    assert healthy(run(failed_batch_records=400)) is False
+    assert healthy(run(sched_trend=GROWING)) is False
+    assert healthy(run(proc_time_p50_ms=2500.0)) is False
+    assert healthy(run(sched_trend=STRADDLING)) is None
+    # Kafka lag growing (outcome unstable) is not a Spark-side symptom.
+    assert healthy(run(outcome="unstable")) is True
+
+
+def test_engaged_by_held_batches_logged_limits_or_an_overloaded_twin() -> None:
+    assert engaged(run(held_share=0.25)) is True
+    assert engaged(run(held_share=0.2)) is False
+    # Two receivers of an offered 1,000 records/s: a limit under 500 per stream held input back.
+    assert engaged(run(held_share=0.0, min_logged_limit_rps=450.0, streams=2)) is True
+    assert engaged(run(held_share=0.0, min_logged_limit_rps=550.0, streams=2)) is False
+    off = run("off", backpressure=False, sched_trend=GROWING)
+    assert engaged(run(held_share=0.0), off) is True
+    assert engaged(run(held_share=None)) is None
+
+
+def test_c1_holds_only_when_healthy_and_engaged() -> None:
     assert c1_holds(run()) is True
-    assert c1_holds(run(delay_slope=50.0)) is False
-    assert c1_holds(run(proc_time_p50_ms=2500.0, delay_slope=None)) is False
-    assert c1_holds(run(delay_slope=None)) is None
+    assert c1_holds(run(sched_trend=GROWING)) is False
+    assert c1_holds(run(held_share=0.0)) is None  # healthy, but backpressure was never tested
 
 
-def test_overloaded_by_processing_time_or_by_rate() -> None:
-    assert overloaded(run(proc_time_p50_ms=2500.0)) is True
-    assert overloaded(run(input_rate_rps=1100.0, throughput_rps=1000.0)) is True
-    assert overloaded(run(input_rate_rps=1040.0, throughput_rps=1000.0)) is False
-    assert overloaded(run(proc_time_p50_ms=None, input_rate_rps=None)) is None
-
-
-def test_delay_grows_on_slope_or_oom() -> None:
-    assert delay_grows(run(delay_slope=25.0)) is True
-    assert delay_grows(run(delay_slope=2.0)) is False
-    assert delay_grows(run(delay_slope=None, outcome="oom")) is True
-    assert delay_grows(run(delay_slope=None)) is None
+def test_twins_differ_only_in_backpressure_and_share_the_repetition() -> None:
+    on = run("on-r1", "on", pair="p", repetition=1)
+    off = run("off-r1", "off", pair="p", repetition=1, backpressure=False)
+    others = [off, run("off-r2", "off", pair="p", repetition=2, backpressure=False), run("x", "x", pair="q")]
+    assert twin(on, [on, *others]) is off
+    assert twin(off, [on, *others]) is on
+    assert twin(replace(on, repetition=3), [on, *others]) is None
+    assert twin(replace(on, pair=None), [on, *others]) is None
 
 
 @pytest.mark.parametrize(
@@ -113,21 +152,50 @@ def test_delay_grows_on_slope_or_oom() -> None:
         ({}, False),
         ({"outcome": "oom"}, True),
         ({"outcome": "executor_lost"}, True),
-        ({"outcome": "unstable"}, True),
         ({"oom_count": 1}, True),
+        ({"lost": 5}, True),
         ({"gc_time_frac": 0.10}, True),
         ({"gc_time_frac": 0.099}, False),
-        ({"lost": 5}, True),
-        ({"throughput_rps": 899.0}, True),
-        ({"throughput_rps": 900.0}, False),
+        ({"proc_trend": GROWING}, True),
+        ({"proc_trend": STRADDLING}, None),
+        ({"gc_time_frac": None}, None),
+        # Kafka lag alone (unstable) and throughput behind input are what backpressure does.
+        ({"outcome": "unstable", "throughput_rps": 500.0}, False),
     ],
 )
-def test_degraded_symptoms(fields: dict[str, object], expected: bool) -> None:
+def test_degraded_symptoms(fields: dict[str, object], expected: bool | None) -> None:
     assert degraded(run(**fields)) is expected
+
+
+def test_overloaded_by_median_or_tail_processing_or_by_rate() -> None:
+    assert overloaded(run(proc_time_p50_ms=2500.0)) is True
+    assert overloaded(run(proc_time_p95_ms=2500.0)) is True
+    assert overloaded(run(input_rate_rps=1100.0, throughput_rps=1000.0)) is True
+    assert overloaded(run(input_rate_rps=1040.0, throughput_rps=1000.0)) is False
+    assert overloaded(run(proc_time_p50_ms=None, proc_time_p95_ms=None, input_rate_rps=None)) is None
+
+
+def test_delay_grows_from_the_interval_and_where_measured_the_data_in_flight() -> None:
+    assert delay_grows(run(sched_trend=GROWING)) is True
+    assert delay_grows(run(sched_trend=FLAT)) is False
+    assert delay_grows(run(sched_trend=STRADDLING)) is None
+    assert delay_grows(run(sched_trend=None, outcome="oom")) is True
+    # Receivers: records in flight must grow too (threshold 5 % of the offered 1,000 records/s).
+    assert delay_grows(run(sched_trend=GROWING, in_flight_trend=Slope(400.0, 350.0, 450.0))) is True
+    assert delay_grows(run(sched_trend=GROWING, in_flight_trend=Slope(1.0, -5.0, 20.0))) is False
+
+
+def test_grows_more_than_its_twin_when_the_intervals_are_apart() -> None:
+    assert grows_more_than(run(sched_trend=GROWING), run(sched_trend=FLAT)) is True
+    assert grows_more_than(run(sched_trend=FLAT), run(sched_trend=GROWING)) is False
+    assert grows_more_than(run(sched_trend=GROWING), run(sched_trend=Slope(770.0, 700.0, 800.0))) is None
+    assert grows_more_than(run(sched_trend=GROWING), None) is None
+    assert grows_more_than(run(outcome="oom"), run()) is True
 
 
 def test_measured_leaves_out_imported_and_failed_measurements() -> None:
     assert measured(run())
+    assert measured(run(outcome="inconclusive_slope"))
     assert not measured(run(imported=True))
     for outcome in ("generator_saturated", "harness_error", "app_failed", None):
         assert not measured(run(outcome=outcome))
@@ -138,23 +206,21 @@ def test_majority_and_ties() -> None:
     assert majority([False, False, True]) is False
     assert majority([True, False]) is None
     assert majority([None, None]) is None
-    assert majority([True, None]) is True
 
 
 def test_by_configuration_folds_repetitions() -> None:
-    runs = [run("a", "x"), run("b", "x", delay_slope=99.0), run("c", "x"), run("d", "y", delay_slope=99.0)]
-
+    runs = [
+        run("a", "x"),
+        run("b", "x", sched_trend=GROWING),
+        run("c", "x"),
+        run("d", "y", sched_trend=GROWING),
+    ]
     assert by_configuration(runs, c1_holds) == {"x": True, "y": False}
 
 
-def test_format_pressure_in_megabytes_per_second_per_gib() -> None:
-    # 1,000 records/s of 1,032 bytes into 1 GiB of task memory.
-    assert format_pressure(1000 * 1032 / 2**30) == "1.03 MB/s per GiB of task memory"
-
-
-def test_format_pressure_names_the_in_flight_budget_with_a_human_size() -> None:
-    assert format_pressure(20 * 2**30, BUDGET_AXIS) == "in-flight budget 20 GiB"
-    assert format_pressure(64 * 2**20, BUDGET_AXIS) == "in-flight budget 64 MiB"
+def test_format_pressure() -> None:
+    assert format_pressure(1000 * 1032 / GIB) == "1.03 MB/s per GiB of task memory"
+    assert format_pressure(20 * GIB, BUDGET_AXIS) == "in-flight budget 20 GiB"
 
 
 @pytest.mark.parametrize(
@@ -169,157 +235,153 @@ def test_format_bytes(size: int, text: str) -> None:
 # C1
 
 
-def test_c1_reproduced_when_every_configuration_stays_stable() -> None:
-    runs = [stable_on("a1", "a"), stable_on("a2", "a"), stable_on("b1", "b", stateful=True, app="sum")]
+def test_c1_reproduced_for_stateless_and_stateful_apps() -> None:
+    runs = (
+        healthy_cells(SMALL)
+        + healthy_cells(MEDIUM)
+        + cell("heavy", pressure=LARGE, outcome="oom", oom_count=1)
+    )
 
     result = check_c1(runs)
 
-    assert result.verdict is Verdict.REPRODUCED
-    assert "3 of 3 runs held" in result.reason and "stateless and stateful apps" in result.reason
-    assert [c.run_id for c in result.checks] == ["a1", "a2", "b1"]
-    assert all(c.supports and c.answer == "stable" for c in result.checks)
+    assert result.verdict is Verdict.REPRODUCED, result.reason
+    assert "Every configuration held (4)" in result.reason and "stateless and stateful apps" in result.reason
+    # The largest level is left to C2, but its failures are counted.
+    assert "heavy" not in {c.config for c in result.checks}
+    assert "in-flight budget 45 GiB 3 of 3" in result.reason
+    assert "in-flight budget 5 GiB 0 of 6" in result.reason
 
 
-def test_c1_not_reproduced_when_a_configuration_grows() -> None:
-    runs = [
-        stable_on("a1", "a"),
-        stable_on("b1", "b", delay_slope=40.0, outcome="unstable"),
-        stable_on("b2", "b", delay_slope=35.0, outcome="unstable"),
-    ]
+def test_c1_not_reproduced_by_a_failure_at_a_middle_level() -> None:
+    runs = (
+        healthy_cells(SMALL)
+        + cell("medium-oom", pressure=MEDIUM, outcome="oom", oom_count=1, **STATEFUL)
+        + cell("large", pressure=LARGE)
+    )
 
     result = check_c1(runs)
 
     assert result.verdict is Verdict.NOT_REPRODUCED
-    assert "1 configuration(s) did not stay stable: b" in result.reason
+    assert "1 configuration(s) did not stay healthy: medium-oom" in result.reason
+    assert {c.answer for c in result.checks if c.config == "medium-oom"} == {"not healthy"}
 
 
-def test_c1_inconclusive_without_backpressure_runs() -> None:
-    runs = [overloaded_off("o1", "off", 50.0), stable_on("i1", "imp", imported=True)]
+def test_c1_not_reproduced_when_the_scheduling_delay_grows() -> None:
+    runs = (
+        healthy_cells()
+        + cell("growing", sched_trend=GROWING, pressure=MEDIUM)
+        + cell("large", pressure=LARGE)
+    )
+    assert check_c1(runs).verdict is Verdict.NOT_REPRODUCED
+
+
+def test_c1_inconclusive_with_fewer_than_three_repetitions_even_when_failing() -> None:
+    runs = (
+        healthy_cells()
+        + cell("few", n=2, sched_trend=GROWING, pressure=MEDIUM)
+        + cell("large", pressure=LARGE)
+    )
 
     result = check_c1(runs)
 
     assert result.verdict is Verdict.INCONCLUSIVE
-    assert result.checks == []
+    assert "1 configuration(s) with fewer than 3 repetitions: few" in result.reason
 
 
-def test_c1_inconclusive_on_a_tie_between_repetitions() -> None:
-    runs = [stable_on("a1", "a"), stable_on("a2", "a", delay_slope=80.0)]
+def test_c1_inconclusive_when_backpressure_never_engaged() -> None:
+    result = check_c1(
+        healthy_cells() + cell("idle", held_share=0.0, pressure=MEDIUM) + cell("l", pressure=LARGE)
+    )
 
-    assert check_c1(runs).verdict is Verdict.INCONCLUSIVE
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "without a majority or the numbers: idle" in result.reason
+    assert {c.answer for c in result.checks if c.config == "idle"} == {"healthy, not engaged"}
 
 
-def test_c1_leaves_oom_runs_and_the_largest_pressure_level_to_c2() -> None:
-    runs = [
-        stable_on("light", "light"),
-        stable_on("oom", "light-oom", outcome="oom", oom_count=1),
-        stable_on("heavy", "heavy", pressure=HEAVY, delay_slope=500.0, outcome="unstable"),
-    ]
+def test_c1_engaged_through_the_off_twin() -> None:
+    on = cell("on", held_share=0.0, pair="p") + cell("on-stateful", held_share=0.0, pair="q", **STATEFUL)
+    off = cell("off", pair="p", backpressure=False, sched_trend=GROWING) + cell(
+        "off-stateful", pair="q", backpressure=False, sched_trend=GROWING, **STATEFUL
+    )
+    result = check_c1(on + off)
+    assert result.verdict is Verdict.REPRODUCED, result.reason
+    assert "off twin off-r1" in result.checks[0].detail
 
-    result = check_c1(runs)
 
-    assert result.verdict is Verdict.REPRODUCED
-    assert [c.run_id for c in result.checks] == ["light"]
-    assert "1 run(s) with OOM or lost executors left to C2" in result.reason
+def test_c1_inconclusive_with_stateless_apps_only_or_no_runs() -> None:
+    only_stateless = check_c1(cell("a") + cell("b", pressure=LARGE))
+    assert only_stateless.verdict is Verdict.INCONCLUSIVE
+    assert "not for stateless and stateful apps both" in only_stateless.reason
+    assert check_c1(cell("off", **OFF_OVERLOADED)).verdict is Verdict.INCONCLUSIVE
 
 
 # ---------------------------------------------------------------------------------------------------------
 # C2
 
 
-def test_c2_reproduced_when_the_largest_level_fails_and_the_smallest_does_not() -> None:
-    runs = [
-        stable_on("l1", "light"),
-        stable_on("l2", "light"),
-        stable_on("h1", "heavy", pressure=HEAVY, outcome="oom", oom_count=1, stateful=True, app="sum"),
-        stable_on("h2", "heavy", pressure=HEAVY, gc_time_frac=0.3, stateful=True, app="sum"),
-        stable_on("h3", "heavy-stateless", pressure=HEAVY),
-    ]
+def test_c2_reproduced_when_the_largest_level_degrades_worst_for_stateful_apps() -> None:
+    runs = (
+        healthy_cells(SMALL)
+        + cell("mid", pressure=MEDIUM, lost=10)
+        + cell("large-stateful", pressure=LARGE, outcome="oom", oom_count=1, **STATEFUL)
+        + cell("large-stateless", pressure=LARGE, gc_time_frac=0.2, n=3)
+        + cell("large-stateless-ok", pressure=LARGE)
+    )
 
     result = check_c2(runs)
 
-    assert result.verdict is Verdict.REPRODUCED
-    assert "67% of 3 run(s) degraded at the largest level" in result.reason
-    assert "0% of 2 at the smallest" in result.reason
-    assert "Stateful apps were worse than stateless ones" in result.reason
+    assert result.verdict is Verdict.REPRODUCED, result.reason
+    assert "in-flight budget 45 GiB 67% of 9" in result.reason
+    assert "in-flight budget 20 GiB 100% of 3" in result.reason  # a middle level is seen
+    assert "in-flight budget 5 GiB 0% of 6" in result.reason
+    assert "stateful 100% vs stateless 50%" in result.reason
     by_run = {c.run_id: c for c in result.checks}
-    assert by_run["h1"].supports and by_run["h1"].answer == "degraded"
-    assert by_run["h3"].supports is False
-    assert by_run["l1"].supports and by_run["l1"].answer == "not degraded"
+    assert by_run["large-stateful-r1"].supports and by_run["large-stateful-r1"].answer == "degraded"
+    assert by_run["large-stateless-ok-r1"].supports is False
+    assert by_run["stateless-5368709120.0-r1"].supports
 
 
-def test_c2_not_reproduced_when_backpressure_holds_at_the_largest_level() -> None:
-    runs = [stable_on("l1", "light"), stable_on("h1", "heavy", pressure=HEAVY)]
-
-    result = check_c2(runs)
-
+def test_c2_not_reproduced_when_the_largest_level_is_no_worse() -> None:
+    result = check_c2(healthy_cells(SMALL) + healthy_cells(LARGE))
     assert result.verdict is Verdict.NOT_REPRODUCED
-    assert "Backpressure held even at the largest level" in result.reason
+    assert "no more degraded than the smallest" in result.reason
 
 
-def test_c2_inconclusive_with_one_pressure_level() -> None:
-    runs = [stable_on("a", "a", outcome="oom"), stable_on("b", "b")]
+def test_c2_kafka_lag_alone_is_not_degradation() -> None:
+    # At the largest budget backpressure holds input back in Kafka: the lag grows (unstable), Spark is fine.
+    runs = healthy_cells(SMALL) + cell("large", pressure=LARGE, outcome="unstable", throughput_rps=400.0)
+    assert check_c2(runs).verdict is Verdict.NOT_REPRODUCED
 
+
+def test_c2_not_reproduced_when_stateful_apps_degrade_less() -> None:
+    runs = (
+        healthy_cells(SMALL)
+        + cell("large-stateless", pressure=LARGE, outcome="oom", oom_count=1)
+        + cell("large-stateful", pressure=LARGE, **STATEFUL)
+    )
     result = check_c2(runs)
+    assert result.verdict is Verdict.NOT_REPRODUCED
+    assert "stateful apps less degraded" in result.reason
 
-    assert result.verdict is Verdict.INCONCLUSIVE
-    assert "1 pressure level(s)" in result.reason
 
-
-def test_c2_compares_in_flight_budgets_not_intensities() -> None:
-    budget = {"pressure_axis": BUDGET_AXIS}
-    runs = [
-        stable_on("small", "5g", pressure=5.0 * 2**30, **budget),
-        stable_on("large", "45g", pressure=45.0 * 2**30, outcome="oom", oom_count=1, **budget),
-        # A run without a budget, at an intensity smaller than every budget: not on the budget axis.
-        stable_on("intensity", "rate", pressure=HEAVY, outcome="unstable"),
-    ]
-
-    result = check_c2(runs)
-
-    assert result.verdict is Verdict.REPRODUCED
-    assert "largest level (in-flight budget 45 GiB)" in result.reason
-    assert "smallest (in-flight budget 5 GiB)" in result.reason
-    assert sorted(c.run_id for c in result.checks) == ["large", "small"]
+def test_c2_inconclusive_with_one_level_or_too_few_repetitions_or_little_degradation() -> None:
+    one_level = check_c2(healthy_cells(SMALL))
+    assert one_level.verdict is Verdict.INCONCLUSIVE and "1 pressure level(s)" in one_level.reason
+    few = check_c2(healthy_cells(SMALL) + cell("large", n=2, pressure=LARGE, outcome="oom", oom_count=1))
+    assert few.verdict is Verdict.INCONCLUSIVE and "fewer than 3 repetitions: large" in few.reason
+    some = check_c2(
+        healthy_cells(SMALL)
+        + cell("large-bad", n=3, pressure=LARGE, lost=1, **STATEFUL)
+        + cell("large-ok-a", pressure=LARGE)
+        + cell("large-ok-b", pressure=LARGE)
+    )
+    assert some.verdict is Verdict.INCONCLUSIVE and "under half" in some.reason
 
 
 def test_c2_does_not_mix_axes_into_two_levels() -> None:
-    runs = [
-        stable_on("budget", "b", pressure=8.0 * 2**30, pressure_axis=BUDGET_AXIS, outcome="oom"),
-        stable_on("intensity", "i"),
-    ]
-
-    result = check_c2(runs)
-
-    assert result.verdict is Verdict.INCONCLUSIVE
-    assert "1 pressure level(s) on one axis" in result.reason
-
-
-def test_c1_leaves_the_largest_budget_to_c2() -> None:
-    budget = {"pressure_axis": BUDGET_AXIS}
-    runs = [
-        stable_on("small", "5g", pressure=5.0 * 2**30, **budget),
-        stable_on("large", "45g", pressure=45.0 * 2**30, delay_slope=500.0, **budget),
-        stable_on("intensity", "rate"),
-    ]
-
-    result = check_c1(runs)
-
-    assert result.verdict is Verdict.REPRODUCED
-    assert sorted(c.run_id for c in result.checks) == ["intensity", "small"]
-
-
-def test_c2_inconclusive_when_degradation_is_not_tied_to_pressure() -> None:
-    runs = [
-        stable_on("l1", "light", outcome="unstable"),
-        stable_on("h1", "heavy", pressure=HEAVY, outcome="unstable"),
-    ]
-
-    assert check_c2(runs).verdict is Verdict.INCONCLUSIVE
-
-
-def test_c2_ignores_runs_without_backpressure() -> None:
-    runs = [stable_on("l1", "light"), overloaded_off("h1", "heavy", 99.0)]
-
+    runs = cell("budget", outcome="oom") + cell(
+        "intensity", pressure=1e-4, pressure_axis="input per task memory"
+    )
     assert check_c2(runs).verdict is Verdict.INCONCLUSIVE
 
 
@@ -327,95 +389,110 @@ def test_c2_ignores_runs_without_backpressure() -> None:
 # C3
 
 
-def test_c3_reproduced_when_overloaded_runs_without_backpressure_grow() -> None:
-    runs = [
-        overloaded_off("a1", "a", 120.0),
-        overloaded_off("a2", "a", 95.0),
-        replace(overloaded_off("b1", "b", 0.0), outcome="oom", delay_slope=None),
-        stable_on("on", "on"),
-    ]
+def twins_off_on(
+    config: str, off_fields: dict[str, object], on_fields: dict[str, object] | None = None
+) -> list:
+    off = cell(f"{config}-off", pair=config, **{**OFF_OVERLOADED, **off_fields})
+    return off + cell(f"{config}-on", pair=config, **(on_fields or {}))
+
+
+def test_c3_reproduced_when_overloaded_runs_without_backpressure_grow_faster_than_their_twins() -> None:
+    runs = twins_off_on("a", {"sched_trend": GROWING}) + twins_off_on(
+        "b", {"outcome": "oom", "sched_trend": None}
+    )
 
     result = check_c3(runs)
 
-    assert result.verdict is Verdict.REPRODUCED
-    assert "3 of 3 overloaded run(s) in 2 configuration(s) grew" in result.reason
-    assert {c.run_id for c in result.checks} == {"a1", "a2", "b1"}
+    assert result.verdict is Verdict.REPRODUCED, result.reason
+    assert "6 of 6 overloaded run(s) supported it" in result.reason
+    assert {c.answer for c in result.checks} == {"grows, more than on"}
 
 
-def test_c3_not_reproduced_when_an_overloaded_configuration_stays_bounded() -> None:
-    runs = [overloaded_off("a1", "a", 120.0), overloaded_off("b1", "b", 1.5)]
-
-    result = check_c3(runs)
-
-    assert result.verdict is Verdict.NOT_REPRODUCED
-    assert "Delay stayed bounded in b" in result.reason
-
-
-def test_c3_inconclusive_without_backpressure_off_runs() -> None:
-    result = check_c3([stable_on("a", "a")])
-
-    assert result.verdict is Verdict.INCONCLUSIVE
-    assert "No run with backpressure off" in result.reason
+def test_c3_catches_a_step_profile_the_run_wide_means_missed() -> None:
+    # Input and throughput agree over the run (catch-up batches), but the tail batches overran the
+    # interval and the scheduling delay grew at 760-790 ms/s.
+    step = {"sched_trend": GROWING, "proc_time_p50_ms": 1500.0, "proc_time_p95_ms": 9000.0}
+    runs = twins_off_on("step", {**step, "input_rate_rps": 1000.0, "throughput_rps": 990.0})
+    assert check_c3(runs).verdict is Verdict.REPRODUCED
 
 
-def test_c3_inconclusive_when_no_run_was_overloaded() -> None:
-    runs = [run("a", "a", backpressure=False, delay_slope=50.0)]
+def test_c3_not_reproduced_when_the_delay_stays_bounded_or_in_flight_data_does_not_grow() -> None:
+    bounded = check_c3(twins_off_on("a", {"sched_trend": FLAT}))
+    assert bounded.verdict is Verdict.NOT_REPRODUCED
+    assert "did not grow faster than with backpressure: a-off" in bounded.reason
+    held = twins_off_on("b", {"sched_trend": GROWING, "in_flight_trend": Slope(0.0, -3.0, 3.0)})
+    assert check_c3(held).verdict is Verdict.NOT_REPRODUCED
 
-    result = check_c3(runs)
 
-    assert result.verdict is Verdict.INCONCLUSIVE
-    assert "had input above capacity" in result.reason
+def test_c3_not_reproduced_when_the_on_twin_grows_faster() -> None:
+    runs = twins_off_on("a", {"sched_trend": Slope(50.0, 40.0, 60.0)}, {"sched_trend": GROWING})
+    assert check_c3(runs).verdict is Verdict.NOT_REPRODUCED
+
+
+def test_c3_inconclusive_without_twins_overload_repetitions_or_clear_slopes() -> None:
+    no_twin = cell("off", **OFF_OVERLOADED, sched_trend=GROWING)
+    assert check_c3(no_twin).verdict is Verdict.INCONCLUSIVE
+    assert "No run with backpressure off" in check_c3(cell("on")).reason
+    light = check_c3(cell("off", backpressure=False))
+    assert light.verdict is Verdict.INCONCLUSIVE and "had input above capacity" in light.reason
+    few = check_c3(twins_off_on("a", {"sched_trend": FLAT})[1:])
+    assert few.verdict is Verdict.INCONCLUSIVE and "fewer than 3 repetitions" in few.reason
+    assert check_c3(twins_off_on("a", {"sched_trend": STRADDLING})).verdict is Verdict.INCONCLUSIVE
 
 
 def test_evaluate_returns_the_claims_and_seed_scenarios_in_order() -> None:
-    results = evaluate([stable_on("a", "a")])
+    results = evaluate(cell("a"))
 
     assert [r.claim.id for r in results] == ["C1", "C2", "C3", "S1", "S2", "S3"]
-    assert [r.verdict for r in results] == [Verdict.REPRODUCED, *[Verdict.INCONCLUSIVE] * 5]
+    assert all(r.verdict is Verdict.INCONCLUSIVE for r in results)
     assert all(r.claim.rule and r.claim.statement for r in results)
 
 
-# --- seed scenarios ------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------------------
+# Seed scenarios
 
 
-def step_run(run_id: str, config: str, backpressure: bool, slope: float) -> ClaimRun:
-    fields = {"profile": "step", "backpressure": backpressure, "delay_slope": slope}
+def step_cell(config: str, backpressure: bool, trend: Slope, n: int = 3) -> list[ClaimRun]:
+    fields: dict[str, object] = {"profile": "step", "backpressure": backpressure, "sched_trend": trend}
     if not backpressure:
         fields |= {"proc_time_p50_ms": 2500.0, "throughput_rps": 500.0}  # overloaded
-    return run(run_id, config, **fields)
+    return cell(config, n, **fields)
 
 
-def test_s1_needs_both_sides_and_judges_each() -> None:
-    on, off = step_run("a", "on", True, 2.0), step_run("b", "off", False, 400.0)
-    assert check_s1([on, off]).verdict is Verdict.REPRODUCED
-    assert check_s1([on]).verdict is Verdict.INCONCLUSIVE
-    assert check_s1([on, step_run("b", "off", False, 1.0)]).verdict is Verdict.NOT_REPRODUCED
-    assert check_s1([step_run("a", "on", True, 50.0), off]).verdict is Verdict.NOT_REPRODUCED
-    assert check_s1([stable_on("c", "c")]).verdict is Verdict.INCONCLUSIVE  # not a step profile
+def test_s1_every_verdict() -> None:
+    on, off = step_cell("on", True, FLAT), step_cell("off", False, GROWING)
+    assert check_s1(on + off).verdict is Verdict.REPRODUCED
+    assert check_s1(on).verdict is Verdict.INCONCLUSIVE
+    assert check_s1(on + step_cell("off", False, FLAT)).verdict is Verdict.NOT_REPRODUCED
+    assert check_s1(step_cell("on", True, GROWING) + off).verdict is Verdict.NOT_REPRODUCED
+    assert check_s1(on + step_cell("off", False, GROWING, n=2)).verdict is Verdict.INCONCLUSIVE
+    assert check_s1(cell("c")).verdict is Verdict.INCONCLUSIVE  # not a step profile
 
 
-def burst_run(run_id: str, config: str, cap: float | None, largest: float) -> ClaimRun:
-    return run(
-        run_id, config, profile="burst", base_rate_rps=1000.0, rate_cap_rps=cap, max_batch_rate_rps=largest
+def burst_cell(config: str, cap: float | None, largest: float | None, n: int = 3) -> list[ClaimRun]:
+    return cell(
+        config, n, profile="burst", base_rate_rps=1000.0, rate_cap_rps=cap, max_batch_rate_rps=largest
     )
 
 
-def test_s2_cap_bounds_batches_and_no_cap_lets_the_burst_in() -> None:
-    capped, uncapped = burst_run("a", "cap", 1800.0, 1850.0), burst_run("b", "nocap", None, 26000.0)
-    assert s2_supports(capped) is True and s2_supports(uncapped) is True
-    assert check_s2([capped, uncapped]).verdict is Verdict.REPRODUCED
-    assert check_s2([burst_run("a", "cap", 1800.0, 5000.0), uncapped]).verdict is Verdict.NOT_REPRODUCED
-    assert check_s2([uncapped]).verdict is Verdict.INCONCLUSIVE
-    assert s2_supports(burst_run("c", "c", None, None)) is None
+def test_s2_every_verdict() -> None:
+    capped, uncapped = burst_cell("cap", 1800.0, 1850.0), burst_cell("nocap", None, 26000.0)
+    assert s2_supports(capped[0]) is True and s2_supports(uncapped[0]) is True
+    assert check_s2(capped + uncapped).verdict is Verdict.REPRODUCED
+    assert check_s2(burst_cell("cap", 1800.0, 5000.0) + uncapped).verdict is Verdict.NOT_REPRODUCED
+    assert check_s2(uncapped).verdict is Verdict.INCONCLUSIVE
+    assert check_s2(burst_cell("cap", 1800.0, 1850.0, n=2) + uncapped).verdict is Verdict.INCONCLUSIVE
+    assert s2_supports(burst_cell("c", None, None)[0]) is None
 
 
-def test_s3_floor_holds_only_where_it_was_reached() -> None:
-    floor = run("a", "a", min_rate_rps=100.0, min_pid_limit_rps=100.0)
-    assert check_s3([floor]).verdict is Verdict.REPRODUCED
-    assert (
-        check_s3([run("b", "b", min_rate_rps=100.0, min_pid_limit_rps=95.0)]).verdict
-        is Verdict.NOT_REPRODUCED
-    )
-    never_low = run("c", "c", min_rate_rps=100.0, min_pid_limit_rps=900.0)
-    assert s3_supports(never_low) is None
-    assert check_s3([never_low]).verdict is Verdict.INCONCLUSIVE
+def test_s3_every_verdict_from_the_logged_limits() -> None:
+    at_floor = cell("a", min_rate_rps=100.0, min_logged_limit_rps=100.0)
+    assert check_s3(at_floor).verdict is Verdict.REPRODUCED
+    below = check_s3(cell("b", min_rate_rps=100.0, min_logged_limit_rps=95.0))
+    assert below.verdict is Verdict.NOT_REPRODUCED
+    never_low = cell("c", min_rate_rps=100.0, min_logged_limit_rps=900.0)
+    assert s3_supports(never_low[0]) is None
+    assert check_s3(never_low).verdict is Verdict.INCONCLUSIVE
+    unlogged = check_s3(cell("d", min_rate_rps=100.0))
+    assert unlogged.verdict is Verdict.INCONCLUSIVE and "logged by Spark" in unlogged.reason
+    assert check_s3(at_floor[:2]).verdict is Verdict.INCONCLUSIVE

@@ -1,4 +1,4 @@
-"""The report's statistics against values computed by hand (closed forms, exact distributions)."""
+"""The report's statistics against hand-worked values and scipy."""
 
 from __future__ import annotations
 
@@ -6,70 +6,77 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from reports.stats import (
     NOT_ENOUGH,
-    bootstrap_median_ci,
     finite,
-    regularized_incomplete_beta,
-    student_t_cdf,
-    student_t_sf_two_sided,
-    welch_t_test,
+    mann_whitney,
+    median_ci,
+    median_rank,
+    order_statistic_coverage,
 )
 
 # ---------------------------------------------------------------------------------------------------------
-# Bootstrap interval of the median
+# The median's order-statistic interval
 
 
 def test_no_values_no_median() -> None:
-    estimate = bootstrap_median_ci([None, float("nan"), True])
+    estimate = median_ci([None, float("nan"), True])
 
     assert estimate.n == 0 and estimate.median is None and estimate.low is None
 
 
-def test_one_value_has_no_interval() -> None:
-    estimate = bootstrap_median_ci([42.0])
+@pytest.mark.parametrize("values", [[42.0], [5.0, 1.0]])
+def test_fewer_than_three_values_have_no_interval(values: list[float]) -> None:
+    estimate = median_ci(values)
 
-    assert (estimate.n, estimate.median, estimate.low, estimate.high) == (1, 42.0, None, None)
-
-
-def test_two_values_span_the_interval() -> None:
-    # Resample medians of {1, 5}: 1 (p = 1/4), 3 (1/2), 5 (1/4); both tails hold more than 2.5 %.
-    estimate = bootstrap_median_ci([5, 1])
-
-    assert (estimate.median, estimate.low, estimate.high) == (3.0, 1.0, 5.0)
+    assert estimate.n == len(values) and estimate.low is None and estimate.coverage is None
+    assert estimate.median == float(np.median(values))
 
 
-def test_three_values_span_the_interval() -> None:
-    # P(resample median = min) = P(at least 2 of 3 draws are the min) = 3 (1/3)^2 (2/3) + (1/3)^3 = 7/27.
-    estimate = bootstrap_median_ci([10, 30, 20])
+def test_three_values_give_the_range_at_its_real_coverage() -> None:
+    # P(min <= median <= max) = 1 - 2 (1/2)^3 = 3/4: the range, and it is a 75 % interval, not 95 %.
+    estimate = median_ci([10, 30, 20])
 
     assert (estimate.median, estimate.low, estimate.high) == (20.0, 10.0, 30.0)
+    assert estimate.coverage == pytest.approx(0.75)
 
 
-def _exact_median_cdf(n: int, k: int) -> float:
-    """P(median of n draws from 1..n <= k), n odd: at least (n + 1) / 2 draws are <= k."""
-    p = k / n
-    need = (n + 1) // 2
-    return sum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(need, n + 1))
+@pytest.mark.parametrize(("n", "coverage"), [(3, 6 / 8), (4, 14 / 16), (5, 30 / 32), (6, 62 / 64)])
+def test_range_coverage_by_hand(n: int, coverage: float) -> None:
+    # The range misses the median only when every value is on one side: 2 (1/2)^n.
+    assert order_statistic_coverage(n, 1) == pytest.approx(coverage)
 
 
-def test_eleven_values_match_the_exact_bootstrap_distribution() -> None:
-    values = list(range(1, 12))
-    # The exact distribution puts the 2.5 % quantile at 3 and the 97.5 % one at 9:
-    assert _exact_median_cdf(11, 2) < 0.025 < _exact_median_cdf(11, 3)
-    assert _exact_median_cdf(11, 8) < 0.975 < _exact_median_cdf(11, 9)
+def test_ten_values_by_hand() -> None:
+    # r = 2: 1 - 2 (1 + 10) / 1024 = 0.9785 >= 95 %; r = 3: 1 - 2 (1 + 10 + 45) / 1024 = 0.8906 < 95 %.
+    assert order_statistic_coverage(10, 2) == pytest.approx(1 - 22 / 1024)
+    assert order_statistic_coverage(10, 3) == pytest.approx(1 - 112 / 1024)
+    assert median_rank(10) == 2
+    estimate = median_ci(range(1, 11))
 
-    estimate = bootstrap_median_ci(values)
+    assert (estimate.median, estimate.low, estimate.high) == (5.5, 2.0, 9.0)
+    assert estimate.coverage == pytest.approx(1 - 22 / 1024)
 
-    assert (estimate.median, estimate.low, estimate.high) == (6.0, 3.0, 9.0)
+
+@pytest.mark.parametrize("n", [3, 7, 12, 25, 60])
+def test_coverage_matches_scipy_binomial(n: int) -> None:
+    r = median_rank(n)
+    expected = sum(stats.binom.pmf(k, n, 0.5) for k in range(r, n - r + 1))
+    assert order_statistic_coverage(n, r) == pytest.approx(expected)
+    assert order_statistic_coverage(n, r) >= 0.95 or r == 1
+    if r + 1 <= n // 2:
+        assert order_statistic_coverage(n, r + 1) < 0.95
 
 
-def test_bootstrap_is_repeatable_and_seeded() -> None:
-    values = [3.1, 2.7, 9.4, 5.5, 4.0, 6.1, 2.2]
-
-    assert bootstrap_median_ci(values) == bootstrap_median_ci(values)
-    assert bootstrap_median_ci(values, seed=1) == bootstrap_median_ci(values, seed=1)
+def test_coverage_is_checked_by_simulation() -> None:
+    rng = np.random.default_rng(7)
+    samples = rng.exponential(size=(4000, 5))
+    estimates = [median_ci(row) for row in samples]
+    true_median = math.log(2)
+    hits = np.mean([e.low <= true_median <= e.high for e in estimates])
+    assert hits == pytest.approx(30 / 32, abs=0.02)
 
 
 def test_finite_keeps_only_real_numbers() -> None:
@@ -82,101 +89,44 @@ def test_finite_keeps_only_real_numbers() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Student's t distribution
+# Mann-Whitney U
 
 
-@pytest.mark.parametrize(
-    ("x", "a", "b", "expected"), [(0.3, 1, 1, 0.3), (0.3, 3, 1, 0.3**3), (0.3, 1, 4, 1 - 0.7**4)]
-)
-def test_incomplete_beta_closed_forms(x: float, a: float, b: float, expected: float) -> None:
-    assert regularized_incomplete_beta(x, a, b) == pytest.approx(expected, abs=1e-13)
+def test_mann_whitney_by_hand() -> None:
+    # Three against three, fully separated: U = 0 for the smaller side; of C(6, 3) = 20 equally likely
+    # splits one is as extreme on each side, so p = 2 / 20.
+    result = mann_whitney([4.0, 5.0, 6.0], [1.0, 2.0, 3.0])
+
+    assert result.statistic == 0.0
+    assert result.p_value == pytest.approx(0.1)
+    assert not result.significant
 
 
-def test_incomplete_beta_symmetry_and_edges() -> None:
-    assert regularized_incomplete_beta(0.0, 2, 3) == 0.0
-    assert regularized_incomplete_beta(1.0, 2, 3) == 1.0
-    assert regularized_incomplete_beta(0.4, 2.5, 3.5) == pytest.approx(
-        1 - regularized_incomplete_beta(0.6, 3.5, 2.5)
-    )
-    with pytest.raises(ValueError):
-        regularized_incomplete_beta(1.5, 1, 1)
-    with pytest.raises(ValueError):
-        regularized_incomplete_beta(0.5, 0, 1)
+def test_mann_whitney_matches_scipy_and_can_be_significant() -> None:
+    baseline, contender = [1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]
+    expected = stats.mannwhitneyu(contender, baseline, alternative="two-sided")
 
+    result = mann_whitney(baseline, contender)
 
-@pytest.mark.parametrize("t", [-3.0, -0.5, 0.0, 0.7, 1.0, 4.2])
-def test_t_cdf_with_one_degree_of_freedom_is_cauchy(t: float) -> None:
-    assert student_t_cdf(t, 1) == pytest.approx(0.5 + math.atan(t) / math.pi, abs=1e-12)
-
-
-@pytest.mark.parametrize("t", [-2.0, -0.7, 0.0, 1.3, 5.0])
-def test_t_cdf_with_two_degrees_of_freedom(t: float) -> None:
-    assert student_t_cdf(t, 2) == pytest.approx(0.5 + t / (2 * math.sqrt(2 + t * t)), abs=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("t", "df"),
-    [(12.706204736, 1), (4.302652730, 2), (2.570581836, 5), (2.228138852, 10), (2.042272456, 30)],
-)
-def test_two_sided_p_at_the_tabled_95_percent_critical_values(t: float, df: float) -> None:
-    assert student_t_sf_two_sided(t, df) == pytest.approx(0.05, abs=1e-8)
-
-
-def test_t_tends_to_the_normal_distribution() -> None:
-    assert student_t_sf_two_sided(1.959963985, 1e8) == pytest.approx(0.05, abs=1e-7)
-
-
-def test_t_at_zero_and_infinity() -> None:
-    assert student_t_sf_two_sided(0.0, 7.3) == pytest.approx(1.0)
-    assert student_t_sf_two_sided(math.inf, 3) == 0.0
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Welch's t-test
-
-
-def _numeric_two_sided_p(t: float, df: float) -> float:
-    """1 - integral of the t density over [-|t|, |t|], by Simpson's rule: an independent check."""
-    x = np.linspace(0.0, abs(t), 200_001)
-    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-    density = np.exp(log_c - (df + 1) / 2 * np.log1p(x * x / df))
-    h = x[1] - x[0]
-    integral = h / 3 * (density[0] + density[-1] + 4 * density[1:-1:2].sum() + 2 * density[2:-1:2].sum())
-    return 1.0 - 2.0 * integral
-
-
-def test_welch_by_hand() -> None:
-    baseline, contender = [1, 2, 3, 4], [3, 4, 5, 6, 7]
-    # means 2.5 and 5; sample variances 5/3 and 5/2; squared standard errors 5/12 and 1/2.
-    se2 = 5 / 12 + 1 / 2
-    t = 2.5 / math.sqrt(se2)
-    df = se2**2 / ((5 / 12) ** 2 / 3 + (1 / 2) ** 2 / 4)
-
-    result = welch_t_test(baseline, contender)
-
-    assert result.statistic == pytest.approx(t) and result.statistic == pytest.approx(2.611165, abs=1e-6)
-    assert result.df == pytest.approx(df) and result.df == pytest.approx(6.980769, abs=1e-6)
-    assert result.p_value == pytest.approx(_numeric_two_sided_p(t, df), abs=1e-9)
-    assert result.p_value == pytest.approx(0.034939, abs=1e-6)
+    assert result.statistic == 30.0 and result.p_value == pytest.approx(expected.pvalue)
+    assert result.p_value == pytest.approx(2 / math.comb(11, 5))
     assert result.significant
 
 
-def test_welch_is_antisymmetric() -> None:
-    forward = welch_t_test([1.0, 2.0, 4.0], [2.0, 3.0, 9.0])
-    backward = welch_t_test([2.0, 3.0, 9.0], [1.0, 2.0, 4.0])
+def test_mann_whitney_is_symmetric_in_p() -> None:
+    forward = mann_whitney([1.0, 2.0, 4.0, 7.0], [2.5, 3.0, 9.0, 8.0])
+    backward = mann_whitney([2.5, 3.0, 9.0, 8.0], [1.0, 2.0, 4.0, 7.0])
 
-    assert forward.statistic == pytest.approx(-backward.statistic)
     assert forward.p_value == pytest.approx(backward.p_value)
-    assert not forward.significant
+    assert forward.statistic + backward.statistic == 16
 
 
-def test_welch_needs_two_values_per_side() -> None:
-    for baseline, contender in (([1.0], [2.0, 3.0]), ([1.0, 2.0], [3.0]), ([1.0, None], [2.0, 3.0])):
-        result = welch_t_test(baseline, contender)
+def test_mann_whitney_needs_three_values_per_side() -> None:
+    for baseline, contender in (([1.0, 2.0], [2.0, 3.0, 4.0]), ([1.0, 2.0, None], [3.0, 4.0, 5.0])):
+        result = mann_whitney(baseline, contender)
         assert result.p_value is None and result.note == NOT_ENOUGH
 
 
-def test_welch_without_variance() -> None:
-    assert welch_t_test([2.0, 2.0], [2.0, 2.0]).p_value == 1.0
-    different = welch_t_test([2.0, 2.0], [3.0, 3.0])
-    assert different.p_value is None and "no variance" in different.note
+def test_mann_whitney_without_any_difference() -> None:
+    result = mann_whitney([2.0, 2.0, 2.0], [2.0, 2.0, 2.0])
+    assert result.p_value == 1.0 and result.note == "all values equal"

@@ -110,9 +110,12 @@ def test_claims_on_the_recorded_runs(fixture_report: tuple[Path, str]) -> None:
     inconclusive = '<span class="badge verdict-inconclusive">INCONCLUSIVE</span>'
     # The receiver configuration's repetitions disagree (one stable, one with a growing delay).
     assert inconclusive in c1 and "5ad03313d531-r2" in c1
-    # The synthetic OOM run sits at the largest pressure level (512m of task memory).
-    assert '<span class="badge verdict-reproduced">REPRODUCED</span>' in c2 and "oom-synthetic-r1" in c2
+    # The synthetic OOM run sits at the largest pressure level (512m of task memory), but one run a
+    # configuration decides nothing: fewer than three repetitions.
+    assert inconclusive in c2 and "oom-synthetic-r1" in c2 and "fewer than 3 repetitions" in c2
     assert 'href="#fig-run-oom-synthetic-r1-timeline"' in c2
+    # Each rule is shown beside its verdict.
+    assert "<strong>Rule:</strong>" in c1 and "<strong>Rule:</strong>" in c2
     assert inconclusive in c3 and "No run with backpressure off" in c3
     assert 'id="fig-claim-c2"' in html
 
@@ -122,10 +125,11 @@ def test_comparison_shows_interval_and_test(fixture_report: tuple[Path, str]) ->
 
     receiver = _section(html, "config-3")
     assert "2 runs" in receiver
-    assert re.search(r"<td class=\"num\">\[[0-9.,]+, [0-9.,]+\]</td>", receiver), "a bootstrap interval"
-    # Its baseline (the first configuration) has one run: no test is possible.
-    assert "not enough repetitions" in receiver
-    assert "n=1" in _section(html, "config-2")
+    # Two runs: no interval, their values instead; and no test against a one-run baseline.
+    assert "n=2, no interval below 3" in receiver
+    assert not re.search(r"<td class=\"num\">\[[0-9.,]+, [0-9.,]+\]", receiver)
+    assert "fewer than 3 runs" in receiver
+    assert "n=1, no interval below 3" in _section(html, "config-2")
 
 
 def test_artifact_side_by_side(fixture_report: tuple[Path, str]) -> None:
@@ -571,9 +575,10 @@ def _write_run(root: Path, name: str, enabled: bool, delay_p95: float) -> None:
 
 def test_report_tests_backpressure_against_its_twin(tmp_path: Path) -> None:
     root = tmp_path / "runs"
-    for index, delay in enumerate((9000.0, 9400.0, 9800.0), start=1):
+    # Four runs a side: fully separated, Mann-Whitney's exact two-sided p is 2 / C(8, 4) = 0.029.
+    for index, delay in enumerate((9000.0, 9400.0, 9800.0, 10200.0), start=1):
         _write_run(root, f"off-r{index}", False, delay)
-    for index, delay in enumerate((1000.0, 1100.0, 1300.0), start=1):
+    for index, delay in enumerate((1000.0, 1100.0, 1200.0, 1300.0), start=1):
         _write_run(root, f"on-r{index}", True, delay)
 
     output = build_report([root], tmp_path / "twin.html")
@@ -584,10 +589,11 @@ def test_report_tests_backpressure_against_its_twin(tmp_path: Path) -> None:
     row = re.search(r"<td>Total delay p95 \(ms\)</td>(.*?)</tr>", on, re.DOTALL)
     assert row is not None
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
-    # Median, interval, n, runs, baseline median, diff, test.
-    assert cells[0] == "1,100" and cells[2] == "3" and cells[4] == "9,400"
-    assert cells[5] == "-88.3 %"
-    assert cells[6].startswith("p = 0.00")
+    # Median, interval (with its coverage: the range of four runs covers the median 87.5 % of the
+    # time), n, runs, baseline median, diff, test.
+    assert cells[0] == "1,150" and cells[1] == "[1,000, 1,300] (87.5 %)" and cells[2] == "4"
+    assert cells[4] == "9,600" and cells[5] == "-88.0 %"
+    assert cells[6] == "p = 0.029"
     assert 'class="num better"' in row.group(1), "a significant drop in delay is better"
     throughput = re.search(r"<td>Throughput \(rec/s\)</td>(.*?)</tr>", on, re.DOTALL)
     assert throughput is not None and "not enough repetitions" not in throughput.group(1), "nothing recorded"

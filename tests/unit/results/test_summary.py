@@ -7,7 +7,18 @@ from dataclasses import replace
 import pytest
 
 from harness.results.outcomes import Evidence
-from harness.results.summary import RunFacts, classify, gc_statistics, percentiles, slope_per_s, summarize
+from harness.results.summary import (
+    Position,
+    RunFacts,
+    Slope,
+    classify,
+    gc_statistics,
+    percentiles,
+    position,
+    slope_per_s,
+    summarize,
+    theil_sen_per_s,
+)
 
 T0 = 1_800_000_000_000
 
@@ -92,8 +103,71 @@ def test_outcome_precedence() -> None:
     assert classify(replace(FACTS, app_failed=True), None) == "app_failed"
     slow_generator = {**FACTS.generator, "achieved_rate_rps": 900.0}
     assert classify(replace(FACTS, generator=slow_generator), None) == "generator_saturated"
-    assert classify(FACTS, 11.0) == "unstable"
-    assert classify(FACTS, 9.0) == "stable"
+    assert classify(FACTS, Slope(12.0, 11.0, 13.0)) == "unstable"
+    assert classify(FACTS, Slope(9.0, 8.0, 9.5)) == "stable"
+    assert classify(FACTS, Slope(9.0, 5.0, 14.0)) == "inconclusive_slope"
+    # Lag threshold: 5 % of the 1,000 records/s target.
+    assert classify(FACTS, None, Slope(60.0, 51.0, 70.0)) == "unstable"
+    assert classify(FACTS, None, Slope(60.0, 20.0, 70.0)) == "inconclusive_slope"
+    assert classify(FACTS, Slope(0.0, -1.0, 1.0), Slope(0.0, -5.0, 50.0)) == "stable"
+    # Growth anywhere wins over a straddling interval elsewhere; not draining is unstable.
+    assert classify(FACTS, Slope(9.0, 5.0, 14.0), Slope(99.0, 80.0, 120.0)) == "unstable"
+    assert classify(replace(FACTS, drained=False), None) == "unstable"
+
+
+def test_position_of_an_interval_against_a_threshold() -> None:
+    assert position(Slope(5.0, 4.0, 6.0), 3.0) is Position.ABOVE
+    assert position(Slope(5.0, 4.0, 6.0), 6.0) is Position.BELOW
+    assert position(Slope(5.0, 4.0, 6.0), 5.0) is Position.STRADDLES
+    assert position(None, 5.0) is None
+
+
+def test_theil_sen_against_hand_worked_values() -> None:
+    # Pairwise slopes of (0 s, 0) (1 s, 1) (2 s, 2) (3 s, 30): 1, 1, 10, 1, 14.5, 28; sorted
+    # 1, 1, 1, 10, 14.5, 28: the median is (1 + 10) / 2 = 5.5, where least squares would say 8.6.
+    fit = theil_sen_per_s([T0, T0 + 1000, T0 + 2000, T0 + 3000], [0.0, 1.0, 2.0, 30.0])
+    assert fit is not None and fit.slope == pytest.approx(5.5)
+    assert fit.low <= fit.slope <= fit.high
+    assert theil_sen_per_s([T0, T0 + 1000], [0.0, 1.0]) is None
+
+
+def _lag_rows(lags: list[float], every_ms: int = 500) -> list[dict]:
+    return [{"sample_time_ms": T0 + i * every_ms, "partition": 0, "lag": lag} for i, lag in enumerate(lags)]
+
+
+def test_a_sawtooth_flat_underneath_is_stable_however_tall_it_grows() -> None:
+    # A step in the input: the lag's per-batch teeth grow with the rate (up to 4,000 records), but each
+    # batch's commit takes it back to 0: the app keeps up. Four samples per 2 s batch.
+    lags = [(200 + 40 * b) * (i % 4) * 5 for b in range(60) for i in range(4)]
+    facts = replace(FACTS, load_end_ms=T0 + 120_000)
+    batches = [batch(i, 2000, 400.0) for i in range(60)]
+    summary = summarize(facts, batches, [], offsets=_lag_rows(lags))
+    assert max(lags) > 4000
+    assert summary["lag_slope_ci_rps"] == [0.0, 0.0]
+    assert summary["outcome"] == "stable"
+
+
+def test_a_clearly_growing_lag_is_unstable() -> None:
+    # The trough rises by 300 records per 2 s batch: 150 records/s against a 50 records/s threshold.
+    lags = [300 * b + 1000 * (i % 4) for b in range(30) for i in range(4)]
+    facts = replace(FACTS, load_end_ms=T0 + 60_000)
+    summary = summarize(facts, [batch(i, 2000, 400.0) for i in range(30)], [], offsets=_lag_rows(lags))
+    low, high = summary["lag_slope_ci_rps"]
+    assert 50 < low <= summary["lag_slope_rps"] <= high
+    assert summary["lag_slope_rps"] == pytest.approx(150.0)
+    assert summary["outcome"] == "unstable"
+
+
+def test_a_short_noisy_lag_is_inconclusive() -> None:
+    # Five troughs that wander by hundreds of records: a slope near 50 records/s that the interval cannot
+    # place on either side of the threshold.
+    troughs = [0, 400, 50, 600, 250]
+    lags = [t + 1000 * (i % 4) for t in troughs for i in range(4)]
+    facts = replace(FACTS, load_end_ms=T0 + 10_000)
+    summary = summarize(facts, [batch(i, 2000, 400.0) for i in range(5)], [], offsets=_lag_rows(lags))
+    low, high = summary["lag_slope_ci_rps"]
+    assert low < 50 < high
+    assert summary["outcome"] == "inconclusive_slope"
 
 
 def test_executor_peaks() -> None:

@@ -42,7 +42,7 @@ import numpy as np
 from pyspark import SparkContext
 from pyspark.streaming import DStream, StreamingContext
 
-from apps import COUNT_WINDOW_APPS
+from apps import BUILTIN_APPS
 from apps.driver import AppConfig, BatchOutput, parse_args, run_until_stopped
 from apps.kafka_dstream import value_stream
 from apps.records import decode
@@ -216,7 +216,7 @@ def main(app: str) -> None:
     ssc = StreamingContext(SparkContext.getOrCreate(), config.batch_interval_ms / 1000)
     ssc.checkpoint(str(config.checkpoint_dir))
     records = value_stream(ssc, config)
-    if app in COUNT_WINDOW_APPS:
+    if BUILTIN_APPS[app].window == "count":
         size = int(config.window_size)
         slide = size if app == "count_tumbling_window" else int(config.window_slide)
         define_count_pipeline(records, config, size, slide)

@@ -243,7 +243,7 @@ class Run:
         )
         self.console.log(
             f"[bold]{self.spec.experiment}/{self.spec.run_id}[/]: "
-            f"submitting {app.app} ({app.impl}) to {self.backend.spark_master}"
+            f"submitting {app.name} ({app.impl}) to {self.backend.spark_master}"
         )
         driver = None
         batches: Collector | None = None
@@ -374,7 +374,7 @@ class Run:
         for name, (rows, columns) in tables.items():
             write_table(self.directory.file(f"{name}.parquet"), rows, columns)
         app_batches = app.processed_batches()
-        write_json(self.directory.file("app-batches.json"), app_batches)
+        write_json(self.directory.file("app-batches.json"), app.own_batches())
         m = self.manifest
         facts = RunFacts(
             run_id=self.spec.run_id,
@@ -400,6 +400,7 @@ class Run:
             offsets=tables["offsets"][0],
             gc_events=tables["gc"][0],
         )
+        summary["processed_from"] = app.processed_from
         write_json(self.directory.file("summary.json"), summary)
         counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}
         events.emit("run_finished", outcome=summary["outcome"], **counts)

@@ -9,13 +9,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps import APP_JVM_CLASSES, APP_SCRIPTS
-from apps.driver import BATCHES_FILE, HANDSHAKE_FILE, STOP_FILE, AppConfig
+from apps import BUILTIN_APPS
+from apps.driver import BATCHES_FILE, HANDSHAKE_FILE, STOP_FILE, STREAMING_BATCHES_FILE, AppConfig
 from harness import jvm
 from harness.errors import UsageError
 from harness.net import LOOPBACK
 from harness.paths import APPS_DIR, JVM_HELPER_JAR
 from harness.run.supervisor import ManagedProcess, ProcessSupervisor
+from harness.spec.manifest import OwnApp
 from harness.timing import wait_until
 
 HANDSHAKE_TIMEOUT_S = 180.0
@@ -72,12 +73,26 @@ def jvm_jars() -> list[Path]:
     return [JVM_HELPER_JAR, *jvm.classpath("spark-kafka")]
 
 
+# Where summary.json's processed count came from: the app's own batch lines, or, for an own app that
+# writes none, the records of the batches Spark's listener saw completed.
+FROM_APP_BATCHES = "app_batches"
+FROM_SPARK_LISTENER = "spark_listener"
+
+
+def _whole_lines(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    # The last piece may be a line the driver is still writing: only whole lines count.
+    complete = path.read_text().split("\n")[:-1]
+    return [json.loads(line) for line in complete if line.strip()]
+
+
 class SparkApp:
     """One app under test: its spark-submit process and the files it shares with the harness."""
 
     def __init__(
         self,
-        app: str,
+        app: str | OwnApp,
         impl: str,
         config: AppConfig,
         conf_dir: Path,
@@ -85,6 +100,7 @@ class SparkApp:
         environment: dict[str, str] | None = None,
     ) -> None:
         self.app = app
+        self.name = app if isinstance(app, str) else app.label
         self.environment = environment or {}
         self.impl = impl
         self.config = config
@@ -103,21 +119,33 @@ class SparkApp:
         command = [str(jvm.spark_home() / "bin" / "spark-submit")]
         for key, value in spark_conf.items():
             command += ["--conf", f"{key}={value}"]
-        if self.impl == "jvm":
+        own = self.app if isinstance(self.app, OwnApp) else None
+        if own is not None and own.jar is not None:
+            # The user's jar is the application; the helper (StreamingDriver) and connectors ride along.
+            command += [
+                "--class",
+                str(own.main_class),
+                "--jars",
+                ",".join(map(str, jvm_jars())),
+                str(own.jar),
+            ]
+        elif self.impl == "jvm":
             # The helper jar is the application; only the connectors ride along.
             connectors = ",".join(map(str, jvm.classpath("spark-kafka")))
-            command += ["--class", APP_JVM_CLASSES[self.app], "--jars", connectors, str(JVM_HELPER_JAR)]
+            main_class = str(BUILTIN_APPS[str(self.app)].jvm_class)
+            command += ["--class", main_class, "--jars", connectors, str(JVM_HELPER_JAR)]
         else:
             command += ["--jars", ",".join(map(str, jvm_jars()))]
             command += ["--py-files", str(package_apps(self.output_dir / "apps.zip"))]
-            command += [str(APPS_DIR / APP_SCRIPTS[self.app])]
+            script = own.script if own is not None else APPS_DIR / BUILTIN_APPS[str(self.app)].script
+            command += [str(script)]
         return [*command, "--config", str(config_file)]
 
     def submit(self, supervisor: ProcessSupervisor, spark_conf: dict[str, str]) -> None:
         jvm.require_jdk()
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.process = supervisor.start(
-            f"spark-app:{self.app}",
+            f"spark-app:{self.name}",
             self.submit_command(spark_conf),
             self.log_path,
             env={**spark_environment(self.conf_dir), **self.environment},
@@ -138,14 +166,31 @@ class SparkApp:
         raw = json.loads(handshake.read_text())
         return DriverInfo(raw["app_id"], raw["ui_url"].rstrip("/"), int(raw["pid"]))
 
-    def processed_batches(self) -> list[dict]:
+    def own_batches(self) -> list[dict]:
         """The app's own per-batch account (one JSON line per batch it finished)."""
-        path = self.output_dir / BATCHES_FILE
-        if not path.exists():
-            return []
-        # The last piece may be a line the driver is still writing: only whole lines count.
-        complete = path.read_text().split("\n")[:-1]
-        return [json.loads(line) for line in complete if line.strip()]
+        return _whole_lines(self.output_dir / BATCHES_FILE)
+
+    @property
+    def processed_from(self) -> str:
+        """Where the processed count comes from: the app's batch lines, which every built-in app and an
+        own app using BatchOutput write; for an own app without them, Spark's listener."""
+        if isinstance(self.app, str) or (self.output_dir / BATCHES_FILE).exists():
+            return FROM_APP_BATCHES
+        return FROM_SPARK_LISTENER
+
+    def processed_batches(self) -> list[dict]:
+        """Each finished batch's time and records (``batch_time_ms``, ``records``): the app's own account,
+        or, for an own app that keeps none, the input records of the batches Spark completed."""
+        if self.processed_from == FROM_APP_BATCHES:
+            return self.own_batches()
+        completed = [
+            line
+            for line in _whole_lines(self.output_dir / STREAMING_BATCHES_FILE)
+            if line["status"] == "COMPLETED"
+        ]
+        return [
+            {"batch_time_ms": line["batch_time_ms"], "records": line["input_records"]} for line in completed
+        ]
 
     def request_stop(self) -> None:
         self.stop_requested = True

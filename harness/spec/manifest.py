@@ -14,30 +14,25 @@ import itertools
 import json
 import re
 import typing
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from apps import (
-    APP_JVM_CLASSES,
-    APP_SCRIPTS,
-    COUNT_WINDOW_APPS,
-    RECEIVER_STORAGE_LEVELS,
-    STRUCTURED_APPS,
-    TIME_WINDOW_APPS,
-    WINDOW_APPS,
-)
+from apps import BUILTIN_APPS, RECEIVER_STORAGE_LEVELS, BuiltinApp, apps_where
 from apps.records import DEFAULT_EVENT_BYTES, MIN_EVENT_BYTES
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
@@ -349,11 +344,103 @@ class Window(Strict):
     )
 
 
+def _existing_file(value: Path, info: ValidationInfo) -> Path:
+    # Relative to the manifest's folder, as a trace profile's file (an absolute path stays as it is).
+    base = info.context.get(BASE_DIR_CONTEXT) if isinstance(info.context, dict) else None
+    path = (Path(base or Path.cwd()) / value.expanduser()).resolve()
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
+    return path
+
+
+class OwnApp(Strict):
+    """``workload.app: {script: PATH}`` or ``{jar: PATH, main_class: NAME}``: the user's own app
+    (docs/own-app.md). Paths are relative to the manifest's folder."""
+
+    script: Path | None = Field(None, description="your own app: a PySpark script (.py)")
+    jar: Path | None = Field(None, description="your own app: a JVM app's jar ...")
+    main_class: str | None = Field(
+        None, description="... and its main class, which the jar must hold", validate_default=True
+    )
+
+    @field_validator("script")
+    @classmethod
+    def _script(cls, script: Path | None, info: ValidationInfo) -> Path | None:
+        if script is None:
+            return None
+        if script.suffix != ".py":
+            raise ValueError(f"a PySpark script ends in .py: {script}")
+        return _existing_file(script, info)
+
+    @field_validator("jar")
+    @classmethod
+    def _jar(cls, jar: Path | None, info: ValidationInfo) -> Path | None:
+        if jar is None:
+            return None
+        path = _existing_file(jar, info)
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"not a jar (zip) file: {path}")
+        return path
+
+    @field_validator("main_class")
+    @classmethod
+    def _main_class(cls, main_class: str | None, info: ValidationInfo) -> str | None:
+        jar = info.data.get("jar")
+        if main_class is None:
+            if jar is not None:
+                raise ValueError("the jar's main class (such as com.example.MyApp), needed with jar")
+            return None
+        if jar is None:
+            return main_class  # the model's check says what is missing
+        entry = main_class.replace(".", "/") + ".class"
+        with zipfile.ZipFile(jar) as archive:
+            if entry not in archive.namelist():
+                raise ValueError(f"{jar} has no class {main_class} (no entry {entry})")
+        return main_class
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> OwnApp:
+        if self.script is not None and self.jar is not None:
+            raise ValueError("either script (a PySpark app) or jar with main_class (a JVM app), not both")
+        if self.script is None and self.jar is None:
+            raise ValueError(
+                "your own app needs script: PATH (a PySpark app) or jar: PATH with main_class: NAME "
+                "(a JVM app)"
+            )
+        if self.script is not None and self.main_class is not None:
+            raise ValueError("main_class goes with jar; a script has none")
+        return self
+
+    @property
+    def impl(self) -> Literal["python", "jvm"]:
+        return "jvm" if self.jar is not None else "python"
+
+    @property
+    def label(self) -> str:
+        """A short name for logs and process names: the script's or the jar's file name."""
+        return (self.script or self.jar or Path("own-app")).name
+
+
+def _app_kind(value: Any) -> str:
+    return "own" if isinstance(value, dict | OwnApp) else "name"
+
+
+# A built-in app's name, or the user's own app: pydantic tags the error paths (workload.app.own.script),
+# which _field_path leaves out.
+AppChoice = Annotated[
+    Union[Annotated[str, Tag("name")], Annotated[OwnApp, Tag("own")]],  # noqa: UP007 - tags need Union
+    Discriminator(_app_kind),
+]
+_APP_TAGS = ("name", "own")
+
+
 class Workload(Strict):
-    app: str = Field(
+    app: AppChoice = Field(
         "stateless_sum",
-        description="stateless_sum, sum, global_sum or global_histogram (the paper's); count_sliding_window, "
-        "count_tumbling_window, time_sliding_window or time_sliding_topk (GOVERNOR's window operators)",
+        description="a built-in app: "
+        + ", ".join(app.summary for app in BUILTIN_APPS.values())
+        + "; or your own app: a mapping with script (PySpark), or with jar and main_class (JVM), paths "
+        "relative to the manifest (docs/own-app.md)",
     )
     impl: Literal["python", "jvm"] = Field(
         "python", description="PySpark, or the Java port (Python serialization changes the memory profile)"
@@ -398,10 +485,46 @@ class Workload(Strict):
 
     @field_validator("app")
     @classmethod
-    def _known_app(cls, app: str) -> str:
-        if app not in APP_SCRIPTS:
-            raise ValueError(f"unknown app {app!r}; one of {', '.join(sorted(APP_SCRIPTS))}")
+    def _known_app(cls, app: str | OwnApp) -> str | OwnApp:
+        if isinstance(app, str) and app not in BUILTIN_APPS:
+            raise ValueError(
+                f"unknown app {app!r}; one of {', '.join(sorted(BUILTIN_APPS))}, or your own "
+                "({script: PATH} or {jar: PATH, main_class: NAME})"
+            )
         return app
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_apps_impl(cls, data: Any) -> Any:
+        # An own app's kind is its impl; a manifest leaves impl out (a dumped one repeats it).
+        app = data.get("app") if isinstance(data, dict) else None
+        if isinstance(app, dict) and "impl" not in data:
+            return {**data, "impl": "jvm" if app.get("jar") is not None else "python"}
+        return data
+
+    @model_validator(mode="after")
+    def _impl_of_own_app(self) -> Workload:
+        own = self.own_app
+        if own is not None and self.impl != own.impl:
+            field = "script (a PySpark app)" if own.impl == "python" else "jar (a JVM app)"
+            raise ValueError(
+                f"workload.impl: {self.impl} contradicts workload.app.{field}; leave impl out, your own "
+                "app's kind decides"
+            )
+        return self
+
+    @property
+    def builtin_app(self) -> BuiltinApp | None:
+        return BUILTIN_APPS.get(self.app) if isinstance(self.app, str) else None
+
+    @property
+    def own_app(self) -> OwnApp | None:
+        return self.app if isinstance(self.app, OwnApp) else None
+
+    @property
+    def app_label(self) -> str:
+        """The app's name, or the file name of the user's own."""
+        return self.app if isinstance(self.app, str) else self.app.label
 
 
 class PID(Strict):
@@ -514,7 +637,10 @@ class Manifest(Strict):
     @model_validator(mode="after")
     def _implementation_exists(self) -> Manifest:
         workload = self.workload
-        if workload.impl == "jvm" and workload.app not in APP_JVM_CLASSES:
+        builtin = workload.builtin_app
+        if builtin is None:
+            return self  # an own app's kind is its impl, and it reads whatever layout it reads
+        if workload.impl == "jvm" and builtin.jvm_class is None:
             raise ValueError(f"workload.impl: {workload.app} has no JVM implementation")
         if workload.impl == "jvm" and workload.records.layout != "artifact":
             raise ValueError(
@@ -541,9 +667,16 @@ class Manifest(Strict):
             if self.config.structured.source_options():
                 raise ValueError("config.structured: applies only to workload.source: structured")
             return self
-        if workload.app not in STRUCTURED_APPS or workload.impl != "python":
+        structured = apps_where(structured=True)
+        if workload.own_app is not None:
             raise ValueError(
-                f"workload.source: structured runs {', '.join(sorted(STRUCTURED_APPS))} (impl: python); "
+                f"workload.source: structured runs the built-in {', '.join(structured)}; your own app "
+                "(workload.app) runs on DStreams (direct, receiver or socket)"
+            )
+        builtin = workload.builtin_app
+        if builtin is None or not builtin.structured or workload.impl != "python":
+            raise ValueError(
+                f"workload.source: structured runs {', '.join(sorted(structured))} (impl: python); "
                 f"not {workload.app} ({workload.impl})"
             )
         return self
@@ -648,9 +781,17 @@ class RateSearch(Strict):
 
 def window_problems(workload: Workload, batch_interval_ms: int) -> list[str]:
     """What is wrong with the workload's window for its app, each naming its field."""
-    app, window = workload.app, workload.window
-    if app not in WINDOW_APPS:
-        return [f"workload.window: {app} has no window (only {', '.join(WINDOW_APPS)})"] if window else []
+    window = workload.window
+    if workload.own_app is not None:
+        return (
+            ["workload.window: only the window apps have one, not your own app (workload.app)"]
+            if window
+            else []
+        )
+    app, builtin = str(workload.app), workload.builtin_app
+    if builtin is None or builtin.window is None:
+        windowed = ", ".join(apps_where(window=True))
+        return [f"workload.window: {app} has no window (only {windowed})"] if window else []
     if window is None:
         return [f"workload.window: {app} needs a window (size, and slide for the sliding windows)"]
     problems = []
@@ -672,9 +813,9 @@ def window_problems(workload: Workload, batch_interval_ms: int) -> list[str]:
             f"workload.window.k ({window.k}) exceeds the keys there are (workload.records.ranks: "
             f"{workload.records.ranks})"
         )
-    if app in COUNT_WINDOW_APPS:
+    if builtin.window == "count":
         problems += _count_window_problems(workload, window)
-    if app in TIME_WINDOW_APPS:
+    if builtin.window == "time":
         problems += _time_window_problems(workload, window, batch_interval_ms)
     return problems
 
@@ -757,6 +898,7 @@ def _field_path(location: tuple[Any, ...]) -> str:
         str(part)
         for i, part in enumerate(location)
         if not (i > 0 and location[i - 1] == "generator" and part in PROFILE_NAMES)
+        and not (i > 0 and location[i - 1] == "app" and part in _APP_TAGS)
     ]
     return ".".join(parts)
 
@@ -771,7 +913,8 @@ def _model_at(path: list[str]) -> type[BaseModel] | None:
         annotation = field.annotation if field else None
         # An optional section, or a list of sections: the section.
         candidates = [annotation, *typing.get_args(annotation)]
-        candidates += [arg for c in candidates for arg in typing.get_args(c)]
+        for _ in range(3):  # an app's choice nests its section deeper: Annotated[Union[Annotated[...]]]
+            candidates += [arg for c in candidates for arg in typing.get_args(c) if arg not in candidates]
         sections = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
         if not sections:
             return None

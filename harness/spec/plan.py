@@ -53,6 +53,14 @@ def _size(value: int | None) -> str:
     return f"{value} B"
 
 
+def _app(app: str | dict[str, Any]) -> str:
+    """A built-in app's name, or the user's own app's script or jar (with its main class)."""
+    if isinstance(app, str):
+        return app
+    own = app["script"] or f"{app['jar']} {app['main_class']}"
+    return f"own app {own}"
+
+
 def plan_line(planned: dict[str, Any]) -> str:
     """One run in a line: what tells its arm and pressure apart."""
     manifest, conf = planned["manifest"], planned["spark_conf"]
@@ -67,7 +75,7 @@ def plan_line(planned: dict[str, Any]) -> str:
     load = f"{profile['profile']} {profile.get('rate', '')}".strip()
     parts = [
         f"{planned['run_id']}",
-        f"{workload['app']} ({workload['impl']}, {workload['source']})",
+        f"{_app(workload['app'])} ({workload['impl']}, {workload['source']})",
         f"backpressure {'on' if conf['spark.streaming.backpressure.enabled'] == 'true' else 'off'}",
         caps,
         f"budget {_size(planned['in_flight_budget'])}",

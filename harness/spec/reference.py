@@ -87,9 +87,12 @@ def _default(field: Any) -> str:
 def _nested(annotation: Any) -> tuple[type[BaseModel], str] | None:
     """The section a field holds, optional or as a list (``[]`` in its fields' paths), if any."""
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # a tagged choice (workload.app: a name or a section)
+        return _nested(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         sections = [_nested(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
-        return sections[0] if len(sections) == 1 else None
+        found = [section for section in sections if section]
+        return found[0] if len(found) == 1 and len(sections) <= 2 else None
     if origin is list:
         inner = _nested(typing.get_args(annotation)[0])
         return (inner[0], "[]" + inner[1]) if inner else None

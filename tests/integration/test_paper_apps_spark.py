@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from confluent_kafka import Producer
 
-from apps import APP_JVM_CLASSES
+from apps import apps_where
 from apps.driver import BATCHES_FILE, OFFSETS_FILE, STOP_FILE, AppConfig
 from apps.records import encode, encode_event
 from harness import jvm
@@ -42,7 +42,7 @@ Record = tuple[int, int, list[float]]  # rank, step, values
 
 
 # The four paper apps, each in both implementations (the window apps have their own test).
-PAPER_APPS = sorted(APP_JVM_CLASSES)
+PAPER_APPS = sorted(apps_where(jvm_class=True))
 
 
 # --- input and the plain-Python reference ----------------------------------------------------------

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps import APP_SCRIPTS
+from apps import BUILTIN_APPS
 from harness.cli import main
 from harness.spec.manifest import Manifest, _model_at
 
@@ -81,7 +81,7 @@ WRONG_TYPE = st.one_of(
 def allowed(path: str) -> set[str]:
     """The values a choice field accepts, from the schema (apps: the registered ones)."""
     if path == "workload.app":
-        return set(APP_SCRIPTS)
+        return set(BUILTIN_APPS)
     *section, leaf = path.split(".")
     return set(typing.get_args(_model_at(section).model_fields[leaf].annotation))
 

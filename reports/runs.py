@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
+from apps import BUILTIN_APPS
 from apps.records import DEFAULT_EVENT_BYTES
 from harness.results.artifact import RECORD_BYTES as ARTIFACT_RECORD_BYTES
 from harness.results.store import SCHEMA_VERSION
@@ -270,17 +271,26 @@ def in_flight_budget(run: Run) -> int | None:
 
 
 def app_name(run: Run) -> str | None:
+    """A built-in app's name; the user's own app by its script's file name or its main class."""
     manifest = run.manifest
     app = nested(manifest, "workload", "app") if isinstance(manifest.get("workload"), dict) else None
     app = app or manifest.get("app")
+    if isinstance(app, dict):
+        app = Path(str(app["script"])).name if app.get("script") else app.get("main_class")
     return str(app) if app else None
 
 
+# The paper's apps as the original artifact names them too (``GlobalSUMServer``), folded to lower case.
+_PAPER_APPS_STATEFUL = {"statelesssum": False, "sum": True, "globalsum": True, "globalhistogram": True}
+
+
 def is_stateful(app: str | None) -> bool | None:
-    """Every paper app but StatelessSUM keeps state across batches (``mapWithState``)."""
+    """Whether the app keeps state across batches; None for an app the harness does not know."""
     if not app:
         return None
-    return app.replace("_", "").lower() != "statelesssum"
+    if app in BUILTIN_APPS:
+        return BUILTIN_APPS[app].stateful
+    return _PAPER_APPS_STATEFUL.get(app.replace("_", "").lower().removesuffix("server"))
 
 
 def backpressure(run: Run) -> bool | None:

@@ -597,3 +597,22 @@ def test_report_tests_backpressure_against_its_twin(tmp_path: Path) -> None:
     assert 'class="num better"' in row.group(1), "a significant drop in delay is better"
     throughput = re.search(r"<td>Throughput \(rec/s\)</td>(.*?)</tr>", on, re.DOTALL)
     assert throughput is not None and "not enough repetitions" not in throughput.group(1), "nothing recorded"
+
+
+@pytest.mark.parametrize(
+    ("app", "name", "stateful"),
+    [
+        ("sum", "sum", True),
+        ("stateless_sum", "stateless_sum", False),
+        ("count_sliding_window", "count_sliding_window", True),
+        ("GlobalHistogramServer", "GlobalHistogramServer", True),
+        ({"script": "/elsewhere/rank_max.py"}, "rank_max.py", None),
+        ({"jar": "own.jar", "main_class": "org.example.Own"}, "org.example.Own", None),
+    ],
+)
+def test_an_apps_name_and_whether_it_keeps_state(app: object, name: str, stateful: bool | None) -> None:
+    from reports.runs import Run, app_name, is_stateful
+
+    run = Run(Path("r"), {"manifest": {"workload": {"app": app}}}, {})
+    assert app_name(run) == name
+    assert is_stateful(app_name(run)) is stateful

@@ -43,6 +43,7 @@ import numpy as np
 from confluent_kafka import KafkaError, Message, Producer
 
 from generators.config import ConfigError, GeneratorConfig
+from generators.files import write_atomically
 
 CHUNK_RECORDS = 2048  # due times computed at once, at most (at the peak rate)
 POLL_EVERY = 1024  # sends between two polls of the producer when there is no idle time to poll in
@@ -472,8 +473,8 @@ class Coordinator:
         rows = merge_rows(shares)
         result = merge_result(cfg, shares, rows, start_wall)
         result["interrupted"] = result["interrupted"] or self.stopping
-        _write_atomically(cfg.stats_path, "".join(json.dumps(row) + "\n" for row in rows))
-        _write_atomically(cfg.result_path, json.dumps(result, indent=2))
+        write_atomically(cfg.stats_path, "".join(json.dumps(row) + "\n" for row in rows))
+        write_atomically(cfg.result_path, json.dumps(result, indent=2))
         return result
 
     def _run_workers(self, outs: list[Path]) -> float:
@@ -539,12 +540,6 @@ class Coordinator:
             if worker.is_alive():
                 worker.kill()
             worker.join()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial_path = path.with_name(path.name + ".partial")
-    partial_path.write_text(text)
-    os.replace(partial_path, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 
 from harness.results.artifact import ARTIFACT_COLUMNS, THROUGHPUT_COLUMN
+from harness.results.export import flatten
 from harness.results.outcomes import OUTCOMES
 from harness.results.store import find_run_dirs
 from harness.results.summary import Slope
@@ -50,7 +51,6 @@ from reports.runs import (
     app_name,
     as_number,
     backpressure,
-    flatten,
     group_configurations,
     is_stateful,
     load_run,

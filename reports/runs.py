@@ -21,8 +21,10 @@ from pyarrow import ArrowException
 from apps import BUILTIN_APPS
 from apps.records import DEFAULT_EVENT_BYTES
 from harness.results.artifact import RECORD_BYTES as ARTIFACT_RECORD_BYTES
+from harness.results.export import flatten
 from harness.results.store import SCHEMA_VERSION
 from harness.results.tables import BATCH_COLUMNS, RATE_LIMIT_COLUMNS, select
+from harness.results.units import jvm_memory_bytes
 from reports.claims import BUDGET_AXIS, INTENSITY_AXIS, format_bytes, format_pressure
 
 MISSING = "–"
@@ -33,8 +35,6 @@ IDENTITY_FIELDS = ("name", "description")
 # Fields that differ between imported folders without describing a setting.
 LABEL_NOISE = frozenset({"source_folder"})
 _REPETITION = re.compile(r"-r(?:ep)?(\d+)$")
-_MEMORY = re.compile(r"^([1-9][0-9]*)([kmgt])$", re.IGNORECASE)
-_MEMORY_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
 
 
 # The columns each table's figures and statistics need (of harness.results.tables); others are never read.
@@ -109,7 +109,7 @@ def _upgraded_import(manifest: dict[str, Any]) -> dict[str, Any]:
     upgraded: dict[str, Any] = {
         "workload": {
             "app": manifest.get("app"),
-            BUDGET_FIELD: memory_bytes(manifest.get("executor_memory")),
+            BUDGET_FIELD: jvm_memory_bytes(manifest.get("executor_memory")),
         },
         "config": {
             "batch_interval_ms": manifest.get("batch_interval_ms"),
@@ -229,14 +229,6 @@ def nested(mapping: dict[str, Any], key: str, sub: str) -> Any:
     return group.get(sub) if isinstance(group, dict) else None
 
 
-def memory_bytes(value: Any) -> int | None:
-    """A JVM memory size (``512m``, ``8g``) in bytes; None when it is not one."""
-    match = _MEMORY.match(str(value).strip()) if isinstance(value, str) else None
-    if not match:
-        return None
-    return int(match.group(1)) << _MEMORY_SHIFT[match.group(2).lower()]
-
-
 def record_bytes(run: Run) -> int | None:
     """Bytes per record: ``8 + 4 x values`` for our artifact-layout records, ``event_bytes`` for JSON
     events, 9,600 for imported runs."""
@@ -259,7 +251,7 @@ def executor_memory_bytes(run: Run) -> int | None:
     spark = nested(run.manifest, "platform", "spark")
     if isinstance(spark, dict):
         key = "driver_memory" if spark.get("topology", "local") == "local" else "executor_memory"
-        return memory_bytes(spark.get(key))
+        return jvm_memory_bytes(spark.get(key))
     return None
 
 
@@ -357,18 +349,6 @@ def configuration_key(run: Run) -> str:
     return group + ":" + json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested settings as dotted paths to leaves; a list is one leaf."""
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(flatten(value, path + "."))
-        else:
-            flat[path] = value
-    return flat
-
-
 def format_setting(value: Any) -> str:
     if value is None:
         return "null"
@@ -418,7 +398,7 @@ def _sort_value(value: Any) -> tuple[int, float, str]:
         return (0, float(value), "")
     if isinstance(value, int | float):
         return (1, float(value), "")
-    size = memory_bytes(value)
+    size = jvm_memory_bytes(value)
     if size is not None:
         return (1, float(size), "")
     if value is None:

@@ -15,17 +15,22 @@ import pandas as pd
 from harness.results.store import find_run_dirs, write_csv
 
 
-def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested keys as dotted paths to leaves (``total_delay_ms.p95``); a list or an empty mapping is one
+    leaf. The report labels configurations by the same paths."""
     flat: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        elif isinstance(value, list):
-            flat[name] = json.dumps(value)
+    for key, value in mapping.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, path + "."))
         else:
-            flat[name] = value
+            flat[path] = value
     return flat
+
+
+def _cell(value: Any) -> Any:
+    """A leaf as one CSV cell: lists and mappings as JSON."""
+    return json.dumps(value) if isinstance(value, list | dict) else value
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -43,7 +48,9 @@ def export_csv(paths: list[Path], out: Path) -> list[Path]:
         experiment = summary.get("experiment", run_dir.parent.name)
         run_id = summary.get("run_id", run_dir.name)
         complete = (run_dir / "COMPLETE").exists()
-        summaries.append({"path": str(run_dir), "complete": complete, **flatten(summary)})
+        summaries.append(
+            {"path": str(run_dir), "complete": complete, **{k: _cell(v) for k, v in flatten(summary).items()}}
+        )
         for table in sorted(run_dir.glob("*.parquet")):
             target = out / experiment / run_id / f"{table.stem}.csv"
             _write_csv(pd.read_parquet(table), target)

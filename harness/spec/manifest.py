@@ -36,9 +36,9 @@ from apps import BUILTIN_APPS, RECEIVER_STORAGE_LEVELS, BuiltinApp, apps_where
 from apps.records import DEFAULT_EVENT_BYTES, MIN_EVENT_BYTES
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
+from harness.results import units as results_units
 
 SCHEMA_VERSION = 1
-_MEMORY_RE = re.compile(r"^[1-9][0-9]*[kmgt]$", re.IGNORECASE)
 _GC_FLAG_RE = re.compile(r"-XX:\+Use\w*GC\b")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -51,8 +51,11 @@ class Strict(BaseModel):
 
 
 def jvm_memory_bytes(value: str) -> int:
-    """A JVM memory size (``512m``, ``2g``) in bytes."""
-    return int(value[:-1]) << {"k": 10, "m": 20, "g": 30, "t": 40}[value[-1].lower()]
+    """A JVM memory size the manifest already validated (``512m``, ``2g``), in bytes."""
+    size = results_units.jvm_memory_bytes(value)
+    if size is None:
+        raise ValueError(f"{value!r} is not a JVM memory size such as 512m or 2g")
+    return size
 
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|TiB)?\s*$")
@@ -79,7 +82,7 @@ def data_size_bytes(value: object) -> int:
 
 
 def _memory(value: str) -> str:
-    if not _MEMORY_RE.match(value):
+    if results_units.jvm_memory_bytes(value) is None:
         raise ValueError("a JVM memory size such as 512m or 2g")
     return value.lower()
 

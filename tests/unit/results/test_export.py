@@ -26,7 +26,7 @@ def make_run(root: Path, run_id: str) -> Path:
 
 def test_flatten_nests_with_dots() -> None:
     nested = {"a": 1, "b": {"c": 2, "d": {"e": 3}}, "f": [1]}
-    assert flatten(nested) == {"a": 1, "b.c": 2, "b.d.e": 3, "f": "[1]"}
+    assert flatten(nested) == {"a": 1, "b.c": 2, "b.d.e": 3, "f": [1]}
 
 
 def test_export_writes_tables_and_one_summary_row_per_run(tmp_path: Path) -> None:

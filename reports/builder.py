@@ -24,7 +24,7 @@ import jinja2
 from harness.results.artifact import ARTIFACT_COLUMNS, THROUGHPUT_COLUMN
 from harness.results.export import flatten
 from harness.results.outcomes import OUTCOMES
-from harness.results.store import find_run_dirs
+from harness.results.store import find_run_dirs, write_text
 from harness.results.summary import Slope
 from harness.results.tables import select
 from reports import figures
@@ -995,14 +995,10 @@ def render(template: str, **context: Any) -> str:
     return _environment().get_template(template).render(**context)
 
 
-def write_atomically(output: Path, text: str) -> None:
+def write_page(output: Path, text: str) -> None:
+    """The HTML page, written atomically as every result file is, in a folder made if needed."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
+    write_text(output, text)
 
 
 def _run_labels(runs: Sequence[Run]) -> dict[int, str]:
@@ -1056,7 +1052,7 @@ def build_report(paths: list[Path], output: Path) -> Path:
     except BaseException:
         store.discard()
         raise
-    write_atomically(output, html)
+    write_page(output, html)
     return output
 
 

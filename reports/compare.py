@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.results.outcomes import OUTCOMES
 from harness.results.store import find_run_dirs
-from reports.builder import outcome_text, render, write_atomically
+from reports.builder import outcome_text, render, write_page
 from reports.metrics import METRICS, Metric, diff_percent, fmt_number, fmt_percent
 from reports.runs import MISSING, Run, SkippedRun, load_run, pressure_text
 from reports.stats import finite
@@ -177,5 +177,5 @@ def compare(baseline: Path, contender: Path, output: Path) -> Path:
         rows=compare_rows(base_side, contender_side),
     )
     output = Path(output)
-    write_atomically(output, html)
+    write_page(output, html)
     return output

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pandas as pd
 
 from harness.results.artifact import ARTIFACT_COLUMNS, THROUGHPUT_COLUMN
 from harness.results.export import flatten
@@ -655,6 +656,23 @@ def overview_cells(config: Configuration) -> list[str]:
     return cells
 
 
+def distribution_view(configs: Sequence[Configuration], store: FigureStore) -> FigureView | None:
+    """The headline metrics' per-run values of each of our configurations with two or more runs."""
+    rows = [
+        {"metric": metric.title, "configuration": str(config.index), "value": value}
+        for config in configs
+        if not config.imported and len(config.runs) >= 2
+        for metric in OVERVIEW_METRICS
+        for value in _values(config, metric)
+        if value is not None
+    ]
+    if not rows:
+        return None
+    title = "Headline metrics over the repetitions, by configuration"
+    rendered = figures.distribution_figure(pd.DataFrame(rows), "distributions", title)
+    return store.add(rendered, "fig-distributions", "Box: the repetitions' quartiles; points: each run.")
+
+
 def outcome_counts(config: Configuration) -> str:
     counts = Counter(outcome_text(run.summary) for run in config.runs)
     return ", ".join(f"{outcome} {count}" for outcome, count in sorted(counts.items()))
@@ -1113,4 +1131,5 @@ def _build(
         header_top=top,
         header_bottom=bottom,
         overview_header=[m.title for m in OVERVIEW_METRICS],
+        distributions=distribution_view(configs, store),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib import MatplotlibDeprecationWarning  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
@@ -761,5 +764,40 @@ def claim_figure(
             ax.set_xscale("symlog", linthresh=10)
         ax.set_xlabel(xlabel)
         ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle(title, fontsize="medium")
+    return render(fig, name, title, svg)
+
+
+def distribution_figure(values: pd.DataFrame, name: str, title: str, svg: bool = True) -> RenderedFigure:
+    """Each metric's per-run values by configuration: a box over the repetitions and every run as a
+    point, so the spread behind a median is seen. ``values`` has columns ``metric`` (its title),
+    ``configuration`` (the number the comparison table gives it) and ``value``."""
+    metrics = list(dict.fromkeys(values["metric"]))
+    columns = min(3, len(metrics))
+    rows = math.ceil(len(metrics) / columns)
+    count = values["configuration"].nunique()
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(WIDTH_IN, rows * (0.9 + 0.25 * count)),
+        layout="constrained",
+        squeeze=False,
+    )
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        data = values[values["metric"] == metric]
+        order = sorted(data["configuration"].unique(), key=int)
+        with warnings.catch_warnings():
+            # seaborn 0.13 still passes matplotlib's deprecated `vert` to boxplot; the figure is the same.
+            warnings.simplefilter("ignore", MatplotlibDeprecationWarning)
+            sns.boxplot(
+                data=data, x="value", y="configuration", order=order, ax=ax, color="#d0d7de", fliersize=0
+            )
+        sns.stripplot(data=data, x="value", y="configuration", order=order, ax=ax, color="#0969da", size=4)
+        ax.set_title(metric, fontsize="small")
+        ax.set_xlabel("")
+        ax.set_ylabel("configuration")
+        ax.grid(True, axis="x", alpha=0.3)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
     fig.suptitle(title, fontsize="medium")
     return render(fig, name, title, svg)

@@ -616,3 +616,21 @@ def test_an_apps_name_and_whether_it_keeps_state(app: object, name: str, statefu
     run = Run(Path("r"), {"manifest": {"workload": {"app": app}}}, {})
     assert app_name(run) == name
     assert is_stateful(app_name(run)) is stateful
+
+
+def test_repetitions_are_drawn_as_a_distribution_per_configuration(fixture_report: tuple[Path, str]) -> None:
+    _, html = fixture_report
+    figure = html[html.index('id="fig-distributions"') :]
+    assert "Headline metrics over the repetitions, by configuration" in figure[:400]
+    # Only configuration 3 has two repetitions; the one-run configurations are left out.
+    values = pd.DataFrame(
+        [
+            {"metric": "Throughput", "configuration": "3", "value": 10.0},
+            {"metric": "Throughput", "configuration": "3", "value": 12.0},
+            {"metric": "Lost", "configuration": "3", "value": 0.0},
+        ]
+    )
+    from reports import figures
+
+    rendered = figures.distribution_figure(values, "d", "t", svg=False)
+    assert rendered.png.startswith(b"\x89PNG")

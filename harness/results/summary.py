@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from harness.observe.parsers.gc_log import CONCURRENT
 from harness.results.outcomes import Evidence, Outcome
 from harness.results.store import SCHEMA_VERSION
 
@@ -161,20 +162,26 @@ def lag_slope_per_s(
 
 
 def gc_statistics(gc_events: Sequence[dict[str, Any]], duration_s: float) -> dict[str, Any]:
-    """GC count and the share of time in stop-the-world pauses, per JVM, from the parsed GC logs.
+    """Stop-the-world GC pauses per JVM, from the parsed GC logs (``gc.parquet`` rows): their count,
+    the full ones, their total and longest pause, and the share of time they took. Concurrent cycles
+    run beside the application and are left out.
 
     The executors' JVMs are what the paper studies; in local mode the driver is the only JVM.
     """
     executors = [e for e in gc_events if str(e["source"]).startswith("executor")]
-    events = [e for e in (executors or gc_events) if e["pause_ms"] > 0]
     jvms = {e["source"] for e in (executors or gc_events)}
     if not jvms or duration_s <= 0:
-        return {"gc_count": None, "gc_time_frac": None, "full_gc_count": None}
-    pause_ms = sum(e["pause_ms"] for e in events)
+        return dict.fromkeys(
+            ("gc_count", "full_gc_count", "gc_pause_total_ms", "gc_pause_max_ms", "gc_time_frac")
+        )
+    pauses = [e for e in (executors or gc_events) if e["kind"] != CONCURRENT]
+    pause_ms = [float(e["pause_ms"]) for e in pauses]
     return {
-        "gc_count": len(events),
-        "full_gc_count": sum(1 for e in events if e["kind"] == "full"),
-        "gc_time_frac": pause_ms / (duration_s * 1000.0 * len(jvms)),
+        "gc_count": len(pauses),
+        "full_gc_count": sum(1 for e in pauses if e["kind"] == "full"),
+        "gc_pause_total_ms": round(sum(pause_ms), 6),
+        "gc_pause_max_ms": max(pause_ms, default=0.0),
+        "gc_time_frac": sum(pause_ms) / (duration_s * 1000.0 * len(jvms)),
     }
 
 

@@ -354,14 +354,3 @@ def parse_gc_file(path: Path) -> tuple[list[GcEvent], list[str]]:
         return [], [f"{path}: GC log not found"]
     except OSError as exc:
         return [], [f"{path}: GC log unreadable ({exc})"]
-
-
-def gc_totals(events: list[GcEvent]) -> dict[str, Any]:
-    """Counts and pause time of the stop-the-world events (concurrent cycles are left out)."""
-    pauses = [e.pause_ms for e in events if e.kind != CONCURRENT]
-    return {
-        "gc_count": len(pauses),
-        "full_gc_count": sum(1 for e in events if e.kind == "full"),
-        "pause_total_ms": round(sum(pauses), 6),
-        "pause_max_ms": max(pauses, default=0.0),
-    }

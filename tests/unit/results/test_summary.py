@@ -232,7 +232,13 @@ def test_gc_statistics_prefer_executor_jvms() -> None:
         {"source": "executor-12", "kind": "concurrent", "pause_ms": 0.0},
     ]
     stats = gc_statistics(events, duration_s=10.0)
-    assert stats == {"gc_count": 2, "full_gc_count": 1, "gc_time_frac": pytest.approx(300 / (10_000 * 2))}
+    assert stats == {
+        "gc_count": 2,
+        "full_gc_count": 1,
+        "gc_pause_total_ms": 300.0,
+        "gc_pause_max_ms": 270.0,
+        "gc_time_frac": pytest.approx(300 / (10_000 * 2)),
+    }
     assert gc_statistics(events[:1], 10.0)["gc_time_frac"] == pytest.approx(0.01)
     assert gc_statistics([], 10.0)["gc_count"] is None
 

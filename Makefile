@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser demo up down run report paper test test-unit test-e2e bench-report bench-overhead bench-generator docs lint format \
+.PHONY: help setup setup-browser demo up down run report paper paper-full test test-unit test-e2e bench-report bench-overhead bench-generator docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -19,7 +19,8 @@ help:
 	@echo "make up [EXP=FILE]        Kafka and Spark in containers, sized from EXP's platform; prints addresses"
 	@echo "make down [VOLUMES=1]     remove the containers and network of make up (volumes only when asked)"
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
-	@echo "make paper                the reduced Sensors 2022 set (under an hour here), then its report"
+	@echo "make paper                the reduced Sensors 2022 set, 3 repetitions (about 75 minutes here), then its report"
+	@echo "make paper-full           the whole scaled Sensors 2022 set, 3 repetitions of 300 s (a night)"
 	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
 	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (3-5 min)"
 	@echo "make bench-overhead       what the collectors cost, here and in the driver and broker (about 15 minutes)"
@@ -51,6 +52,9 @@ run: setup
 
 paper: setup
 	$(BIN)/bpbench run experiments/sensors2022/reduced.yaml --out $(OUT)
+
+paper-full: setup
+	$(BIN)/bpbench run experiments/sensors2022/full.yaml --out $(OUT)
 
 report: $(INSTALLED)
 	@test -n "$(RESULTS)" || { echo "error: name the results with RESULTS=DIR"; exit 2; }

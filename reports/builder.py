@@ -57,6 +57,7 @@ from reports.runs import (
     load_run,
     load_tables,
     nested,
+    one_schema_version,
     pressure_axis,
     pressure_level,
     pressure_text,
@@ -1060,6 +1061,8 @@ def build_report(paths: list[Path], output: Path) -> Path:
     for run_dir in find_run_dirs(paths):
         loaded = load_run(run_dir)
         (skipped if isinstance(loaded, SkippedRun) else runs).append(loaded)
+    runs, older = one_schema_version(runs)
+    skipped += older
     configs = group_configurations(runs)
     labels = _run_labels(runs)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from apps import BUILTIN_APPS
 from apps.records import DEFAULT_EVENT_BYTES
 from harness.results.artifact import RECORD_BYTES as ARTIFACT_RECORD_BYTES
 from harness.results.export import flatten
-from harness.results.store import SCHEMA_VERSION
+from harness.results.store import READABLE_SCHEMA_VERSIONS
 from harness.results.tables import BATCH_COLUMNS, RATE_LIMIT_COLUMNS, select
 from harness.results.units import jvm_memory_bytes
 from reports.claims import BUDGET_AXIS, INTENSITY_AXIS, format_bytes, format_pressure
@@ -142,8 +142,9 @@ def read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{path.name} is not a JSON object")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"{path.name} has unsupported schema_version {version!r}")
+    if version not in READABLE_SCHEMA_VERSIONS:
+        readable = ", ".join(map(str, READABLE_SCHEMA_VERSIONS))
+        raise ValueError(f"{path.name} has schema_version {version!r}; this version reads {readable}")
     return data
 
 
@@ -190,6 +191,23 @@ def load_run(run_dir: Path) -> Run | SkippedRun:
     statistics = _read_optional_json(run_dir / "artifact_statistics.json", notes)
     events = _read_events(run_dir / "events.jsonl", notes)
     return Run(run_dir, spec, summary, statistics, events, notes)
+
+
+def one_schema_version(runs: Sequence[Run]) -> tuple[list[Run], list[SkippedRun]]:
+    """The runs of the newest schema version among ``runs``, and the others as left out: outcomes
+    written by different versions follow different rules, so one report never mixes them."""
+    newest = max((run.summary.get("schema_version", 0) for run in runs), default=0)
+    kept = [run for run in runs if run.summary.get("schema_version") == newest]
+    left_out = [
+        SkippedRun(
+            display_name(run.path),
+            f"schema_version {run.summary.get('schema_version')} beside runs of version {newest}, whose "
+            "outcomes follow another rule; report its folder on its own",
+        )
+        for run in runs
+        if run.summary.get("schema_version") != newest
+    ]
+    return kept, left_out
 
 
 def read_table(path: Path, columns: Sequence[str], notes: list[str]) -> pd.DataFrame:

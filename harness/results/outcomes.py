@@ -34,12 +34,12 @@ class Outcome(StrEnum):
 
 # In the order reports list them.
 OUTCOMES = tuple(Outcome)
-# Outcomes that measured the system under test; the others say the load or the harness failed.
-MEASURED_OUTCOMES = frozenset(
-    {Outcome.STABLE, Outcome.UNSTABLE, Outcome.INCONCLUSIVE_SLOPE, Outcome.OOM, Outcome.EXECUTOR_LOST}
-)
+# Outcomes of a run that kept going: the verdict of the growth rule.
+GROWTH_OUTCOMES = frozenset({Outcome.STABLE, Outcome.UNSTABLE, Outcome.INCONCLUSIVE_SLOPE})
 # Outcomes in which the system under test failed.
 FAILURE_OUTCOMES = frozenset({Outcome.OOM, Outcome.EXECUTOR_LOST})
+# Outcomes that measured the system under test; the others say the load or the harness failed.
+MEASURED_OUTCOMES = GROWTH_OUTCOMES | FAILURE_OUTCOMES
 OOM_EXIT_CODE = 52
 OOM_MARKER = "java.lang.OutOfMemoryError"
 _EXIT_52 = re.compile(rf"exited with code {OOM_EXIT_CODE}\b")

@@ -19,7 +19,11 @@ from harness.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+# 2: the outcome inconclusive_slope and the slopes' confidence intervals (delay_slope_ci_ms_per_s,
+# lag_slope_ci_rps), gc_pause_total_ms and gc_pause_max_ms in summary.json; in_flight.parquet.
+SCHEMA_VERSION = 2
+# Versions the report reads: a version-1 run's outcome came from the delay's least-squares slope alone.
+READABLE_SCHEMA_VERSIONS = (1, 2)
 COMPLETE_MARKER = "COMPLETE"
 
 

@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import re
 import typing
 import zipfile
@@ -720,14 +721,22 @@ class Manifest(Strict):
 
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not what was meant."""
+        found = []
         backpressure = self.config.backpressure
         if not backpressure.enabled and backpressure.initial_rate is not None:
-            return [
+            found.append(
                 f"config.backpressure.initial_rate ({backpressure.initial_rate}) with backpressure off caps "
                 "each receiver at that rate for the whole run (nothing raises Spark's rate limiter without "
                 "backpressure); the original's backpressure-off runs set no initialRate"
-            ]
-        return []
+            )
+        settled = state_settled_s(self.workload, self.config.batch_interval_ms)
+        if settled is not None and self.run.warmup_s < settled:
+            found.append(
+                f"run.warmup_s ({self.run.warmup_s:g}) is shorter than the {settled:g} s a stateful app's "
+                "state takes to settle (its state timeout, or its window, plus its state's checkpoint "
+                "interval): the measured batches include state still filling and its first checkpoint"
+            )
+        return found
 
     @model_validator(mode="after")
     def _cores_for_receivers(self) -> Manifest:
@@ -836,6 +845,25 @@ def _count_window_problems(workload: Workload, window: Window) -> list[str]:
             f"{workload.records.ranks} keys gets about {per_key:g} tuples in workload.duration_s"
         )
     return problems
+
+
+def state_settled_s(workload: Workload, batch_interval_ms: int) -> float | None:
+    """Seconds until a stateful built-in app's state has reached its steady size and been checkpointed
+    once: keys leave the state after ``state_timeout_s`` (a window app's after its window), and Spark
+    checkpoints a DStream's state every smallest multiple of the batch interval of at least 10 s
+    (``DStream.initialize``; a window app's every ``checkpoint_interval_batches``). None for stateless
+    apps and the user's own."""
+    app = BUILTIN_APPS.get(workload.app) if isinstance(workload.app, str) else None
+    if app is None or not app.stateful:
+        return None
+    interval_s = batch_interval_ms / 1000
+    window = workload.window
+    if app.window and window is not None:
+        held_s = window.size if app.window == "time" else 0.0
+        return held_s + window.checkpoint_interval_batches * interval_s
+    if workload.source == "structured":
+        return workload.state_timeout_s
+    return workload.state_timeout_s + math.ceil(10 / interval_s) * interval_s
 
 
 def _time_window_problems(workload: Workload, window: Window, batch_interval_ms: int) -> list[str]:

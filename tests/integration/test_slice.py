@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.results.outcomes import GROWTH_OUTCOMES
 from tests.integration.conftest import assert_nothing_left_running, run_bpbench, started_pids, write_manifest
 
 RATE, DURATION = 250, 16
@@ -38,9 +39,10 @@ def test_bounded_run_drains_with_nothing_lost(tmp_path: Path, topology: str) -> 
     assert summary["produced"] == RATE * DURATION
     assert summary["processed"] == summary["produced"]
     assert summary["backlog"] == 0 and summary["lost"] == 0
-    # Whether a light load counts as stable depends on how busy the machine is (the first batches carry
-    # Spark's start-up); the rules themselves are unit-tested. Anything else is a failure here.
-    assert summary["outcome"] in {"stable", "unstable"}, summary["evidence"]
+    # Whether a light, short load counts as stable (or its slopes too uncertain to say) depends on how
+    # busy the machine is (the first batches carry Spark's start-up); the rules themselves are
+    # unit-tested. Anything else is a failure here.
+    assert summary["outcome"] in GROWTH_OUTCOMES, summary["evidence"]
     assert summary["drained"] is True
 
     batches = pd.read_parquet(run / "batches.parquet")

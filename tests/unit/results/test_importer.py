@@ -22,6 +22,7 @@ from harness.results.importer import (
     parse_folder_name,
     sanitise,
 )
+from harness.results.store import SCHEMA_VERSION
 from harness.results.summary import RunFacts, summarize
 from harness.results.tables import BATCH_COLUMNS, EXECUTOR_COLUMNS, GENERATOR_COLUMNS
 from reports.runs import executor_memory_bytes, in_flight_budget, load_run, pressure_level, pressure_text
@@ -127,7 +128,7 @@ def test_sample_summary(sample_run: Path) -> None:
         load_end_ms=None,
     )
     assert set(summarize(facts, [], [])) <= set(summary)
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == SCHEMA_VERSION
     assert summary["imported"] is True
     assert summary["run_id"] == "SUMServer_8GB"
     assert summary["experiment"] == EXPERIMENT
@@ -145,7 +146,7 @@ def test_sample_summary(sample_run: Path) -> None:
 
 def test_sample_spec(sample_run: Path) -> None:
     spec = read_json(sample_run / "spec.json")
-    assert spec["schema_version"] == 1
+    assert spec["schema_version"] == SCHEMA_VERSION
     assert spec["source"] == "sensors2022-artifact"
     assert spec["imported"] is True
     assert spec["source_folder"] == str(SAMPLE)

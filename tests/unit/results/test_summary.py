@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from harness.results.outcomes import Evidence
+from harness.results.store import SCHEMA_VERSION
 from harness.results.summary import (
     Position,
     RunFacts,
@@ -77,7 +78,7 @@ def test_summary_of_a_steady_run() -> None:
     assert summary["input_rate_rps"] == pytest.approx(1000.0)
     assert summary["total_delay_ms"]["max"] == 400.0
     assert summary["delay_slope"] == pytest.approx(0.0)
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == SCHEMA_VERSION
 
 
 def test_loss_is_what_is_neither_processed_nor_in_the_backlog() -> None:

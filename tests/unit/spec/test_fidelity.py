@@ -137,7 +137,7 @@ def test_plan_prints_every_run_as_json_and_runs_nothing(capsys: pytest.CaptureFi
     assert all(line["spark_conf"]["spark.master"].startswith("spark://") for line in lines)
     assert main(["plan", str(manifest)]) == 0
     text = capsys.readouterr().out.splitlines()
-    assert text[0].startswith("sensors2022-reduced: 16 runs")
+    assert text[0].startswith("sensors2022-reduced: 48 runs (16 cells x 3 repetitions)")
     assert any("backpressure off  no rate cap  budget 512 MiB" in line for line in text)
 
 

@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--csv", action="store_true", required=True, help="CSV, one file per table")
     export.add_argument("-o", "--output", type=Path, default=Path("export"), help="folder (default: export)")
 
+    publish = commands.add_parser(
+        "publish", help="copy what the verdicts need of run directories, with their report and verdicts"
+    )
+    publish.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    publish.add_argument("-o", "--output", type=Path, required=True, help="a new folder")
+
     importer = commands.add_parser(
         "import-artifact", help="turn result folders of the original artifact into run directories"
     )
@@ -177,6 +183,26 @@ def _down(args: argparse.Namespace, console: Console) -> None:
     )
 
 
+def _publish(args: argparse.Namespace, console: Console) -> None:
+    """``OUT/runs/`` (the published part of each run), ``OUT/report.html`` built from it, and
+    ``OUT/verdicts.json``: the claims' verdicts, which tests/integration/test_replication.py rebuilds."""
+    from harness.results.publish import publish
+    from harness.results.store import write_json
+    from reports.builder import build_report, claim_results
+    from reports.claims import as_records
+
+    published = publish(args.dirs, args.output / "runs")
+    for run_dir, reason in published.left_out:
+        console.print(f"left out {run_dir}: {reason}")
+    if not published.copied:
+        raise UsageError(f"{', '.join(map(str, args.dirs))}: no complete run to publish")
+    runs = [args.output / "runs"]
+    write_json(args.output / "verdicts.json", as_records(claim_results(runs)))
+    console.print(f"published {len(published.copied)} runs: {args.output / 'runs'}")
+    console.print(f"report: {build_report(runs, args.output / 'report.html')}")
+    console.print(f"verdicts: {args.output / 'verdicts.json'}")
+
+
 def _setup(console: Console) -> None:
     from harness import jvm
 
@@ -222,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
 
             written = export_csv(args.dirs, args.output)
             console.print(f"wrote {len(written)} CSV files; summaries: {written[0]}")
+        elif args.command == "publish":
+            _publish(args, console)
         elif args.command == "import-artifact":
             from harness.results.importer import import_artifact
 

@@ -68,7 +68,7 @@ from reports.runs import (
 from reports.stats import MIN_RUNS, Estimate, TestResult, mann_whitney, median_ci
 from reports.trends import NO_TRENDS, batch_trends, in_flight_trend
 
-__all__ = ["build_report", "find_run_dirs", "load_run"]
+__all__ = ["build_report", "claim_results", "find_run_dirs", "load_run", "load_runs"]
 
 TEMPLATE = "report.html.j2"
 KNOWN_OUTCOMES = frozenset(OUTCOMES)
@@ -1052,17 +1052,34 @@ def _compare_configuration(
         view.baseline_note = "its twin with backpressure off" if paired else "the first configuration"
 
 
-def build_report(paths: list[Path], output: Path) -> Path:
-    """Writes one self-contained HTML file at ``output`` (atomically) and its figures as PNG and SVG
-    files in ``<output stem>_figures/``; returns ``output``."""
-    output = Path(output)
+def load_runs(paths: list[Path]) -> tuple[list[Run], list[SkippedRun]]:
+    """The runs under ``paths`` a report can use, and those it leaves out with the reason."""
     runs: list[Run] = []
     skipped: list[SkippedRun] = []
     for run_dir in find_run_dirs(paths):
         loaded = load_run(run_dir)
         (skipped if isinstance(loaded, SkippedRun) else runs).append(loaded)
     runs, older = one_schema_version(runs)
-    skipped += older
+    return runs, skipped + older
+
+
+def claim_results(paths: list[Path]) -> list[ClaimResult]:
+    """The paper's claims judged over the runs under ``paths``, exactly as the report judges them."""
+    runs, _ = load_runs(paths)
+    labels = _run_labels(runs)
+    claim_runs = {
+        labels[id(run)]: claim_run(run, config.label, labels[id(run)])
+        for config in group_configurations(runs)
+        for run in config.runs
+    }
+    return evaluate(list(claim_runs.values()))
+
+
+def build_report(paths: list[Path], output: Path) -> Path:
+    """Writes one self-contained HTML file at ``output`` (atomically) and its figures as PNG and SVG
+    files in ``<output stem>_figures/``; returns ``output``."""
+    output = Path(output)
+    runs, skipped = load_runs(paths)
     configs = group_configurations(runs)
     labels = _run_labels(runs)
     output.parent.mkdir(parents=True, exist_ok=True)

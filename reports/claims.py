@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from harness.results.outcomes import FAILURE_OUTCOMES, MEASURED_OUTCOMES, Outcome
 from harness.results.summary import (
@@ -945,3 +946,26 @@ RULES: tuple[Callable[[Sequence[ClaimRun]], ClaimResult], ...] = (
 
 def evaluate(runs: Sequence[ClaimRun]) -> list[ClaimResult]:
     return [rule(runs) for rule in RULES]
+
+
+def as_records(results: Sequence[ClaimResult]) -> list[dict[str, Any]]:
+    """The verdicts as JSON-ready records: each claim's verdict, its reason and every run's answer."""
+    return [
+        {
+            "claim": result.claim.id,
+            "title": result.claim.title,
+            "verdict": str(result.verdict),
+            "reason": result.reason,
+            "checks": [
+                {
+                    "run_id": check.run_id,
+                    "config": check.config,
+                    "supports": check.supports,
+                    "answer": check.answer,
+                    "detail": check.detail,
+                }
+                for check in result.checks
+            ],
+        }
+        for result in results
+    ]

@@ -3,7 +3,8 @@
 Each child runs in a session of its own, so a Ctrl-C in the terminal reaches only the harness, which
 then stops the children in reverse start order (the app before the broker it reads from). Stopping
 signals the child's whole process group: spark-submit's JVM, its Python driver and Python workers
-go together.
+go together. A watchdog process (``harness.run.watchdog``) stops the groups still running if the
+harness dies without stopping them, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.run.events import EventLog
+from harness.run.watchdog import Watchdog
 
 
 @dataclass
@@ -50,6 +52,7 @@ class ProcessSupervisor:
         # Where process events go; the runner points it at the current run's log.
         self.events = events
         self._processes: list[ManagedProcess] = []
+        self._watchdog = Watchdog()
 
     def start(
         self,
@@ -73,6 +76,7 @@ class ProcessSupervisor:
             )
         process = ManagedProcess(name, popen, log_path)
         self._processes.append(process)
+        self._watchdog.watch(popen.pid)
         if self.events:
             self.events.emit("process_started", name=name, pid=popen.pid, log=str(log_path))
         return process
@@ -91,6 +95,7 @@ class ProcessSupervisor:
         # Children that outlive their leader (workers, daemons) still belong to its group.
         _signal_group(process.pid, signal.SIGKILL)
         code = process.popen.wait()
+        self._watchdog.release(process.pid)
         if self.events:
             self.events.emit("process_stopped", name=process.name, pid=process.pid, exit_code=code)
         return code
@@ -102,6 +107,7 @@ class ProcessSupervisor:
     def stop_all(self) -> None:
         while self._processes:
             self.stop(self._processes[-1])
+        self._watchdog.close()
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -92,15 +93,26 @@ def start_bpbench(*args: str) -> subprocess.Popen:
 def run_bpbench(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        bpbench_command(*args),
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
+    """Runs ``bpbench``; on Ctrl-C (which reaches it too) waits for it to stop what it started,
+    where ``subprocess.run`` would kill it a quarter of a second later."""
+    with subprocess.Popen(
+        bpbench_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException as exc:
+            if isinstance(exc, subprocess.TimeoutExpired):
+                process.send_signal(signal.SIGINT)  # as Ctrl-C would
+            try:
+                process.communicate(timeout=HARNESS_STOP_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+# How long the harness may take to stop everything after Ctrl-C (each process's grace is 20 s).
+HARNESS_STOP_S = 120
 
 
 def started_pids(out: Path) -> list[int]:

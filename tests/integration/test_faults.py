@@ -1,4 +1,5 @@
-"""Faults on real components: Kafka that will not start, a port already taken, Ctrl-C mid-run."""
+"""Faults on real components: Kafka that will not start, a port already taken, Ctrl-C mid-run, the
+harness killed with SIGKILL."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from harness import jvm
@@ -20,6 +22,7 @@ from harness.platform import kafka_broker
 from harness.platform.kafka_broker import KafkaBroker
 from harness.run.events import EventLog
 from harness.run.supervisor import ProcessSupervisor
+from harness.timing import wait_until
 from tests.integration.conftest import (
     assert_nothing_left_running,
     run_bpbench,
@@ -120,6 +123,45 @@ def test_interrupting_a_run_stops_everything_and_leaves_it_incomplete(
     assert len(runs) == 1
     assert not (runs[0] / "COMPLETE").exists()
     assert_nothing_left_running(started_pids(out))
+
+
+def test_a_harness_killed_with_sigkill_leaves_nothing_running_and_the_rerun_redoes_the_run(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "results"
+    manifest = write_manifest(tmp_path, workload={"duration_s": 20})
+    process = start_bpbench("run", str(manifest), "--out", str(out))
+    try:
+        wait_for_event(out, "generator_started", process)
+        process.send_signal(signal.SIGKILL)  # no handler runs: the watchdog stops what it started
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    [run] = [p.parent for p in (out / "itest").glob("*/spec.json")]
+    assert not (run / "COMPLETE").exists()
+    killed = started_pids(out)
+    names = {e["name"].split(":")[0] for e in _events(run, "process_started")}
+    assert {"spark-app", "generator"} <= names, names
+    assert wait_until(lambda: not any(_running(pid) for pid in killed), timeout_s=60, interval_s=0.5)
+
+    result = run_bpbench("run", str(manifest), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (run / "COMPLETE").exists()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["produced"] == summary["processed"] == 250 * 20
+    assert_nothing_left_running(started_pids(out))
+
+
+def _events(run: Path, kind: str) -> list[dict]:
+    return [e for e in map(json.loads, (run / "events.jsonl").read_text().splitlines()) if e["kind"] == kind]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_an_app_that_cannot_start_is_an_outcome_not_a_harness_failure(tmp_path: Path) -> None:

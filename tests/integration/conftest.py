@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,16 +127,36 @@ def started_pids(out: Path) -> list[int]:
     return pids
 
 
-def assert_nothing_left_running(pids: list[int]) -> None:
-    """No process of the sessions the harness started is alive (each child leads its own session)."""
-    assert pids, "the harness recorded no processes"
+def session_processes(pids: list[int]) -> list[psutil.Process]:
+    """The live processes of the sessions the harness started (each child leads its own session)."""
     sessions = set(pids)
-    survivors = []
+    found = []
     for process in psutil.process_iter(["pid", "name", "cmdline", "status"]):
         try:
             in_session = os.getsid(process.pid) in sessions
         except (ProcessLookupError, PermissionError):
             continue
         if in_session and process.info["status"] != psutil.STATUS_ZOMBIE:
-            survivors.append(f"{process.pid} {' '.join(process.info['cmdline'] or [])[:120]}")
+            found.append(process)
+    return found
+
+
+def assert_nothing_left_running(pids: list[int]) -> None:
+    """No process of the sessions the harness started is alive."""
+    assert pids, "the harness recorded no processes"
+    survivors = [f"{p.pid} {' '.join(p.info['cmdline'] or [])[:120]}" for p in session_processes(pids)]
     assert not survivors, "left running:\n" + "\n".join(survivors)
+
+
+def wait_for_event(out: Path, kind: str, process: subprocess.Popen, timeout_s: float = 240) -> None:
+    """Until an event log under ``out`` has an event of ``kind``; fails if ``bpbench`` exits first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for log in out.rglob("events.jsonl"):
+            if any(json.loads(line)["kind"] == kind for line in log.read_text().splitlines()):
+                return
+        assert process.poll() is None, (
+            f"bpbench exited early: {process.stderr.read() if process.stderr else ''}"
+        )
+        time.sleep(0.2)
+    raise AssertionError(f"no {kind} event within {timeout_s} s")

@@ -8,11 +8,9 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from harness import jvm
@@ -26,8 +24,10 @@ from harness.timing import wait_until
 from tests.integration.conftest import (
     assert_nothing_left_running,
     run_bpbench,
+    session_processes,
     start_bpbench,
     started_pids,
+    wait_for_event,
     write_manifest,
 )
 
@@ -90,19 +90,6 @@ def test_cli_exits_1_when_kafka_cannot_start(tmp_path: Path) -> None:
     assert_nothing_left_running(started_pids(out))
 
 
-def wait_for_event(out: Path, kind: str, process: subprocess.Popen, timeout_s: float = 240) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for log in out.rglob("events.jsonl"):
-            if any(json.loads(line)["kind"] == kind for line in log.read_text().splitlines()):
-                return
-        assert process.poll() is None, (
-            f"bpbench exited early: {process.stderr.read() if process.stderr else ''}"
-        )
-        time.sleep(0.2)
-    raise AssertionError(f"no {kind} event within {timeout_s} s")
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupting_a_run_stops_everything_and_leaves_it_incomplete(
     tmp_path: Path, sig: signal.Signals
@@ -143,7 +130,7 @@ def test_a_harness_killed_with_sigkill_leaves_nothing_running_and_the_rerun_redo
     killed = started_pids(out)
     names = {e["name"].split(":")[0] for e in _events(run, "process_started")}
     assert {"spark-app", "generator"} <= names, names
-    assert wait_until(lambda: not any(_running(pid) for pid in killed), timeout_s=60, interval_s=0.5)
+    assert wait_until(lambda: not session_processes(killed), timeout_s=60, interval_s=0.5)
 
     result = run_bpbench("run", str(manifest), "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -155,13 +142,6 @@ def test_a_harness_killed_with_sigkill_leaves_nothing_running_and_the_rerun_redo
 
 def _events(run: Path, kind: str) -> list[dict]:
     return [e for e in map(json.loads, (run / "events.jsonl").read_text().splitlines()) if e["kind"] == kind]
-
-
-def _running(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_an_app_that_cannot_start_is_an_outcome_not_a_harness_failure(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, TopicPartition
 
+from harness.errors import HarnessError
 from harness.observe.base import Rows, RunContext
 from harness.results.tables import OFFSET_COLUMNS
 
@@ -43,11 +44,14 @@ class OffsetReader:
 
     def read(self) -> list[PartitionOffsets]:
         offsets = []
-        for position in self._consumer.committed(self._partitions, timeout=TIMEOUT_S):
-            low, high = self._consumer.get_watermark_offsets(position, timeout=TIMEOUT_S, cached=False)
-            committed = None if position.offset == OFFSET_INVALID else position.offset
-            start = low if committed is None else committed
-            offsets.append(PartitionOffsets(position.partition, high, committed, max(0, high - start)))
+        try:
+            for position in self._consumer.committed(self._partitions, timeout=TIMEOUT_S):
+                low, high = self._consumer.get_watermark_offsets(position, timeout=TIMEOUT_S, cached=False)
+                committed = None if position.offset == OFFSET_INVALID else position.offset
+                start = low if committed is None else committed
+                offsets.append(PartitionOffsets(position.partition, high, committed, max(0, high - start)))
+        except KafkaException as exc:
+            raise HarnessError(f"Kafka did not answer for the offsets of topic {self.topic}: {exc}") from exc
         return offsets
 
     def lag(self) -> int:
@@ -84,7 +88,7 @@ class KafkaOffsetsCollector:
             return
         try:
             offsets = self._reader.read()
-        except KafkaException:
+        except HarnessError:  # a poll Kafka did not answer
             self.failed_polls += 1
             return
         sample_time_ms = round(self._clock() * 1000)

@@ -58,6 +58,10 @@ class Backend(Protocol):
 
     def create_topic(self, name: str, partitions: int) -> None: ...
 
+    def delete_topics(self, names: list[str]) -> None:
+        """Delete topics a run made, once it is measured."""
+        ...
+
     def executor_logs(self, app_id: str) -> list[tuple[str, Path]]:
         """Executor log files that reach this machine, as (name in the run's logs, path)."""
         ...

@@ -346,6 +346,13 @@ class ComposeBackend:
             admin, name, partitions, replication_factor=self.platform.compose_settings().kafka_brokers
         )
 
+    def delete_topics(self, names: list[str]) -> None:
+        from confluent_kafka.admin import AdminClient
+
+        from harness.platform.kafka_broker import delete_topics
+
+        delete_topics(AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0}), names)
+
     def executor_logs(self, app_id: str) -> list[tuple[str, Path]]:
         """The workers' work folder is mounted from the backend folder: executor logs and GC logs."""
         logs = []

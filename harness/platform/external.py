@@ -10,7 +10,6 @@ worker logs stay on the cluster's machines: failure evidence comes from the REST
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from pathlib import Path
@@ -22,7 +21,7 @@ from confluent_kafka.admin import AdminClient
 from harness.errors import UsageError
 from harness.net import LOOPBACK
 from harness.observe.base import Collector
-from harness.platform.kafka_broker import create_topic
+from harness.platform.kafka_broker import create_topic, delete_topics
 from harness.results.outcomes import Evidence
 from harness.run.supervisor import ProcessSupervisor
 from harness.spec.manifest import ExternalPlatform, Platform
@@ -139,13 +138,9 @@ class ExternalBackend:
         self._admin = _admin(self.external)
 
     def down(self) -> None:
-        """Delete the topics this experiment created; the cluster itself is the user's."""
-        if self._admin is not None and self._topics:
-            futures = self._admin.delete_topics(self._topics, operation_timeout=30)
-            for future in futures.values():
-                # A cluster that forbids deleting topics keeps them; there is nothing else to undo.
-                with contextlib.suppress(KafkaException):
-                    future.result(timeout=30)
+        """Delete the topics this experiment created and still has; the cluster itself is the user's."""
+        if self._admin is not None:
+            delete_topics(self._admin, self._topics)
         self._topics = []
         self._admin = None
 
@@ -186,6 +181,11 @@ class ExternalBackend:
             raise UsageError("the external backend is not up")
         create_topic(self._admin, name, partitions, DEFAULT_REPLICATION)
         self._topics.append(name)
+
+    def delete_topics(self, names: list[str]) -> None:
+        if self._admin is not None:
+            delete_topics(self._admin, names)
+        self._topics = [topic for topic in self._topics if topic not in names]
 
     def executor_logs(self, app_id: str) -> list[tuple[str, Path]]:
         return []  # on the cluster's machines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -87,6 +88,17 @@ def create_topic(admin: AdminClient, name: str, partitions: int, replication_fac
     except KafkaException as exc:
         raise HarnessError(f"could not create topic {name}: {exc}") from exc
     wait_for_leaders(admin, name, partitions)
+
+
+def delete_topics(admin: AdminClient, names: list[str]) -> None:
+    """Delete a run's topics once it is measured, so an experiment's data does not pile up on disk (a
+    run of the paper set writes gigabytes). A cluster that refuses keeps them: nothing else to undo."""
+    if not names:
+        return
+    with contextlib.suppress(KafkaException):
+        for future in admin.delete_topics(names, operation_timeout=TOPIC_TIMEOUT_S).values():
+            with contextlib.suppress(KafkaException, TimeoutError):
+                future.result(timeout=TOPIC_TIMEOUT_S)
 
 
 def partitions_without_leader(admin: AdminClient, name: str, partitions: int, timeout_s: float) -> str:
@@ -249,6 +261,9 @@ class KafkaBroker:
 
     def create_topic(self, name: str, partitions: int) -> None:
         create_topic(self.admin(), name, partitions, replication_factor=1)
+
+    def delete_topics(self, names: list[str]) -> None:
+        delete_topics(self.admin(), names)
 
     def stop(self) -> None:
         if self._process is not None:

@@ -98,6 +98,9 @@ class LocalBackend:
     def create_topic(self, name: str, partitions: int) -> None:
         self.broker.create_topic(name, partitions)
 
+    def delete_topics(self, names: list[str]) -> None:
+        self.broker.delete_topics(names)
+
     def down(self) -> None:
         if self.standalone is not None:
             self.standalone.stop()

@@ -156,6 +156,8 @@ class Run:
                     return self._execute(events)
             finally:
                 self.supervisor.events = backend_events
+                # Measured (or failed): its data would only fill the broker's disk.
+                self.backend.delete_topics([t for t in (self.topic, self.control_topic) if t is not None])
 
     def _execute(self, events: EventLog) -> dict[str, Any]:
         events.emit("run_started", run_id=self.spec.run_id, experiment=self.spec.experiment)

@@ -196,3 +196,27 @@ def test_offset_reads_give_up_after_the_deadline_and_at_once_on_other_errors() -
             sleep=clock.sleep,
         )
     assert len(calls) == 1
+
+
+class DeletingAdmin:
+    """Deletes the first topic, refuses the second (a cluster that forbids it)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def delete_topics(self, names: list[str], operation_timeout: float = -1) -> dict[str, Future]:
+        assert operation_timeout > 0
+        self.asked += names
+        done: Future = Future()
+        done.set_result(None)
+        refused: Future = Future()
+        refused.set_exception(KafkaException(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED)))
+        return {name: done if i == 0 else refused for i, name in enumerate(names)}
+
+
+def test_delete_topics_asks_once_and_a_refusal_keeps_the_topic_quietly() -> None:
+    admin = DeletingAdmin()
+    kafka_broker.delete_topics(admin, ["run", "run-control"])  # type: ignore[arg-type]
+    assert admin.asked == ["run", "run-control"]
+    kafka_broker.delete_topics(admin, [])  # type: ignore[arg-type]
+    assert admin.asked == ["run", "run-control"]

@@ -39,6 +39,7 @@ class FakeKafka:
         self.end = 0
         self.committed: int | None = None
         self.topics: list[tuple[str, int]] = []
+        self.deleted: list[str] = []
 
 
 class FakeOffsetReader:
@@ -81,6 +82,9 @@ class FakeBackend:
 
     def create_topic(self, name: str, partitions: int) -> None:
         self.kafka.topics.append((name, partitions))
+
+    def delete_topics(self, names: list[str]) -> None:
+        self.kafka.deleted += names
 
     def executor_logs(self, app_id: str) -> list[tuple[str, Path]]:
         return []
@@ -247,6 +251,7 @@ def test_a_run_writes_its_directory_from_what_it_saw(tmp_path: Path, monkeypatch
     spec = json.loads((directory.path / "spec.json").read_text())
     assert spec["run_id"] == summary["run_id"] and spec["topic"] == f"bpbench-{summary['run_id']}"
     assert kafka.topics == [(spec["topic"], spec["manifest"]["platform"]["kafka"]["partitions"])]
+    assert kafka.deleted == [spec["topic"]]  # measured: its data would only fill the broker's disk
     written = json.loads((directory.path / "summary.json").read_text())
     assert written == summary
     assert (summary["produced"], summary["processed"], summary["backlog"], summary["lost"]) == (

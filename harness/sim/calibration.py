@@ -2,7 +2,7 @@
 
 Processing time per batch is regressed on the batch's records (and, for stateful apps, the records
 still in the state; for apps that checkpoint their state, a checkpoint batch indicator) with a robust
-loss (``scipy.optimize.least_squares``, soft L1), so a GC pause or a slow first batch does not pull the
+loss (``scipy.optimize.least_squares``, Cauchy), so a GC pause or a slow first batch does not pull the
 line. The first ``STARTUP_BATCHES`` batches of a run (JIT, Python workers starting) are left out of the
 fit and modelled as extra time of their own.
 """
@@ -51,7 +51,8 @@ class Calibration:
     impl: str
     record_bytes: int
     cost: CostModel
-    load_start_ms: int  # when the first records reach Kafka, after the first batch (median over the runs)
+    load_start_ms: int  # the generator's start after the first batch (median over the runs)
+    source_start_ms: int  # when the source takes its first records, after the first batch (median)
     overhead_s: float  # run duration beyond the batches (submission, start-up, stop)
     held_bytes_factor: float  # storage memory per byte of received-not-processed records
     quality: dict[str, Any]
@@ -186,19 +187,23 @@ def _features(run: RunRecord, every: int | None, phase: int) -> tuple[np.ndarray
 
 
 def _robust_fit(x: np.ndarray, y: np.ndarray, columns: list[int]) -> np.ndarray:
+    """Non-negative coefficients minimising a Cauchy loss; the loss's scale is the residuals' MAD,
+    taken again from the robust fit's own residuals (those of least squares are spread by outliers)."""
     from scipy.optimize import least_squares
 
     sub = x[:, columns]
-    start, *_ = np.linalg.lstsq(sub, y, rcond=None)
-    start = np.maximum(start, 0.0)
-    residuals = y - sub @ start
-    scale = max(1.0, 1.4826 * float(np.median(np.abs(residuals - np.median(residuals)))))
-    fit = least_squares(
-        lambda beta: sub @ beta - y, start, loss="soft_l1", f_scale=scale, bounds=(0.0, np.inf)
-    )
-    beta = np.zeros(x.shape[1])
-    beta[columns] = fit.x
-    return beta
+    beta, *_ = np.linalg.lstsq(sub, y, rcond=None)
+    beta = np.maximum(beta, 0.0)
+    for _ in range(3):
+        residuals = y - sub @ beta
+        scale = max(1.0, 1.4826 * float(np.median(np.abs(residuals - np.median(residuals)))))
+        fit = least_squares(
+            lambda b: sub @ b - y, beta, loss="cauchy", f_scale=scale, bounds=(0.0, np.inf), x_scale="jac"
+        )
+        beta = fit.x
+    full = np.zeros(x.shape[1])
+    full[columns] = beta
+    return full
 
 
 def _quality(y: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
@@ -326,19 +331,19 @@ def calibrate(paths: list[Path], target: dict[str, Any] | None = None) -> Calibr
                 "app, workload.impl and workload.records"
             )
     cost, quality, notes = fit_cost(runs)
-    lead, overhead = [], []
+    lead, visible, overhead = [], [], []
     for run in runs:
         first = int(run.batches[0]["batch_time_ms"])
         last = int(run.batches[-1]["batch_time_ms"])
         interval = int((run.manifest.get("config") or {}).get("batch_interval_ms", 2000))
-        # The first records reach the first batch with records, one interval (less half, the
-        # midpoint of where they could have been produced) after they were produced.
-        loaded = [int(b["batch_time_ms"]) for b in run.batches if (b["input_records"] or 0) > 0]
-        candidates = [loaded[0] - first - interval / 2] if loaded else []
         if run.generator.get("start_time_ms"):
-            candidates.append(float(run.generator["start_time_ms"]) - first)
-        if candidates:
-            lead.append(max(candidates))
+            lead.append(float(run.generator["start_time_ms"]) - first)
+        # The source took its first records within the interval before the first batch with records:
+        # its midpoint (the generator may have started before the receivers were up, or its first
+        # records may have taken a while to reach Kafka).
+        loaded = [int(b["batch_time_ms"]) for b in run.batches if (b["input_records"] or 0) > 0]
+        if loaded:
+            visible.append(loaded[0] - first - interval / 2)
         if run.summary.get("duration_s"):
             overhead.append(float(run.summary["duration_s"]) - (last - first) / 1000.0)
     return Calibration(
@@ -346,7 +351,8 @@ def calibrate(paths: list[Path], target: dict[str, Any] | None = None) -> Calibr
         impl=impl,
         record_bytes=size,
         cost=cost,
-        load_start_ms=max(0, round(_median(lead, 2000.0))),
+        load_start_ms=round(_median(lead, 0.0)),
+        source_start_ms=max(0, round(_median(visible, 0.0))),
         overhead_s=max(0.0, _median(overhead, 0.0)),
         held_bytes_factor=_held_factor(runs, notes),
         quality=quality,

@@ -61,13 +61,14 @@ class Scenario:
     interval_ms: int
     profile: RateProfile
     duration_s: float
-    load_start_ms: int
+    load_start_ms: int  # the generator's schedule starts (may be before the first batch)
     drain_timeout_ms: int
     source: str  # "direct" or "receiver"
     partitions: int
     record_bytes: int
     backpressure: bool
     pid: tuple[float, float, float, float]  # proportional, integral, derived, min_rate
+    source_start_ms: int = 0  # the source takes nothing before (records wait in Kafka)
     initial_rate: int | None = None
     max_rate_per_partition: int | None = None
     min_rate_per_partition: int = DEFAULT_MIN_RATE_PER_PARTITION
@@ -82,6 +83,11 @@ class Scenario:
     @property
     def load_end_ms(self) -> int:
         return self.load_start_ms + round(self.duration_s * 1000)
+
+    @property
+    def horizon_ms(self) -> int:
+        """The latest the run can stop: the drain timeout after the load ends (or the source starts)."""
+        return max(self.load_end_ms, self.source_start_ms, 0) + self.drain_timeout_ms
 
 
 @dataclass
@@ -202,8 +208,7 @@ class _Jobs:
     def __init__(self, sc: Scenario, cost: CostModel, rng: np.random.Generator) -> None:
         self.sc, self.cost = sc, cost
         self.free_at = 0
-        horizon = sc.load_end_ms + sc.drain_timeout_ms
-        self.noise = _draws(cost, horizon // sc.interval_ms + 2, rng)
+        self.noise = _draws(cost, sc.horizon_ms // sc.interval_ms + 2, rng)
         self.recent: list[tuple[int, int]] = []  # (batch time, records) within the state timeout
 
     def run(self, index: int, time_ms: int, records: int) -> tuple[int, int, int]:
@@ -238,7 +243,7 @@ class _Loop:
         self.trace = Trace()
         self.total = sc.profile.total_records(sc.duration_s)
         self.trace.produced = self.total
-        self.hard_end = sc.load_end_ms + sc.drain_timeout_ms
+        self.hard_end = sc.horizon_ms
         self.controllers = (
             [Controller(sc.interval_ms, sc.pid) for _ in range(streams)] if sc.backpressure else []
         )
@@ -250,8 +255,14 @@ class _Loop:
         self.stop = self.hard_end
 
     def produced_at(self, times_ms: np.ndarray) -> np.ndarray:
+        """Records in Kafka at each time."""
         seconds = (np.asarray(times_ms, dtype=np.float64) - self.sc.load_start_ms) / 1000.0
         return self.sc.profile.records_before_many(seconds, self.sc.duration_s)
+
+    def visible_at(self, times_ms: np.ndarray) -> np.ndarray:
+        """Records the source can take at each time: none before it is up."""
+        times = np.asarray(times_ms)
+        return np.where(times < self.sc.source_start_ms, 0, self.produced_at(times))
 
     def due_updates(self, before_ms: int) -> list[tuple[int, int, int]]:
         """Rates published before ``before_ms`` not yet applied."""
@@ -311,7 +322,7 @@ class _Direct(_Loop):
         sc = self.sc
         interval = sc.interval_ms
         times = np.arange(0, self.hard_end + interval, interval, dtype=np.int64)
-        produced = self.produced_at(times)
+        produced = self.visible_at(times)
         consumed = np.zeros(sc.partitions, dtype=np.int64)
         latest = -1  # RateController's rateLimit before the first estimate
         for index, time_ms in enumerate(times.tolist()):
@@ -361,7 +372,7 @@ class _Receivers(_Loop):
         sc = self.sc
         block = sc.block_interval_ms
         ticks = np.arange(block, self.hard_end + sc.interval_ms + block, block, dtype=np.int64)
-        produced = self.produced_at(ticks)
+        produced = self.visible_at(ticks)
         taken = [0] * sc.receivers
         pending = [0] * sc.receivers  # taken into blocks not yet given to a batch
         budget = None if sc.in_flight_budget is None else sc.in_flight_budget / sc.receivers

@@ -94,6 +94,7 @@ def scenario(manifest: Manifest, calibration: Calibration) -> Scenario:
         profile=workload.generator,
         duration_s=workload.duration_s,
         load_start_ms=calibration.load_start_ms,
+        source_start_ms=calibration.source_start_ms,
         drain_timeout_ms=round(manifest.run.drain_timeout_s * 1000),
         source=workload.source,
         partitions=manifest.platform.kafka.partitions,

@@ -55,6 +55,14 @@ def unsupported(manifest: Manifest) -> list[str]:
             f"workload.source: {workload.source} is not simulated (the model covers the direct and receiver "
             "DStream sources; Structured Streaming has no backpressure loop to model)"
         )
+    if getattr(manifest, "faults", None):
+        problems.append("faults: not simulated (the model has no executor loss, kill or network fault)")
+    controller = getattr(config.backpressure, "controller", None)
+    kind = getattr(controller, "kind", None)
+    if kind not in (None, "spark", "pid"):
+        problems.append(
+            f"config.backpressure.controller.kind: {kind} is not simulated (Spark's PID only: spark or pid)"
+        )
     for key in config.spark_conf:
         if (
             key.startswith("spark.streaming.concurrentJobs")
@@ -111,7 +119,8 @@ def scenario(manifest: Manifest, calibration: Calibration) -> Scenario:
         receiver_max_rate=bp.max_rate,
         in_flight_budget=workload.in_flight_budget,
         state_timeout_ms=state_timeout_ms(manifest.model_dump(mode="json")),
-        storage_pool_bytes=storage_pool_bytes(manifest),
+        # Blocks stored with a disk level spill instead of filling memory: no oom rule for them.
+        storage_pool_bytes=None if "DISK" in config.receiver_storage_level else storage_pool_bytes(manifest),
         held_bytes_factor=calibration.held_bytes_factor,
     )
 

@@ -55,6 +55,7 @@ class Calibration:
     source_start_ms: int  # when the source takes its first records, after the first batch (median)
     overhead_s: float  # run duration beyond the batches (submission, start-up, stop)
     held_bytes_factor: float  # storage memory per byte of received-not-processed records
+    storage_pools: dict[str, int]  # storage memory Spark reported, by the JVM's memory setting
     quality: dict[str, Any]
     runs: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -286,8 +287,10 @@ def _median(values: list[float], default: float) -> float:
 
 
 def _held_factor(runs: list[RunRecord], notes: list[str]) -> float:
-    """Storage memory Spark reports per byte the receivers hold (``executors.memory_used_bytes`` over
-    ``in_flight.in_flight_bytes`` at the nearest sample), the median over receiver runs; 1 otherwise."""
+    """Storage memory per byte the receivers hold: the peak of Spark's on-heap storage memory
+    (``executors.peak_on_heap_storage_bytes``) over the peak of the receivers' in-flight bytes
+    (``in_flight.parquet``), the median over receiver runs that held more than 1 MiB; 1 otherwise.
+    (The REST API's ``memoryUsed`` is sampled between batches, when the blocks are mostly freed.)"""
     import pandas as pd
 
     ratios: list[float] = []
@@ -295,15 +298,13 @@ def _held_factor(runs: list[RunRecord], notes: list[str]) -> float:
         flight, executors = run.path / "in_flight.parquet", run.path / "executors.parquet"
         if not (flight.is_file() and executors.is_file()):
             continue
-        held = pd.read_parquet(flight, columns=["time_ms", "in_flight_bytes"]).groupby("time_ms").sum()
-        used = pd.read_parquet(executors, columns=["sample_time_ms", "memory_used_bytes"]).dropna()
-        if held.empty or used.empty:
+        held = pd.read_parquet(flight, columns=["time_ms", "in_flight_bytes"])
+        peaks = pd.read_parquet(executors, columns=["peak_on_heap_storage_bytes"]).dropna()
+        if held.empty or peaks.empty:
             continue
-        held = held.reset_index().sort_values("time_ms")
-        used = used.groupby("sample_time_ms").sum().reset_index().sort_values("sample_time_ms")
-        joined = pd.merge_asof(used, held, left_on="sample_time_ms", right_on="time_ms", direction="nearest")
-        joined = joined[joined["in_flight_bytes"] > 1 << 20]
-        ratios += (joined["memory_used_bytes"] / joined["in_flight_bytes"]).tolist()
+        held_peak = float(held.groupby("time_ms")["in_flight_bytes"].sum().max())
+        if held_peak > 1 << 20:
+            ratios.append(float(peaks["peak_on_heap_storage_bytes"].max()) / held_peak)
     if not ratios:
         notes.append(
             "held-bytes factor not fitted (no receiver run with more than 1 MiB in flight): taken as 1, "
@@ -311,6 +312,27 @@ def _held_factor(runs: list[RunRecord], notes: list[str]) -> float:
         )
         return 1.0
     return float(np.median(ratios))
+
+
+def _storage_pools(runs: list[RunRecord]) -> dict[str, int]:
+    """The storage memory Spark reported (``max_memory_bytes``) by the JVM memory setting of the runs
+    (``driver_memory`` in local topology, else ``executor_memory``): the model takes it over the
+    formula for a target with the same setting."""
+    import pandas as pd
+
+    pools: dict[str, int] = {}
+    for run in runs:
+        path = run.path / "executors.parquet"
+        spark = (run.manifest.get("platform") or {}).get("spark") or {}
+        memory = spark.get(
+            "driver_memory" if spark.get("topology", "local") == "local" else "executor_memory"
+        )
+        if not path.is_file() or not memory:
+            continue
+        sizes = pd.read_parquet(path, columns=["max_memory_bytes"]).dropna()
+        if not sizes.empty:
+            pools[str(memory)] = int(sizes["max_memory_bytes"].max())
+    return pools
 
 
 def calibrate(paths: list[Path], target: dict[str, Any] | None = None) -> Calibration:
@@ -355,6 +377,7 @@ def calibrate(paths: list[Path], target: dict[str, Any] | None = None) -> Calibr
         source_start_ms=max(0, round(_median(visible, 0.0))),
         overhead_s=max(0.0, _median(overhead, 0.0)),
         held_bytes_factor=_held_factor(runs, notes),
+        storage_pools=_storage_pools(runs),
         quality=quality,
         runs=[
             {

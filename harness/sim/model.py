@@ -79,6 +79,7 @@ class Scenario:
     state_timeout_ms: int | None = None
     storage_pool_bytes: int | None = None
     held_bytes_factor: float = 1.0
+    stop_grace_ms: int = 60_000  # how long the harness waits for the app to stop (APP_STOP_TIMEOUT_S)
 
     @property
     def load_end_ms(self) -> int:
@@ -100,6 +101,7 @@ class Trace:
     held: list[tuple[int, int, int]] = field(default_factory=list)  # (time, taken bytes, held bytes)
     produced: int = 0
     processed: int = 0
+    backlog: int = 0  # left in Kafka at the stop: never taken by the source
     drained: bool = False
     stop_ms: int = 0
     oom_ms: int | None = None
@@ -286,7 +288,8 @@ class _Loop:
             if rate is not None:
                 self.updates.append((end, stream, rate))
                 self.trace.published.append((end, stream, float(rate)))
-        if self.consumed >= self.total and self.stop == self.hard_end and not self.trace.drained:
+        drained_in_time = end <= self.hard_end
+        if self.consumed >= self.total and drained_in_time and not self.trace.drained:
             self.trace.drained = True
             self.stop = max(end, self.sc.load_end_ms)
 
@@ -294,9 +297,18 @@ class _Loop:
         done = bisect_right(self.ends, time_ms)
         return self.cumulative[done - 1] if done else 0
 
+    def taken_by(self, time_ms: int) -> int:
+        """Records the source has taken from Kafka by ``time_ms``."""
+        return self.processed_by(time_ms)
+
     def finish(self) -> Trace:
-        trace, stop = self.trace, self.stop
-        trace.stop_ms = stop
+        """Statuses at the end. A run that did not drain is asked to stop at the drain timeout: no
+        batch is generated after it, and the jobs already queued run on until the app exits or the
+        harness kills it ``stop_grace_ms`` later (a graceful stop processes the data received)."""
+        trace = self.trace
+        stop = self.stop if trace.drained or trace.oom_ms is not None else self.stop + self.sc.stop_grace_ms
+        trace.stop_ms = min(stop, max([self.stop, *self.ends]))
+        stop = trace.stop_ms
         for row in trace.batches:
             if row["end_ms"] <= stop:
                 row["status"] = "COMPLETED"
@@ -306,6 +318,11 @@ class _Loop:
                 if row["start_ms"] > stop:
                     row["scheduling_delay_ms"] = None
         trace.processed = sum(r["input_records"] for r in trace.batches if r["status"] == "COMPLETED")
+        # The direct stream leaves in Kafka what no finished batch read; receivers what they never took
+        # (blocks they took but no batch processed are lost when the app stops).
+        trace.backlog = trace.produced - (
+            self.taken_by(self.stop) if self.sc.source == "receiver" else trace.processed
+        )
         trace.published = [p for p in trace.published if p[0] <= stop]
         return trace
 
@@ -410,11 +427,11 @@ class _Receivers(_Loop):
         samples = np.arange(0, self.stop + 1, 1000, dtype=np.int64)
         made = self.produced_at(samples)
         self.trace.offsets = [
-            (int(t), int(n), self._taken_by(int(t))) for t, n in zip(samples, made, strict=True)
+            (int(t), int(n), self.taken_by(int(t))) for t, n in zip(samples, made, strict=True)
         ]
         return self.finish()
 
-    def _taken_by(self, time_ms: int) -> int:
+    def taken_by(self, time_ms: int) -> int:
         done = bisect_right(self.held_times, time_ms)
         return self.trace.held[done - 1][1] // self.sc.record_bytes if done else 0
 

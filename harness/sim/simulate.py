@@ -28,6 +28,7 @@ from harness.results.tables import (
     RATE_LIMIT_COLUMNS,
     TABLE_COLUMNS,
 )
+from harness.run.runner import APP_STOP_TIMEOUT_S
 from harness.sim.calibration import Calibration, calibrate, state_timeout_ms
 from harness.sim.model import (
     DEFAULT_BLOCK_INTERVAL_MS,
@@ -81,13 +82,16 @@ def record_bytes(manifest: Manifest) -> int:
     return 8 + 4 * records.values
 
 
-def storage_pool_bytes(manifest: Manifest) -> int:
-    """Spark's unified memory (storage can borrow all of it) of the JVM that holds the receivers'
-    blocks: ``(heap - 300 MiB) * spark.memory.fraction``."""
+def storage_pool_bytes(manifest: Manifest, observed: dict[str, int]) -> int:
+    """The unified memory (storage can borrow all of it) of the JVM that holds the receivers' blocks:
+    what Spark reported in a calibration run with the same memory setting, else
+    ``(heap - 300 MiB) * spark.memory.fraction``."""
     spark = manifest.platform.spark
-    heap = jvm_memory_bytes(spark.driver_memory if spark.topology == "local" else spark.executor_memory)
-    fraction = float(manifest.config.spark_conf.get("spark.memory.fraction", MEMORY_FRACTION))
-    return int((heap - RESERVED_BYTES) * fraction)
+    memory = spark.driver_memory if spark.topology == "local" else spark.executor_memory
+    fraction = manifest.config.spark_conf.get("spark.memory.fraction")
+    if memory in observed and fraction is None:
+        return observed[memory]
+    return int((jvm_memory_bytes(memory) - RESERVED_BYTES) * float(fraction or MEMORY_FRACTION))
 
 
 def scenario(manifest: Manifest, calibration: Calibration) -> Scenario:
@@ -120,8 +124,11 @@ def scenario(manifest: Manifest, calibration: Calibration) -> Scenario:
         in_flight_budget=workload.in_flight_budget,
         state_timeout_ms=state_timeout_ms(manifest.model_dump(mode="json")),
         # Blocks stored with a disk level spill instead of filling memory: no oom rule for them.
-        storage_pool_bytes=None if "DISK" in config.receiver_storage_level else storage_pool_bytes(manifest),
+        storage_pool_bytes=None
+        if "DISK" in config.receiver_storage_level
+        else storage_pool_bytes(manifest, calibration.storage_pools),
         held_bytes_factor=calibration.held_bytes_factor,
+        stop_grace_ms=round(APP_STOP_TIMEOUT_S * 1000),
     )
 
 
@@ -250,7 +257,7 @@ def run_simulation(spec: RunSpec, calibration: Calibration) -> Simulated:
         warmup_s=manifest.run.warmup_s,
         generator=generator,
         processed=trace.processed,
-        backlog=trace.produced - trace.processed,
+        backlog=trace.backlog,
         drained=trace.drained,
         app_failed=False,
         load_end_ms=EPOCH_MS + sc.load_end_ms,

@@ -206,3 +206,23 @@ def test_the_run_drains_then_stops() -> None:
     )
     assert trace.drained and trace.processed == trace.produced == 120_000
     assert all(b["status"] == "COMPLETED" for b in trace.batches)
+
+
+def test_an_undrained_run_stops_at_the_drain_timeout_and_its_queued_jobs_run_for_the_grace() -> None:
+    # 5 s a batch, a batch every 2 s: never drained. The load ends at 10 s, the drain times out at 20 s
+    # (the last batch generated), and the queued jobs run until the harness's grace ends at 32 s.
+    sc = scenario(backpressure=False, load_start_ms=0, duration_s=10, stop_grace_ms=12_000)
+    trace = simulate(sc, CostModel(fixed_ms=5000, per_record_ms=0.0))
+    assert not trace.drained and trace.stop_ms == 32_000
+    assert [b["batch_time_ms"] for b in trace.batches] == list(range(0, 20_001, 2000))
+    assert [b["status"] for b in trace.batches] == ["COMPLETED"] * 6 + ["PROCESSING"] + ["QUEUED"] * 4
+    assert trace.processed == sum(b["input_records"] for b in trace.batches[:6])
+    assert trace.backlog == trace.produced - trace.processed
+
+
+def test_receivers_leave_in_kafka_only_what_they_never_took() -> None:
+    sc = scenario(source="receiver", backpressure=False, initial_rate=100, load_start_ms=0, duration_s=10)
+    trace = simulate(sc, CostModel(fixed_ms=100, per_record_ms=0.0))
+    taken = trace.held[-1][1] // sc.record_bytes
+    assert 0 < taken < trace.produced
+    assert trace.backlog == trace.produced - taken

@@ -25,7 +25,7 @@ help:
 	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (3-5 min)"
 	@echo "make bench-overhead       what the collectors cost, here and in the driver and broker (about 15 minutes)"
 	@echo "make bench-simulator      real runs vs simulated ones (errors against goals) and the simulator's speed (about 10 minutes)"
-	@echo "make simulate EXP=FILE CALIBRATE=RUN_DIR [OUT=results-sim]   simulate a manifest from a recorded run"
+	@echo "make simulate EXP=FILE CALIBRATE=RUN_DIR [SIMOUT=results-sim]  simulate a manifest from a recorded run"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
 $(INSTALLED): pyproject.toml requirements.lock

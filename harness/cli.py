@@ -221,7 +221,10 @@ def _simulate(args: argparse.Namespace, console: Console) -> None:
     from harness.sim.simulate import describe, simulate_experiment
 
     out = Console(highlight=False, soft_wrap=True)
-    for result in simulate_experiment(args.manifest, args.calibrate, args.out):
+    results, warnings = simulate_experiment(args.manifest, args.calibrate, args.out)
+    for warning in warnings:
+        console.print(Text.assemble(("warning: ", "yellow"), warning))
+    for result in results:
         out.print(describe(result), markup=False)
     console.print(
         f"simulated runs under {args.out}; `bpbench report {args.out}` or `bpbench compare` read them"

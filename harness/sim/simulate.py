@@ -344,8 +344,11 @@ def load_covered(manifest_path: Path) -> list[RunSpec]:
     return specs
 
 
-def simulate_experiment(manifest_path: Path, calibrate_dirs: list[Path], out: Path) -> list[Simulated]:
-    """Every run of the manifest, simulated and written under ``out``; nothing is written on bad input."""
+def simulate_experiment(
+    manifest_path: Path, calibrate_dirs: list[Path], out: Path
+) -> tuple[list[Simulated], list[str]]:
+    """Every run of the manifest, simulated and written under ``out`` (nothing is written on bad input),
+    and warnings about the calibration."""
     specs = load_covered(manifest_path)
     calibration = calibrate(calibrate_dirs, specs[0].manifest.model_dump(mode="json"))
     for spec in specs[1:]:
@@ -354,7 +357,19 @@ def simulate_experiment(manifest_path: Path, calibrate_dirs: list[Path], out: Pa
     env = environment()
     for result in results:
         write_run(out, result, calibration, env)
-    return results
+    return results, calibration_warnings(specs, calibration)
+
+
+def calibration_warnings(specs: list[RunSpec], calibration: Calibration) -> list[str]:
+    """What makes the calibration a weaker fit for these runs: another source, rates far from it."""
+    warnings = list(calibration.notes)
+    sources = {run["source"] for run in calibration.runs}
+    for source in sorted({spec.manifest.workload.source for spec in specs} - sources):
+        warnings.append(
+            f"the manifest's {source} runs are simulated with a cost model calibrated on "
+            f"{', '.join(sorted(sources))} runs only (per-record costs differ between sources)"
+        )
+    return warnings
 
 
 def calibrate_check(spec: RunSpec, calibration: Calibration) -> None:

@@ -3,11 +3,12 @@ another rate, which is then recorded for real and compared.
 
 Tolerances (the goals of docs/simulator.md are 5 % throughput, 25 % p95 total delay, same outcome):
 the runs are 24 s of load, 2 s batches and 8 s of warm-up (past the start-up's slow first batches),
-so a summary has about ten batches and its p95 is close to its maximum: one slow batch (a GC pause, the CI machine's neighbours) moves it by
-a batch's processing time. The test therefore allows 10 % on throughput and 60 % on p95 total delay,
-and takes `stable` and `inconclusive_slope` as the same outcome (over ten batches the slope's interval
-is wide, and which side of the threshold it straddles is noise). It fails on what the model must get
-right here: the rate the app keeps up with, delays of the right size, no growth where there is none.
+so a summary has about ten batches and its p95 is close to its maximum: one slow batch (a GC pause,
+the CI machine's neighbours) moves it by a batch's processing time. The test therefore allows 10 % on
+throughput and 60 % on p95 total delay, and takes `stable` and `inconclusive_slope` as the same
+outcome (over ten batches the slope's interval is wide, and which side of the threshold it straddles
+is noise). It fails on what the model must get right here: the rate the app keeps up with, delays of
+the right size, no growth where there is none.
 """
 
 from __future__ import annotations

@@ -74,3 +74,22 @@ def test_incomplete_or_foreign_runs_are_refused(tmp_path: Path) -> None:
     short = write_run(tmp_path / "c", [100.0] * 5, [10] * 5)
     with pytest.raises(UsageError, match="the fit needs at least"):
         calibrate([short])
+
+
+def test_held_bytes_factor_and_storage_pool_come_from_spark_s_own_figures(tmp_path: Path) -> None:
+    from harness.results.store import write_table
+    from harness.results.tables import EXECUTOR_COLUMNS, IN_FLIGHT_COLUMNS
+
+    run = write_run(
+        tmp_path, [100.0 + n * 0.1 for n in range(20)], list(range(20)), dump=manifest(source="receiver")
+    )
+    flight = [dict.fromkeys(IN_FLIGHT_COLUMNS) | {"time_ms": t, "stream_id": 0, "in_flight_bytes": b}
+              for t, b in ((1, 10 << 20), (2, 40 << 20), (3, 5 << 20))]  # fmt: skip
+    executors = [dict.fromkeys(EXECUTOR_COLUMNS) | {"sample_time_ms": t, "executor_id": "driver",
+                 "max_memory_bytes": 455_501_414, "peak_on_heap_storage_bytes": p}
+                 for t, p in ((1, 20 << 20), (3, 60 << 20))]  # fmt: skip
+    write_table(run / "in_flight.parquet", flight, IN_FLIGHT_COLUMNS)
+    write_table(run / "executors.parquet", executors, EXECUTOR_COLUMNS)
+    calibration = calibrate([run])
+    assert calibration.held_bytes_factor == pytest.approx(1.5)  # 60 MiB peak storage / 40 MiB peak held
+    assert calibration.storage_pools == {"1g": 455_501_414}

@@ -21,13 +21,13 @@ from harness.errors import UsageError
 from harness.results.store import COMPLETE_MARKER, READABLE_SCHEMA_VERSIONS
 from harness.sim.model import CostModel
 
-STARTUP_BATCHES = 3
+STARTUP_BATCHES = 5
 # Spark checkpoints a stateful DStream every smallest multiple of the batch interval of at least 10 s.
 STATE_CHECKPOINT_MS = 10_000
 # Two regressors this correlated cannot be told apart by the fit; the state term is then left out.
 COLLINEAR = 0.98
 # Runs need at least this many batches past the start-up to be fitted.
-MIN_BATCHES = 5
+MIN_BATCHES = 3
 REQUIRED_FILES = ("spec.json", "summary.json", "batches.parquet", "generator-result.json")
 
 

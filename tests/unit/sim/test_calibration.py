@@ -47,11 +47,11 @@ def test_fit_recovers_state_and_checkpoint_costs(tmp_path: Path) -> None:
 
 
 def test_startup_batches_are_modelled_apart(tmp_path: Path) -> None:
-    records = [0, 0, 500] + [1000] * 20 + [2000] * 20
-    times = [7000, 1500, 900] + [100 + 0.5 * n for n in records[3:]]
+    records = [0, 0, 500, 1000, 1000] + [1000] * 20 + [2000] * 20
+    times = [7000, 1500, 900, 800, 600] + [100 + 0.5 * n for n in records[5:]]
     cost, _, _ = fit_cost([read_run(write_run(tmp_path, times, records))])
     assert cost.fixed_ms == pytest.approx(100, abs=1)
-    assert [round(x) for x in cost.startup_ms] == [6900, 1400, 550]
+    assert [round(x) for x in cost.startup_ms] == [6900, 1400, 550, 200, 0]
 
 
 def test_calibration_of_another_app_is_refused(tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 another rate, which is then recorded for real and compared.
 
 Tolerances (the goals of docs/simulator.md are 5 % throughput, 25 % p95 total delay, same outcome):
-the runs are 24 s of load, 2 s batches and 8 s of warm-up (past the start-up's slow first batches),
-so a summary has about ten batches and its p95 is close to its maximum: one slow batch (a GC pause,
-the CI machine's neighbours) moves it by a batch's processing time. The test therefore allows 10 % on
+the runs are 30 s of load, 2 s batches and 12 s of warm-up: past the start-up's slow first batches,
+whose length varies by seconds from run to run and which the model draws from one calibration run
+(benchmarks/results/simulator.md: -49 % on p95 total delay with a 6 s warm-up). A summary then has
+about ten batches and its p95 is close to its maximum: one slow batch (a GC pause, the CI machine's
+neighbours) moves it by a batch's processing time. The test therefore allows 10 % on
 throughput and 60 % on p95 total delay, and takes `stable` and `inconclusive_slope` as the same
 outcome (over ten batches the slope's interval is wide, and which side of the threshold it straddles
 is noise). It fails on what the model must get right here: the rate the app keeps up with, delays of
@@ -32,8 +34,8 @@ def test_simulated_run_matches_the_real_one_at_another_rate(tmp_path: Path) -> N
     manifest = write_manifest(
         tmp_path,
         name="simulator",
-        workload={"duration_s": 24, "generator": {"profile": "constant", "rate": 250}},
-        run={"drain_timeout_s": 60, "poll_interval_s": 1, "warmup_s": 8},
+        workload={"duration_s": 30, "generator": {"profile": "constant", "rate": 250}},
+        run={"drain_timeout_s": 60, "poll_interval_s": 1, "warmup_s": 12},
     )
     manifest.write_text(manifest.read_text() + "matrix:\n  workload.generator.rate: [250, 500]\n")
     calibration_spec, target_spec = load_experiment(manifest)

@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser demo up down run report paper paper-full test test-unit test-e2e bench-report bench-overhead bench-generator docs lint format \
+.PHONY: help setup setup-browser demo up down run simulate report paper paper-full test test-unit test-e2e bench-report bench-overhead bench-generator bench-simulator docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -24,6 +24,8 @@ help:
 	@echo "make bench-report         time and memory of building a report for 24 half-hour runs"
 	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (3-5 min)"
 	@echo "make bench-overhead       what the collectors cost, here and in the driver and broker (about 15 minutes)"
+	@echo "make bench-simulator      real runs vs simulated ones (errors against goals) and the simulator's speed (about 10 minutes)"
+	@echo "make simulate EXP=FILE CALIBRATE=RUN_DIR [SIMOUT=results-sim]  simulate a manifest from a recorded run"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
 $(INSTALLED): pyproject.toml requirements.lock
@@ -81,6 +83,13 @@ bench-overhead: setup
 
 bench-generator: setup
 	$(BIN)/python benchmarks/generator_bench.py
+
+bench-simulator: setup
+	$(BIN)/python benchmarks/simulator_bench.py
+
+simulate: $(INSTALLED)
+	@test -n "$(CALIBRATE)" || { echo "error: name a recorded run with CALIBRATE=RUN_DIR"; exit 2; }
+	$(BIN)/bpbench simulate $(EXP) --calibrate $(CALIBRATE) --out $(or $(SIMOUT),results-sim)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

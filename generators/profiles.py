@@ -323,6 +323,16 @@ class RateProfile(_Strict):
         t = _check_time("t", t)
         return int(_records_before(self._curve(t).cumulative(np.array([t])))[0])
 
+    def records_before_many(self, times_s: np.ndarray, duration_s: float) -> np.ndarray:
+        """``records_before`` at each instant of ``times_s`` (int64) for a load of ``duration_s`` seconds:
+        nothing before 0, never more than ``total_records(duration_s)``; one curve for all instants, the
+        fast path for a simulator that asks at every block or batch."""
+        duration_s = _check_time("duration_s", duration_s)
+        times = np.clip(np.asarray(times_s, dtype=np.float64), 0.0, duration_s)
+        curve = self._curve(duration_s)
+        total = _records_in(curve, duration_s)
+        return np.minimum(_records_before(curve.cumulative(times)), total)
+
     def planned_per_second(self, duration_s: float) -> list[int]:
         """Records due in each second ``[0, 1), [1, 2), ...`` of a load of ``duration_s`` seconds (the last
         second may be partial); they sum to ``total_records(duration_s)``."""

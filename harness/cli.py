@@ -78,6 +78,38 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("source", type=Path, metavar="SRC")
     importer.add_argument("dest", type=Path, metavar="DEST")
 
+    simulate = commands.add_parser(
+        "simulate", help="simulate a manifest's runs with a model calibrated on recorded runs"
+    )
+    simulate.add_argument("manifest", type=Path, metavar="MANIFEST")
+    simulate.add_argument(
+        "--calibrate", type=Path, action="append", required=True, metavar="RUN_DIR",
+        help="a recorded run of the same app (repeat for several)",
+    )  # fmt: skip
+    simulate.add_argument(
+        "--out", type=Path, default=Path("results-sim"), help="results root (default: results-sim)"
+    )
+
+    tune = commands.add_parser(
+        "tune", help="sweep controller settings on the simulator; write a confirmation manifest"
+    )
+    tune.add_argument("manifest", type=Path, metavar="MANIFEST")
+    tune.add_argument("--calibrate", type=Path, action="append", required=True, metavar="RUN_DIR")
+    tune.add_argument(
+        "--grid", action="append", required=True, metavar="FIELD=V1,V2,...",
+        help="a manifest field and its values, e.g. config.backpressure.pid.proportional=0.5,1,2 (repeat)",
+    )  # fmt: skip
+    tune.add_argument(
+        "--objective", choices=["throughput", "delay"], default="throughput",
+        help="throughput: highest throughput with p95 total delay under the batch interval (default); "
+        "delay: lowest p95 total delay",
+    )  # fmt: skip
+    tune.add_argument("--top", type=int, default=5, help="how many of the best to print (default 5)")
+    tune.add_argument(
+        "--confirm", type=Path, default=None, metavar="FILE",
+        help="the confirmation manifest (default: <manifest>-confirm.yaml beside the manifest)",
+    )  # fmt: skip
+
     commands.add_parser("setup", help="fetch and verify the locked jars, build the JVM helper")
     commands.add_parser(
         "lock-jars", help="re-resolve the jar sets with Maven and rewrite infra/jvm-deps.lock"
@@ -211,6 +243,28 @@ def _setup(console: Console) -> None:
     jvm.build_helper(console.print)
 
 
+def _simulate(args: argparse.Namespace, console: Console) -> None:
+    from harness.sim.simulate import describe, simulate_experiment
+
+    out = Console(highlight=False, soft_wrap=True)
+    results, warnings = simulate_experiment(args.manifest, args.calibrate, args.out)
+    for warning in warnings:
+        console.print(Text.assemble(("warning: ", "yellow"), warning))
+    for result in results:
+        out.print(describe(result), markup=False)
+    console.print(
+        f"simulated runs under {args.out}; `bpbench report {args.out}` or `bpbench compare` read them"
+    )
+
+
+def _tune(args: argparse.Namespace) -> None:
+    from harness.sim.tune import tune
+
+    out = Console(highlight=False, soft_wrap=True)
+    for line in tune(args.manifest, args.calibrate, args.grid, args.objective, args.top, args.confirm):
+        out.print(line, markup=False)
+
+
 def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -255,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
 
             for run_dir in import_artifact(args.source, args.dest):
                 console.print(f"imported: {run_dir}")
+        elif args.command == "simulate":
+            _simulate(args, console)
+        elif args.command == "tune":
+            _tune(args)
         elif args.command == "setup":
             _setup(console)
         elif args.command == "lock-jars":

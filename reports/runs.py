@@ -92,6 +92,11 @@ class Run:
         return self.spec.get("imported") is True or self.summary.get("imported") is True
 
     @property
+    def simulated(self) -> bool:
+        """Written by ``bpbench simulate`` (the model's run, not a measurement)."""
+        return self.spec.get("simulated") is True
+
+    @property
     def manifest(self) -> dict[str, Any]:
         manifest = self.spec.get("manifest")
         if not isinstance(manifest, dict):
@@ -360,9 +365,18 @@ def repetition(run: Run) -> int | None:
 # Configurations
 
 
+# A simulated run's configuration has this setting too, so it is never a repetition of a measured one.
+SIMULATED_FIELD = "simulated"
+
+
+def configuration_settings(run: Run) -> dict[str, Any]:
+    settings = {k: v for k, v in run.manifest.items() if k not in IDENTITY_FIELDS}
+    return {**settings, SIMULATED_FIELD: True} if run.simulated else settings
+
+
 def configuration_key(run: Run) -> str:
     """Runs that differ only by repetition (or by name and description) share this key."""
-    settings = {k: v for k, v in run.manifest.items() if k not in IDENTITY_FIELDS}
+    settings = configuration_settings(run)
     group = IMPORTED_GROUP if run.imported else OURS_GROUP
     return group + ":" + json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -455,8 +469,7 @@ def group_configurations(runs: Sequence[Run]) -> list[Configuration]:
         key = configuration_key(run)
         if key not in by_key:
             group = IMPORTED_GROUP if run.imported else OURS_GROUP
-            settings = {k: v for k, v in run.manifest.items() if k not in IDENTITY_FIELDS}
-            by_key[key] = Configuration(key, group, settings, [])
+            by_key[key] = Configuration(key, group, configuration_settings(run), [])
         by_key[key].runs.append(run)
     ordered: list[Configuration] = []
     for group in (OURS_GROUP, IMPORTED_GROUP):
@@ -471,6 +484,8 @@ def group_configurations(runs: Sequence[Run]) -> list[Configuration]:
 
 def label_field(path: str, name: str, value: Any, present: bool) -> tuple[str, str]:
     """One (name, value) of a configuration's label; a budget reads ``in-flight budget=20 GiB``."""
+    if path == SIMULATED_FIELD:
+        return name, "true" if present else "false"
     if path.split(".")[-1] != BUDGET_FIELD:
         return name, format_setting(value) if present else MISSING
     size = as_number(value)

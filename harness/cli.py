@@ -231,7 +231,8 @@ def _publish(args: argparse.Namespace, console: Console) -> None:
     runs = [args.output / "runs"]
     write_json(args.output / "verdicts.json", as_records(claim_results(runs)))
     console.print(f"published {len(published.copied)} runs: {args.output / 'runs'}")
-    console.print(f"report: {build_report(runs, args.output / 'report.html')}")
+    # The page carries its figures; their PNG and SVG files would double a published folder's size.
+    console.print(f"report: {build_report(runs, args.output / 'report.html', figure_files=False)}")
     console.print(f"verdicts: {args.output / 'verdicts.json'}")
 
 

@@ -313,26 +313,31 @@ class ArtifactRow:
 
 
 class FigureStore:
-    """Writes figure files to ``<stem>_figures.partial/`` and swaps it in when the report is done."""
+    """Writes figure files to ``<stem>_figures.partial/`` and swaps it in when the report is done; with
+    ``files`` false, keeps the figures in the page only."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, files: bool = True) -> None:
+        self.files = files
         self.final = output.with_name(f"{output.stem}_figures")
         self.partial = output.with_name(f"{output.stem}_figures.partial")
         shutil.rmtree(self.partial, ignore_errors=True)
-        self.partial.mkdir(parents=True)
+        if files:
+            self.partial.mkdir(parents=True)
 
     def add(self, rendered: figures.RenderedFigure, anchor: str, caption: str = "") -> FigureView:
         files = [("PNG", rendered.png, "png")]
         if rendered.svg is not None:
             files.append(("SVG", rendered.svg, "svg"))
         links = []
-        for label, data, suffix in files:
+        for label, data, suffix in files if self.files else []:
             name = f"{rendered.name}.{suffix}"
             (self.partial / name).write_bytes(data)
             links.append((label, f"{self.final.name}/{name}"))
         return FigureView(rendered.title, anchor, rendered.data_uri, links, caption)
 
     def commit(self) -> None:
+        if not self.files:
+            return
         old = self.final.with_name(self.final.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.final.exists():
@@ -1075,15 +1080,15 @@ def claim_results(paths: list[Path]) -> list[ClaimResult]:
     return evaluate(list(claim_runs.values()))
 
 
-def build_report(paths: list[Path], output: Path) -> Path:
-    """Writes one self-contained HTML file at ``output`` (atomically) and its figures as PNG and SVG
-    files in ``<output stem>_figures/``; returns ``output``."""
+def build_report(paths: list[Path], output: Path, figure_files: bool = True) -> Path:
+    """Writes one self-contained HTML file at ``output`` (atomically) and, with ``figure_files``, its
+    figures as PNG and SVG files in ``<output stem>_figures/``; returns ``output``."""
     output = Path(output)
     runs, skipped = load_runs(paths)
     configs = group_configurations(runs)
     labels = _run_labels(runs)
     output.parent.mkdir(parents=True, exist_ok=True)
-    store = FigureStore(output)
+    store = FigureStore(output, figure_files)
     try:
         html = _build(configs, skipped, labels, store)
         store.commit()

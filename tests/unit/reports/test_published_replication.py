@@ -46,3 +46,10 @@ def test_every_cell_has_its_repetitions_and_the_folder_stays_small() -> None:
     assert len(cells) == 16 and set(cells.values()) == {REPETITIONS}, cells
     size = sum(path.stat().st_size for path in REPLICATION.rglob("*") if path.is_file())
     assert size < MAX_BYTES, size
+
+
+def test_the_readme_table_states_the_committed_verdicts() -> None:
+    readme = (REPLICATION / "README.md").read_text(encoding="utf-8")
+    committed = json.loads((REPLICATION / "verdicts.json").read_text(encoding="utf-8"))
+    for verdict in committed:
+        assert f"| {verdict['claim']} | {verdict['verdict']} |" in readme, verdict["claim"]

@@ -63,3 +63,5 @@ def test_publish_command_writes_runs_report_and_verdicts(tmp_path: Path) -> None
         assert f'id="claim-{verdict["claim"].lower()}"' in html
     runs, skipped = load_runs([out / "runs"])
     assert len(runs) == 2 and not skipped
+    # The page carries its figures; no PNG and SVG files beside it.
+    assert "data:image/png;base64," in html and not (out / "report_figures").exists()

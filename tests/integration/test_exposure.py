@@ -34,6 +34,13 @@ def listening(processes: list[psutil.Process]) -> list[tuple[str, str, int]]:
     return found
 
 
+def loopback(ip: str) -> bool:
+    """127.0.0.0/8 or ::1, also as an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``, Java's habit)."""
+    address = ipaddress.ip_address(ip)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
 def test_a_run_listens_only_on_loopback(tmp_path: Path) -> None:
     out = tmp_path / "results"
     manifest = write_manifest(
@@ -53,6 +60,6 @@ def test_a_run_listens_only_on_loopback(tmp_path: Path) -> None:
         process.communicate(timeout=180)
     # Spark's driver, master and worker each listen (RPC and UI at least), and the broker.
     assert len(sockets) >= 6, sockets
-    exposed = [s for s in sockets if not ipaddress.ip_address(s[1]).is_loopback]
-    assert not exposed, exposed
+    exposed = [s for s in sockets if not loopback(s[1])]
+    assert not exposed, "\n".join(map(str, exposed))
     assert_nothing_left_running(started_pids(out))

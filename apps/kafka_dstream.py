@@ -6,6 +6,7 @@ ingestion path); or through Spark's plain socket receiver from the harness's lin
 from __future__ import annotations
 
 import base64
+import json
 
 from pyspark import StorageLevel
 from pyspark.serializers import NoOpSerializer
@@ -44,6 +45,8 @@ def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
         lines = ssc.socketTextStream(LOOPBACK, config.socket_port, STORAGE_LEVELS[config.storage_level])
         return lines.map(base64.b64decode)
     params = _kafka_params(config)
+    controller = json.dumps(config.controller) if config.controller else None
+    output_dir = str(config.output_dir)
     if config.source == "receiver":
         helper = jvm_helper(ssc, RECEIVER_HELPER)
         budget = config.in_flight_budget or 0  # 0: no budget
@@ -55,9 +58,13 @@ def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
             config.storage_level,
             config.control_topic,
             budget,
+            controller,
+            output_dir,
         )
     else:
         offset_log = str(config.output_dir / OFFSETS_FILE)
         helper = jvm_helper(ssc, DIRECT_HELPER)
-        jstream = helper.createValueStream(ssc._jssc, params, [config.topic], offset_log)
+        jstream = helper.createValueStream(
+            ssc._jssc, params, [config.topic], offset_log, controller, output_dir
+        )
     return DStream(jstream, ssc, NoOpSerializer())

@@ -58,7 +58,7 @@ from harness.run.load import LoadGenerator
 from harness.run.search import Probe, SearchResult, bisect
 from harness.run.socket_source import LineServer
 from harness.run.spark_app import SparkApp, jvm_jars
-from harness.run.spark_conf import resolve_spark_conf
+from harness.run.spark_conf import controller_setting, resolve_spark_conf
 from harness.run.supervisor import ManagedProcess, ProcessSupervisor
 from harness.spec.manifest import (
     Platform,
@@ -198,6 +198,7 @@ class Run:
                 storage_level=self.manifest.config.receiver_storage_level,
                 in_flight_budget=workload.in_flight_budget,
                 control_topic=self.control_topic,
+                controller=controller_setting(self.manifest),
                 **window_settings(workload),
             ),
             conf_dir=self.directory.path / "spark-conf",

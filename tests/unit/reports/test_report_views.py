@@ -634,3 +634,23 @@ def test_repetitions_are_drawn_as_a_distribution_per_configuration(fixture_repor
 
     rendered = figures.distribution_figure(values, "d", "t", svg=False)
     assert rendered.png.startswith(b"\x89PNG")
+
+
+def test_a_plugged_controllers_limit_replaces_the_replayed_pid_in_the_rate_panel() -> None:
+    rate_limits = pd.DataFrame(
+        {"batch_time_ms": [2000, 4000], "batch_rate_rps": [300.0, 300.0], "pid_limit_rps": [None, 900.0]}
+    )
+    controller = pd.DataFrame(
+        {
+            "event": ["decision", "batch_cap", "decision", "decision"],
+            "stream_id": [0, 0, 1, 0],
+            "end_time_ms": [2500, None, 2600, 4500],
+            "limit_rps": [300, 300, 50, 310],
+        }
+    )
+    series = figures.rate_series(rate_limits, pd.DataFrame(), 0.0, controller)
+    assert set(series) == {"batch", "controller"}
+    # One line: the first stream's decisions, at the time each was made.
+    assert series["controller"]["t_s"].tolist() == [2.5, 4.5]
+    assert series["controller"]["rate"].tolist() == [300, 310]
+    assert set(figures.rate_series(rate_limits, pd.DataFrame(), 0.0)) == {"batch", "pid"}

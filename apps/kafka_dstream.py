@@ -12,6 +12,7 @@ from pyspark import StorageLevel
 from pyspark.serializers import NoOpSerializer
 from pyspark.streaming import DStream, StreamingContext
 
+from apps import python_controller
 from apps.driver import OFFSETS_FILE, AppConfig, jvm_helper
 
 LOOPBACK = "127.0.0.1"  # as harness.net says; the apps package does not import the harness
@@ -47,6 +48,12 @@ def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
     params = _kafka_params(config)
     controller = json.dumps(config.controller) if config.controller else None
     output_dir = str(config.output_dir)
+    # The user's Python controller answers on this driver, through Py4J's callback server.
+    python_decider = (
+        python_controller.decider(config.controller, config.batch_interval_ms)
+        if config.controller and config.controller["kind"] == "python"
+        else None
+    )
     if config.source == "receiver":
         helper = jvm_helper(ssc, RECEIVER_HELPER)
         budget = config.in_flight_budget or 0  # 0: no budget
@@ -60,11 +67,12 @@ def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
             budget,
             controller,
             output_dir,
+            python_decider,
         )
     else:
         offset_log = str(config.output_dir / OFFSETS_FILE)
         helper = jvm_helper(ssc, DIRECT_HELPER)
         jstream = helper.createValueStream(
-            ssc._jssc, params, [config.topic], offset_log, controller, output_dir
+            ssc._jssc, params, [config.topic], offset_log, controller, output_dir, python_decider
         )
     return DStream(jstream, ssc, NoOpSerializer())

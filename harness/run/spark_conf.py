@@ -45,6 +45,13 @@ def controller_setting(manifest: Manifest) -> dict[str, Any] | None:
             manifest.workload, manifest.config.batch_interval_ms
         )
         return {**controller.model_dump(), "region_batches": region or DEFAULT_REGION_BATCHES, "pid": gains}
+    if controller.kind == "python":
+        return {
+            "kind": "python",
+            "class": controller.class_,
+            "params": controller.params,
+            "path": str(controller.path),
+        }
     return controller.model_dump()
 
 

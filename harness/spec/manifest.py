@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from apps import BUILTIN_APPS, RECEIVER_STORAGE_LEVELS, BuiltinApp, apps_where
+from apps import BUILTIN_APPS, RECEIVER_STORAGE_LEVELS, BuiltinApp, apps_where, python_controller
 from apps.records import DEFAULT_EVENT_BYTES, MIN_EVENT_BYTES
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
@@ -571,8 +571,36 @@ class GovernorController(Strict):
     warmup_regions: PositiveInt = Field(6, description="regions run on Spark's PID before GOVERNOR plans")
 
 
+class PythonController(BaseModel):
+    """Your own controller, a Python class made as `Class(batch_interval_ms, **params)` with
+    `compute(time_ms, num_elements, processing_delay_ms, scheduling_delay_ms) -> rate or None`; called on
+    the driver of a PySpark app (impl: python) after each batch (examples/controllers/aimd.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["python"]
+    class_: str = Field(alias="class", description="package.module:ClassName")
+    params: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of the class")
+    path: Path | None = Field(
+        None,
+        description="the folder the module is imported from (default: the manifest's folder, then the "
+        "harness's import path); resolved when the manifest loads",
+    )
+
+    @model_validator(mode="after")
+    def _importable(self, info: ValidationInfo) -> PythonController:
+        base = info.context.get(BASE_DIR_CONTEXT) if isinstance(info.context, dict) else None
+        search = [Path(base or Path.cwd()) / self.path] if self.path else [Path(base or Path.cwd())]
+        try:
+            _, root = python_controller.load_class(self.class_, search)
+        except ValueError as exc:
+            raise ValueError(f"class {exc}") from None
+        object.__setattr__(self, "path", root)
+        return self
+
+
 # The rate controllers a manifest can choose (config.backpressure.controller), by their ``kind``.
-CONTROLLERS = (SparkController, PidController, FixedController, GovernorController)
+CONTROLLERS = (SparkController, PidController, FixedController, GovernorController, PythonController)
 RateController = Annotated[Union[CONTROLLERS], Field(discriminator="kind")]  # noqa: UP007 - a union of the registry
 CONTROLLER_KINDS: tuple[str, ...] = tuple(
     typing.get_args(cls.model_fields["kind"].annotation)[0] for cls in CONTROLLERS
@@ -786,6 +814,18 @@ class Manifest(Strict):
                 f"config.backpressure.controller: kind {kind} is backpressure; it needs "
                 "config.backpressure.enabled: true"
             )
+        controller = backpressure.controller
+        if isinstance(controller, PythonController):
+            if workload.impl != "python":
+                raise ValueError(
+                    "config.backpressure.controller: kind python runs on the driver of a PySpark app "
+                    f"(workload.impl: python); {workload.app_label} runs on the JVM"
+                )
+            cls, _ = python_controller.load_class(controller.class_, [controller.path or Path.cwd()])
+            try:
+                python_controller.make_controller(cls, self.config.batch_interval_ms, controller.params)
+            except ValueError as exc:
+                raise ValueError(f"config.backpressure.controller.params: {exc}") from None
         return self
 
     @model_validator(mode="after")

@@ -106,7 +106,7 @@ def _nested(annotation: Any) -> tuple[type[BaseModel], str] | None:
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
-        path = f"{prefix}{name}"
+        path = f"{prefix}{field.alias or name}"
         annotation = field.annotation
         constraints = [_constraint(m) for m in field.metadata if _constraint(m)]
         note = field.description or ""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.paths import APPS_DIR
+from harness.paths import APPS_DIR, REPO_ROOT
 from harness.run.spark_conf import controller_setting, resolve_spark_conf
 from harness.spec.manifest import parse_manifest
 
@@ -79,8 +79,13 @@ def test_governor_regions_default_to_the_apps_checkpoint_interval() -> None:
 @pytest.mark.parametrize(
     ("controller", "workload", "backpressure", "says"),
     [
-        ({"kind": "magic"}, {}, {}, "controller: unknown kind 'magic'; one of spark, pid, fixed, governor"),
-        ({"rate": 300}, {}, {}, "controller: needs `kind:`, one of spark, pid, fixed, governor"),
+        (
+            {"kind": "magic"},
+            {},
+            {},
+            "controller: unknown kind 'magic'; one of spark, pid, fixed, governor, python",
+        ),
+        ({"rate": 300}, {}, {}, "controller: needs `kind:`, one of spark, pid, fixed, governor, python"),
         ({"kind": "fixed"}, {}, {}, "controller.rate: Field required"),
         ({"kind": "fixed", "rate": 0}, {}, {}, "controller.rate: Input should be greater than 0"),
         ({"kind": "fixed", "rate": "fast"}, {}, {}, "controller.rate: Input should be a valid number"),
@@ -120,3 +125,65 @@ def test_a_bad_controller_exits_2_from_the_command_line(
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "config.backpressure.controller: unknown kind 'magic'" in err and "Traceback" not in err
+
+
+AIMD = {"kind": "python", "class": "examples.controllers.aimd:AIMD", "path": str(REPO_ROOT)}
+
+
+def test_a_python_controller_resolves_its_import_folder_and_is_handed_to_the_app(tmp_path: Path) -> None:
+    m = manifest({**AIMD, "params": {"increase": 50}})
+    assert controller_setting(m) == {
+        "kind": "python",
+        "class": "examples.controllers.aimd:AIMD",
+        "params": {"increase": 50},
+        "path": str(REPO_ROOT),
+    }
+    # Relative to the manifest's folder by default.
+    package = tmp_path / "mine"
+    package.mkdir()
+    (package / "ctl.py").write_text(
+        "class Slow:\n    def __init__(self, interval):\n        pass\n\n"
+        "    def compute(self, *batch):\n        return 5\n"
+    )
+    own = parse_manifest(
+        {
+            "name": "c",
+            "workload": {"duration_s": 30, "generator": {"profile": "constant", "rate": 500}},
+            "config": {"backpressure": {"controller": {"kind": "python", "class": "mine.ctl:Slow"}}},
+        },
+        "c.yaml",
+        base_dir=tmp_path,
+    )
+    assert controller_setting(own)["path"] == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("controller", "workload", "says"),
+    [
+        (
+            {**AIMD, "class": "examples.controllers.nothing:AIMD"},
+            {},
+            "module examples.controllers.nothing does not import",
+        ),
+        (
+            {**AIMD, "class": "examples.controllers.aimd:TCP"},
+            {},
+            "module examples.controllers.aimd has no class TCP",
+        ),
+        ({**AIMD, "class": "harness.control.pid:COMPLETED"}, {}, "has no class COMPLETED"),
+        ({**AIMD, "class": "harness.errors:UsageError"}, {}, "UsageError has no method compute"),
+        ({**AIMD, "class": "aimd"}, {}, "write it as package.module:ClassName"),
+        (
+            {**AIMD, "params": {"decrease": 3}},
+            {},
+            "controller.params: AIMD(2000, **params) failed: ValueError",
+        ),
+        ({**AIMD, "params": {"speed": 3}}, {}, "unexpected keyword argument 'speed'"),
+        (AIMD, {"impl": "jvm"}, "kind python runs on the driver of a PySpark app"),
+    ],
+)
+def test_bad_python_controllers_are_refused(controller: dict, workload: dict, says: str) -> None:
+    with pytest.raises(UsageError) as error:
+        manifest(controller, workload)
+    assert "c.yaml: config.backpressure.controller" in str(error.value)
+    assert says in str(error.value)

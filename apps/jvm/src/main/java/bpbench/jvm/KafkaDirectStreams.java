@@ -54,10 +54,11 @@ public final class KafkaDirectStreams {
      *
      * @param controllerJson the plugged rate controller ({@link Controllers}), or null for Spark's own
      * @param outputDir where the controller's decisions go ({@link DecisionLog})
+     * @param pythonDecider controller kind python: the PySpark driver's decider (else null)
      */
     public JavaDStream<byte[]> createValueStream(
             JavaStreamingContext jssc, Map<String, String> kafkaParams, List<String> topics, String offsetLog,
-            String controllerJson, String outputDir) {
+            String controllerJson, String outputDir, Object pythonDecider) {
         Map<String, Object> params = new HashMap<>(kafkaParams);
         params.put("key.deserializer", ByteArrayDeserializer.class);
         params.put("value.deserializer", ByteArrayDeserializer.class);
@@ -72,8 +73,7 @@ public final class KafkaDirectStreams {
             ClassTag<ConsumerRecord<byte[], byte[]>> tag = ClassTag$.MODULE$.apply(ConsumerRecord.class);
             input = new JavaInputDStream<>(new ControlledDirectKafkaInputDStream<>(jssc.ssc(),
                     LocationStrategies.PreferConsistent(), subscription,
-                    new DefaultPerPartitionConfig(jssc.sparkContext().getConf()),
-                    Controllers.fromJson(controllerJson, jssc.ssc().graph().batchDuration().milliseconds()),
+                    new DefaultPerPartitionConfig(jssc.sparkContext().getConf()), controllerJson, pythonDecider,
                     new DecisionLog(outputDir)), tag);
         }
         input.foreachRDD((rdd, time) -> {

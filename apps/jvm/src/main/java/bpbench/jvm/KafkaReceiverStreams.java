@@ -34,12 +34,13 @@ public final class KafkaReceiverStreams {
      * @param controllerJson a plugged rate controller per receiver ({@link Controllers}), or null for
      *     Spark's own
      * @param outputDir where the controllers' decisions go
+     * @param pythonDecider controller kind python: the PySpark driver's decider (else null)
      */
     @SuppressWarnings("unchecked")
     public JavaDStream<byte[]> createValueStream(
             JavaStreamingContext jssc, Map<String, String> kafkaParams, List<String> topics, int receivers,
             String storageLevel, String controlTopic, long inFlightBudget, String controllerJson,
-            String outputDir) {
+            String outputDir, Object pythonDecider) {
         StorageLevel storage = StorageLevel.fromString(storageLevel);
         if (controlTopic != null) {
             ProcessedCountPublisher.attach(jssc, controlTopic, kafkaParams);
@@ -54,7 +55,7 @@ public final class KafkaReceiverStreams {
             inputs.add(stream.receiverInputDStream());
         }
         if (controllerJson != null) {
-            Controllers.controlReceivers(jssc, inputs, controllerJson, outputDir);
+            Controllers.controlReceivers(jssc, inputs, controllerJson, outputDir, pythonDecider);
         }
         return streams.size() == 1 ? streams.get(0) : jssc.union(streams.toArray(new JavaDStream[0]));
     }

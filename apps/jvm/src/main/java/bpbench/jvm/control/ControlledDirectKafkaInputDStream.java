@@ -23,10 +23,16 @@ public final class ControlledDirectKafkaInputDStream<K, V> extends DirectKafkaIn
 
     private final PluggedRateController plugged;
 
+    /**
+     * @param controllerJson the controller's setting ({@link Controllers#fromJson})
+     * @param pythonDecider kind python: the PySpark driver's decider (else null)
+     */
     public ControlledDirectKafkaInputDStream(StreamingContext ssc, LocationStrategy locations,
-            ConsumerStrategy<K, V> consumers, PerPartitionConfig perPartition, Controller controller,
-            DecisionLog log) {
+            ConsumerStrategy<K, V> consumers, PerPartitionConfig perPartition, String controllerJson,
+            Object pythonDecider, DecisionLog log) {
         super(ssc, locations, consumers, perPartition);
+        Controller controller = Controllers.fromJson(controllerJson, ssc.graph().batchDuration().milliseconds(),
+                id(), pythonDecider);
         this.plugged = new PluggedRateController(id(), controller, log, null);
     }
 

@@ -520,6 +520,21 @@ def test_compare_names_each_sides_pressure_level() -> None:
     assert lines[1].endswith("pressure level: in-flight budget 8 GiB")
 
 
+def test_compare_names_the_rate_controllers_when_a_side_plugged_one_in(tmp_path: Path) -> None:
+    run = FIXTURES / "capped-direct" / "fded7560961b-r1"
+    plugged = tmp_path / "governor" / run.name
+    shutil.copytree(run, plugged)
+    spec = json.loads((plugged / "spec.json").read_text())
+    spec["manifest"]["config"]["backpressure"]["controller"] = {"kind": "governor"}
+    (plugged / "spec.json").write_text(json.dumps(spec))
+
+    lines = compare_text(run, plugged).splitlines()
+    assert lines[0].endswith("rate controller: spark")
+    assert lines[1].endswith("rate controller: governor")
+    # Runs of Spark's built-in backpressure alone are described as before.
+    assert "rate controller" not in compare_text(run, run)
+
+
 def test_compare_writes_a_self_contained_page(tmp_path: Path) -> None:
     output = compare(FIXTURES / "receiver", OOM_RUN, tmp_path / "cmp" / "compare.html")
 

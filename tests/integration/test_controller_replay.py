@@ -209,7 +209,7 @@ def test_governor_plans_regions_from_the_checkpoint_job(classpath: str, tmp_path
         "pid": GAINS,
     }
     replay = Replay(classpath, spec("governor", **governor), INTERVAL, tmp_path)
-    done = simulate(replay, 240)
+    done = simulate(replay, 150)
     decisions = replay.decisions()
     plans = [json.loads(row["detail"]) for row in decisions if row["detail"]]
     assert plans, "GOVERNOR never planned a region"

@@ -25,6 +25,8 @@ def decision_row(raw: dict[str, Any]) -> dict[str, Any]:
 
 class ControllerDecisionsCollector:
     name = "controller"
+    # The runner reads the app's file once more after the app stopped.
+    reads_app_files = True
 
     def __init__(self, path: Path) -> None:
         self._file = JsonLinesTail(path, decision_row)

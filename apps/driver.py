@@ -27,6 +27,8 @@ STOP_FILE = "STOP"
 BATCHES_FILE = "batches.jsonl"
 # The direct stream's offset ranges per batch, written by the JVM helper.
 OFFSETS_FILE = "offsets.jsonl"
+# The plugged rate controller's decisions, written by the JVM helper (bpbench.jvm.control.DecisionLog).
+CONTROLLER_FILE = "controller.jsonl"
 # Spark's statistics of each batch, written by the JVM helper's listener.
 STREAMING_BATCHES_FILE = "streaming-batches.jsonl"
 BATCH_STATS_LISTENER = "bpbench.jvm.BatchStatsListener"
@@ -60,6 +62,8 @@ class AppConfig:
     # this (None: unlimited); the driver publishes processed counts on the control topic.
     in_flight_budget: int | None = None
     control_topic: str | None = None  # source "receiver": processed counts and receivers' in-flight bytes
+    # The plugged rate controller (bpbench.jvm.control.Controllers); None: Spark's built-in backpressure.
+    controller: dict[str, Any] | None = None
 
     @classmethod
     def from_file(cls, path: Path) -> AppConfig:

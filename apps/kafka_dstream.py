@@ -6,11 +6,13 @@ ingestion path); or through Spark's plain socket receiver from the harness's lin
 from __future__ import annotations
 
 import base64
+import json
 
 from pyspark import StorageLevel
 from pyspark.serializers import NoOpSerializer
 from pyspark.streaming import DStream, StreamingContext
 
+from apps import python_controller
 from apps.driver import OFFSETS_FILE, AppConfig, jvm_helper
 
 LOOPBACK = "127.0.0.1"  # as harness.net says; the apps package does not import the harness
@@ -44,6 +46,14 @@ def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
         lines = ssc.socketTextStream(LOOPBACK, config.socket_port, STORAGE_LEVELS[config.storage_level])
         return lines.map(base64.b64decode)
     params = _kafka_params(config)
+    controller = json.dumps(config.controller) if config.controller else None
+    output_dir = str(config.output_dir)
+    # The user's Python controller answers on this driver, through Py4J's callback server.
+    python_decider = (
+        python_controller.decider(config.controller, config.batch_interval_ms)
+        if config.controller and config.controller["kind"] == "python"
+        else None
+    )
     if config.source == "receiver":
         helper = jvm_helper(ssc, RECEIVER_HELPER)
         budget = config.in_flight_budget or 0  # 0: no budget
@@ -55,9 +65,14 @@ def value_stream(ssc: StreamingContext, config: AppConfig) -> DStream:
             config.storage_level,
             config.control_topic,
             budget,
+            controller,
+            output_dir,
+            python_decider,
         )
     else:
         offset_log = str(config.output_dir / OFFSETS_FILE)
         helper = jvm_helper(ssc, DIRECT_HELPER)
-        jstream = helper.createValueStream(ssc._jssc, params, [config.topic], offset_log)
+        jstream = helper.createValueStream(
+            ssc._jssc, params, [config.topic], offset_log, controller, output_dir, python_decider
+        )
     return DStream(jstream, ssc, NoOpSerializer())

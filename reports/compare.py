@@ -40,11 +40,35 @@ class Side:
         return "; ".join(f"{text} ({count} runs)" for text, count in counts.most_common())
 
     @property
-    def description(self) -> str:
+    def controllers(self) -> str:
+        """The runs' rate controllers (``config.backpressure.controller``'s kind; ``spark`` for runs
+        from before the setting), so two controllers' runs are told apart."""
+        kinds = sorted({_controller_kind(run) for run in self.runs})
+        return ", ".join(kinds) or MISSING
+
+    @property
+    def plugged(self) -> bool:
+        """Some run had a controller plugged in place of Spark's built-in backpressure."""
+        return any(_controller_kind(run) != "spark" for run in self.runs)
+
+    def description(self, controllers: bool = False) -> str:
         text = f"{self.path} ({len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"
         if self.skipped:
             text += f", {len(self.skipped)} incomplete left out"
-        return text + f"), pressure level: {self.pressure}"
+        text += f"), pressure level: {self.pressure}"
+        return text + f", rate controller: {self.controllers}" if controllers else text
+
+
+def _descriptions(baseline: Side, contender: Side) -> tuple[str, str]:
+    """Both sides' descriptions; with their rate controllers when either side plugged one in."""
+    controllers = baseline.plugged or contender.plugged
+    return baseline.description(controllers), contender.description(controllers)
+
+
+def _controller_kind(run: Run) -> str:
+    backpressure = run.manifest.get("config", {}).get("backpressure", {})
+    controller = backpressure.get("controller") if isinstance(backpressure, dict) else None
+    return str(controller.get("kind")) if isinstance(controller, dict) else "spark"
 
 
 @dataclass(frozen=True)
@@ -156,9 +180,10 @@ def format_table(rows: list[CompareRow]) -> str:
 def compare_text(baseline: Path, contender: Path) -> str:
     """The comparison as plain text, for a terminal."""
     base_side, contender_side = load_side(baseline), load_side(contender)
+    base_text, contender_text = _descriptions(base_side, contender_side)
     header = [
-        f"Baseline:  {base_side.description}",
-        f"Contender: {contender_side.description}",
+        f"Baseline:  {base_text}",
+        f"Contender: {contender_text}",
         "Values are medians over each side's complete runs; diff = contender - baseline.",
         "",
     ]
@@ -168,11 +193,12 @@ def compare_text(baseline: Path, contender: Path) -> str:
 def compare(baseline: Path, contender: Path, output: Path) -> Path:
     """Writes the comparison as one self-contained HTML file at ``output`` (atomically); returns it."""
     base_side, contender_side = load_side(baseline), load_side(contender)
+    base_text, contender_text = _descriptions(base_side, contender_side)
     html = render(
         TEMPLATE,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        baseline=base_side.description,
-        contender=contender_side.description,
+        baseline=base_text,
+        contender=contender_text,
         columns=COLUMNS,
         rows=compare_rows(base_side, contender_side),
     )

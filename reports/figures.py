@@ -256,12 +256,25 @@ def gc_series(gc: pd.DataFrame, origin: float) -> pd.DataFrame:
     return frame
 
 
-def rate_series(rate_limits: pd.DataFrame, logged: pd.DataFrame, origin: float) -> dict[str, pd.DataFrame]:
+def rate_series(
+    rate_limits: pd.DataFrame, logged: pd.DataFrame, origin: float, controller: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """The rate panel's lines. A run with a plugged controller shows the limit it decided (at each
+    decision's time) in place of Spark's PID replayed over the batches, which did not run."""
     series = {}
+    decisions = pd.DataFrame()
+    if controller is not None and not controller.empty and "end_time_ms" in controller.columns:
+        decisions = controller[controller["event"] == "decision"]
+        # Receiver streams each have a controller: show the first stream's, one line like the others.
+        decisions = decisions[decisions["stream_id"] == decisions["stream_id"].min()]
     if not rate_limits.empty and "batch_time_ms" in rate_limits.columns:
         t_s = (numeric(rate_limits, "batch_time_ms") - origin) / 1000.0
         series["batch"] = pd.DataFrame({"t_s": t_s, "rate": numeric(rate_limits, "batch_rate_rps")})
-        series["pid"] = pd.DataFrame({"t_s": t_s, "rate": numeric(rate_limits, "pid_limit_rps")})
+        if decisions.empty:
+            series["pid"] = pd.DataFrame({"t_s": t_s, "rate": numeric(rate_limits, "pid_limit_rps")})
+    if not decisions.empty:
+        t_s = (numeric(decisions, "end_time_ms") - origin) / 1000.0
+        series["controller"] = pd.DataFrame({"t_s": t_s, "rate": numeric(decisions, "limit_rps")})
     if not logged.empty and "time_ms" in logged.columns:
         t_s = (numeric(logged, "time_ms") - origin) / 1000.0
         series["logged"] = pd.DataFrame({"t_s": t_s, "rate": numeric(logged, "rate_rps")})
@@ -411,7 +424,12 @@ def run_series(
         lag=lag_series(tables.get("offsets", empty), origin),
         memory=memory_series(tables.get("executors", empty), origin),
         gc=gc_series(tables.get("gc", empty), origin),
-        rates=rate_series(tables.get("rate_limits", empty), tables.get("logged_rate_limits", empty), origin),
+        rates=rate_series(
+            tables.get("rate_limits", empty),
+            tables.get("logged_rate_limits", empty),
+            origin,
+            tables.get("controller", empty),
+        ),
         markers=markers(tables.get("executors", empty), failure_events, origin),
         in_flight=in_flight_series(tables.get("in_flight", empty), origin),
     )
@@ -480,6 +498,7 @@ def _rate_panel(ax: Axes, series: RunSeries) -> None:
     styles = {
         "batch": ("batch rate (input / interval)", "tab:blue", "-"),
         "pid": ("PID limit", "tab:red", "-"),
+        "controller": ("controller's limit", "tab:purple", "-"),
         "logged": ("limit logged by Spark", "tab:olive", ":"),
     }
     for name, frame in series.rates.items():

@@ -59,6 +59,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "offsets": select("offsets", ("sample_time_ms", "partition", "lag")),
     "rate_limits": tuple(RATE_LIMIT_COLUMNS),
     "logged_rate_limits": select("logged_rate_limits", ("time_ms", "rate_rps")),
+    "controller": select("controller", ("event", "stream_id", "end_time_ms", "limit_rps")),
     "in_flight": select(
         "in_flight", ("time_ms", "stream_id", "in_flight_bytes", "budget_bytes", "held_back")
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.observe import (
+    controller_decisions,
     in_flight,
     jvm_metrics,
     kafka_offsets,
@@ -27,6 +28,7 @@ COLLECTORS: tuple[CollectorFactory, ...] = (
     CollectorFactory("driver_jvm", "driver", jvm_metrics.for_run),
     CollectorFactory("streaming_batches", "driver", streaming_batches.for_run),
     CollectorFactory("query_progress", "driver", query_progress.for_run),
+    CollectorFactory("controller", "driver", controller_decisions.for_run),
 )
 
 

@@ -25,6 +25,8 @@ def batch_row(raw: dict[str, Any]) -> dict[str, Any]:
 
 class StreamingBatchesCollector:
     name = "streaming_batches"
+    # The runner reads the app's file once more after the app stopped.
+    reads_app_files = True
 
     def __init__(self, path: Path) -> None:
         self._file = JsonLinesTail(path, batch_row)

@@ -141,6 +141,25 @@ GENERATOR_COLUMNS = [
 # rate_limits.parquet: batch_rate_rps is what a batch took in; pid_*: Spark's PID replayed over the
 # batches (the rate computed after the batch, and the limit in force after it).
 RATE_LIMIT_COLUMNS = ["batch_time_ms", "batch_rate_rps", "pid_rate_rps", "pid_limit_rps"]
+# controller.parquet: the plugged rate controller's decisions (config.backpressure.controller, any kind
+# but spark), from the app's controller.jsonl. ``decision`` rows: a completed batch's statistics as the
+# controller got them, the rate it returned and the limit in force after; ``batch_cap`` rows: the limit
+# the direct stream applied when it planned a batch.
+CONTROLLER_COLUMNS = [
+    "event",
+    "stream_id",
+    "batch_time_ms",
+    "end_time_ms",
+    "elements",
+    "processing_delay_ms",
+    "scheduling_delay_ms",
+    "rate_rps",
+    "limit_rps",
+    "compute_us",
+    "decided_ms",
+    "error",
+    "detail",
+]
 # containers.parquet: the compose backend's container statistics.
 CONTAINER_COLUMNS = [
     "sample_time_ms",
@@ -168,6 +187,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "in_flight": IN_FLIGHT_COLUMNS,
     "generator": GENERATOR_COLUMNS,
     "rate_limits": RATE_LIMIT_COLUMNS,
+    "controller": CONTROLLER_COLUMNS,
     "containers": CONTAINER_COLUMNS,
 }
 # Tables only a backend that collects them writes (the others every measured run writes).

@@ -58,7 +58,7 @@ from harness.run.load import LoadGenerator
 from harness.run.search import Probe, SearchResult, bisect
 from harness.run.socket_source import LineServer
 from harness.run.spark_app import SparkApp, jvm_jars
-from harness.run.spark_conf import resolve_spark_conf
+from harness.run.spark_conf import controller_setting, resolve_spark_conf
 from harness.run.supervisor import ManagedProcess, ProcessSupervisor
 from harness.spec.manifest import (
     Platform,
@@ -200,6 +200,7 @@ class Run:
                 storage_level=self.manifest.config.receiver_storage_level,
                 in_flight_budget=workload.in_flight_budget,
                 control_topic=self.control_topic,
+                controller=controller_setting(self.manifest),
                 **window_settings(workload),
             ),
             conf_dir=self.directory.path / "spark-conf",
@@ -249,6 +250,8 @@ class Run:
         )
         driver = None
         batches: Collector | None = None
+        # Collectors of files the app writes until it stops: read once more after it stopped.
+        app_files: list[Collector] = []
         watchdog = threading.Timer(self.manifest.time_limit_s(), self._stop_at_time_limit, (app, events))
         watchdog.daemon = True
         watchdog.start()
@@ -269,6 +272,7 @@ class Run:
                 collectors.add(*added)
                 # The live view: the latest batch (the batches' collector) and heap (Spark's REST API).
                 batches = next((c for c in added if hasattr(c, "latest_completed")), None)
+                app_files = [c for c in added if getattr(c, "reads_app_files", False)]
                 spark_rest = next((c for c in added if hasattr(c, "latest_heap_bytes")), None)
                 observed.app_id = driver.app_id
                 observed.generator = self._generate(app, batches, spark_rest, events)
@@ -287,10 +291,10 @@ class Run:
                 observed.stop_requested_ms = int(time.time() * 1000)
                 failed_early, observed.app_exit_code = self._stop_app(app, events)
                 observed.app_failed = failed_early or driver is None
-                if batches is not None:
-                    # The app's listener wrote every batch it finished until it stopped.
-                    batches.poll()
-                    observed.tables.update(batches.tables())
+                for collector in app_files:
+                    # The app wrote until it stopped: every batch it finished, every decision it made.
+                    collector.poll()
+                    observed.tables.update(collector.tables())
                 if self.line_server is not None:
                     events.emit("line_server_stopped", **self.line_server.stop(self.supervisor))
                 observed.backlog = self._backlog(app, offsets)

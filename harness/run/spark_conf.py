@@ -8,10 +8,11 @@ flags are appended to the user's, so GC is always logged.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from harness.net import LOOPBACK, free_port
 from harness.observe import jvm_metrics
-from harness.spec.manifest import Manifest
+from harness.spec.manifest import Manifest, checkpoint_interval_batches
 
 GC_LOG_DECORATORS = "time,uptime,level,tags"
 # An executor's GC log, in the run's logs or (executors elsewhere) in its own working directory.
@@ -23,6 +24,35 @@ GC_OPTIONS = {"g1": "-XX:+UseG1GC", "parallel": "-XX:+UseParallelGC"}
 def gc_log_option(path: Path) -> str:
     """The JDK 17 unified-logging flag that writes every GC event to ``path`` (``%p``: the JVM's pid)."""
     return f"-Xlog:gc*:file={path}:{GC_LOG_DECORATORS}"
+
+
+# A stateless app has no checkpoint job; GOVERNOR's regions are then this many batches long.
+DEFAULT_REGION_BATCHES = 10
+
+
+def controller_setting(manifest: Manifest) -> dict[str, Any] | None:
+    """The plugged rate controller as the JVM helper makes it (``bpbench.jvm.control.Controllers``),
+    every default resolved; None for Spark's built-in backpressure."""
+    backpressure = manifest.config.backpressure
+    controller = backpressure.controller
+    if not backpressure.plugged:
+        return None
+    gains = backpressure.pid.model_dump()
+    if controller.kind == "pid":
+        return {"kind": "pid", **gains}
+    if controller.kind == "governor":
+        region = controller.region_batches or checkpoint_interval_batches(
+            manifest.workload, manifest.config.batch_interval_ms
+        )
+        return {**controller.model_dump(), "region_batches": region or DEFAULT_REGION_BATCHES, "pid": gains}
+    if controller.kind == "python":
+        return {
+            "kind": "python",
+            "class": controller.class_,
+            "params": controller.params,
+            "path": str(controller.path),
+        }
+    return controller.model_dump()
 
 
 def _text(value: object) -> str:
@@ -61,7 +91,8 @@ def resolve_spark_conf(
         "spark.executor.metrics.pollingInterval": "1s",
         "spark.executor.processTreeMetrics.enabled": True,
         **jvm_metrics.SPARK_CONF,
-        "spark.streaming.backpressure.enabled": backpressure.enabled,
+        # A plugged controller is the backpressure: Spark's own must not run beside it.
+        "spark.streaming.backpressure.enabled": backpressure.enabled and not backpressure.plugged,
         "spark.streaming.backpressure.pid.proportional": backpressure.pid.proportional,
         "spark.streaming.backpressure.pid.integral": backpressure.pid.integral,
         "spark.streaming.backpressure.pid.derived": backpressure.pid.derived,

@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from apps import BUILTIN_APPS, RECEIVER_STORAGE_LEVELS, BuiltinApp, apps_where
+from apps import BUILTIN_APPS, RECEIVER_STORAGE_LEVELS, BuiltinApp, apps_where, python_controller
 from apps.records import DEFAULT_EVENT_BYTES, MIN_EVENT_BYTES
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
@@ -538,6 +538,75 @@ class PID(Strict):
     min_rate: PositiveFloat = 100.0
 
 
+class SparkController(Strict):
+    """Spark's built-in PID backpressure, set by the ``pid`` keys (the default)."""
+
+    kind: Literal["spark"] = "spark"
+
+
+class PidController(Strict):
+    """Spark's own PIDRateEstimator class, with the ``pid`` keys, driven through the plug-in path."""
+
+    kind: Literal["pid"]
+
+
+class FixedController(Strict):
+    """A constant limit."""
+
+    kind: Literal["fixed"]
+    rate: PositiveFloat = Field(description="records/s for the whole input (each receiver, with receivers)")
+
+
+class GovernorController(Strict):
+    """GOVERNOR (Chen et al., ICAC 2017), checkpoint-aware (docs/controllers.md)."""
+
+    kind: Literal["governor"]
+    region_batches: Annotated[int, Field(ge=2)] | None = Field(
+        None,
+        description="batches from one checkpoint job to the next (default: the app's checkpoint interval; "
+        "10 for a stateless app)",
+    )
+    min_job_records: PositiveInt = Field(5, description="records of a minimum-size job")
+    history_s: PositiveFloat = Field(60.0, description="seconds of batch history the estimates use")
+    warmup_regions: PositiveInt = Field(6, description="regions run on Spark's PID before GOVERNOR plans")
+
+
+class PythonController(BaseModel):
+    """Your own controller, a Python class made as `Class(batch_interval_ms, **params)` with
+    `compute(time_ms, num_elements, processing_delay_ms, scheduling_delay_ms) -> rate or None`; called on
+    the driver of a PySpark app (impl: python) after each batch (examples/controllers/aimd.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["python"]
+    class_: str = Field(alias="class", description="package.module:ClassName")
+    params: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of the class")
+    path: Path | None = Field(
+        None,
+        description="the folder the module is imported from (default: the manifest's folder, then the "
+        "harness's import path); resolved when the manifest loads",
+    )
+
+    @model_validator(mode="after")
+    def _importable(self, info: ValidationInfo) -> PythonController:
+        base = info.context.get(BASE_DIR_CONTEXT) if isinstance(info.context, dict) else None
+        search = [Path(base or Path.cwd()) / self.path] if self.path else [Path(base or Path.cwd())]
+        try:
+            _, root = python_controller.load_class(self.class_, search)
+        except ValueError as exc:
+            raise ValueError(f"class {exc}") from None
+        object.__setattr__(self, "path", root)
+        return self
+
+
+# The rate controllers a manifest can choose (config.backpressure.controller), by their ``kind``.
+CONTROLLERS = (SparkController, PidController, FixedController, GovernorController, PythonController)
+RateController = Annotated[Union[CONTROLLERS], Field(discriminator="kind")]  # noqa: UP007 - a union of the registry
+CONTROLLER_KINDS: tuple[str, ...] = tuple(
+    typing.get_args(cls.model_fields["kind"].annotation)[0] for cls in CONTROLLERS
+)
+
+
 class Backpressure(Strict):
     enabled: bool = True
     initial_rate: PositiveInt | None = Field(None, description="spark.streaming.backpressure.initialRate")
@@ -546,6 +615,15 @@ class Backpressure(Strict):
     )
     max_rate: PositiveInt | None = Field(None, description="spark.streaming.receiver.maxRate (receiver)")
     pid: PID = PID()
+    controller: RateController = Field(
+        SparkController(),
+        description="the rate controller: {kind: spark} (Spark's built-in PID), pid, fixed (rate), governor",
+    )
+
+    @property
+    def plugged(self) -> bool:
+        """A controller of the JVM helper's in place of Spark's built-in backpressure."""
+        return self.controller.kind != "spark"
 
 
 class StructuredSource(Strict):
@@ -711,6 +789,46 @@ class Manifest(Strict):
         return self
 
     @model_validator(mode="after")
+    def _controller_fits_the_run(self) -> Manifest:
+        backpressure, workload = self.config.backpressure, self.workload
+        kind = backpressure.controller.kind
+        if workload.source == "structured" and "controller" in backpressure.model_fields_set:
+            raise ValueError(
+                f"config.backpressure.controller: Structured Streaming has no rate controller (kind {kind}); "
+                "bound its batches with config.structured"
+            )
+        if not backpressure.plugged:
+            return self
+        if workload.source == "socket":
+            raise ValueError(
+                f"config.backpressure.controller: kind {kind} plugs into the Kafka sources (workload.source: "
+                "direct or receiver), not Spark's socket receiver; use kind spark"
+            )
+        if workload.own_app is not None:
+            raise ValueError(
+                f"config.backpressure.controller: kind {kind} runs with the built-in apps; your own app "
+                "(workload.app) gets Spark's built-in backpressure (kind spark)"
+            )
+        if not backpressure.enabled:
+            raise ValueError(
+                f"config.backpressure.controller: kind {kind} is backpressure; it needs "
+                "config.backpressure.enabled: true"
+            )
+        controller = backpressure.controller
+        if isinstance(controller, PythonController):
+            if workload.impl != "python":
+                raise ValueError(
+                    "config.backpressure.controller: kind python runs on the driver of a PySpark app "
+                    f"(workload.impl: python); {workload.app_label} runs on the JVM"
+                )
+            cls, _ = python_controller.load_class(controller.class_, [controller.path or Path.cwd()])
+            try:
+                python_controller.make_controller(cls, self.config.batch_interval_ms, controller.params)
+            except ValueError as exc:
+                raise ValueError(f"config.backpressure.controller.params: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
     def _budget_needs_receivers(self) -> Manifest:
         if self.workload.in_flight_budget is not None and self.workload.source != "receiver":
             raise ValueError(
@@ -863,7 +981,20 @@ def state_settled_s(workload: Workload, batch_interval_ms: int) -> float | None:
         return held_s + window.checkpoint_interval_batches * interval_s
     if workload.source == "structured":
         return workload.state_timeout_s
-    return workload.state_timeout_s + math.ceil(10 / interval_s) * interval_s
+    checkpoint_batches = checkpoint_interval_batches(workload, batch_interval_ms) or 0
+    return workload.state_timeout_s + checkpoint_batches * interval_s
+
+
+def checkpoint_interval_batches(workload: Workload, batch_interval_ms: int) -> int | None:
+    """Every how many batches a stateful built-in DStream app checkpoints its state: a window app's
+    setting, else Spark's default for state streams, the fewest batches that make at least 10 s
+    (``DStream.initialize``). None for stateless apps and the user's own."""
+    app = BUILTIN_APPS.get(workload.app) if isinstance(workload.app, str) else None
+    if app is None or not app.stateful:
+        return None
+    if app.window and workload.window is not None:
+        return workload.window.checkpoint_interval_batches
+    return math.ceil(10000 / batch_interval_ms)
 
 
 def _time_window_problems(workload: Workload, window: Window, batch_interval_ms: int) -> list[str]:
@@ -930,6 +1061,7 @@ def _field_path(location: tuple[Any, ...]) -> str:
         for i, part in enumerate(location)
         if not (i > 0 and location[i - 1] == "generator" and part in PROFILE_NAMES)
         and not (i > 0 and location[i - 1] == "app" and part in _APP_TAGS)
+        and not (i > 0 and location[i - 1] == "controller" and part in CONTROLLER_KINDS)
     ]
     return ".".join(parts)
 
@@ -960,11 +1092,13 @@ def _describe(error: dict[str, Any], path: str) -> str:
             path.split(".")[-1], list(parent.model_fields) if parent else [], n=1
         )
         return f"unknown key (did you mean {close[0]!r}?)" if close else "unknown key"
-    # The pressure profile is the manifest's one tagged union.
-    if error["type"] == "union_tag_not_found":
-        return f"needs `profile:`, one of {', '.join(PROFILE_NAMES)}"
-    if error["type"] == "union_tag_invalid":
-        return f"unknown profile {error['ctx']['tag']!r}; one of {', '.join(PROFILE_NAMES)}"
+    # The tagged unions: the pressure profile (by `profile:`) and the rate controller (by `kind:`).
+    if error["type"] in ("union_tag_not_found", "union_tag_invalid"):
+        key = error["ctx"]["discriminator"].strip("'")
+        choices = ", ".join(PROFILE_NAMES if key == "profile" else CONTROLLER_KINDS)
+        if error["type"] == "union_tag_not_found":
+            return f"needs `{key}:`, one of {choices}"
+        return f"unknown {key} {error['ctx']['tag']!r}; one of {choices}"
     return error["msg"].removeprefix("Value error, ")
 
 
@@ -1013,6 +1147,9 @@ def run_id_for(manifest: Manifest, repetition: int = 1) -> str:
     for section in ("compose", "external"):
         if resolved["platform"][section] is None:
             del resolved["platform"][section]
+    # Spark's built-in controller, the default, leaves the ids of runs from before controllers alone.
+    if resolved["config"]["backpressure"]["controller"] == {"kind": "spark"}:
+        del resolved["config"]["backpressure"]["controller"]
     canonical = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
     return f"{hashlib.sha256(canonical.encode()).hexdigest()[:12]}-r{repetition}"
 

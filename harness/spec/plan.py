@@ -61,6 +61,14 @@ def _app(app: str | dict[str, Any]) -> str:
     return f"own app {own}"
 
 
+def _backpressure(backpressure: dict[str, Any], conf: dict[str, str]) -> str:
+    """Spark's built-in backpressure on or off, or the plugged controller (Spark's key is then off)."""
+    controller = backpressure.get("controller") or {"kind": "spark"}
+    if controller["kind"] != "spark":
+        return f"controller {controller['kind']}"
+    return f"backpressure {'on' if conf['spark.streaming.backpressure.enabled'] == 'true' else 'off'}"
+
+
 def plan_line(planned: dict[str, Any]) -> str:
     """One run in a line: what tells its arm and pressure apart."""
     manifest, conf = planned["manifest"], planned["spark_conf"]
@@ -76,7 +84,7 @@ def plan_line(planned: dict[str, Any]) -> str:
     parts = [
         f"{planned['run_id']}",
         f"{_app(workload['app'])} ({workload['impl']}, {workload['source']})",
-        f"backpressure {'on' if conf['spark.streaming.backpressure.enabled'] == 'true' else 'off'}",
+        _backpressure(config["backpressure"], conf),
         caps,
         f"budget {_size(planned['in_flight_budget'])}",
         f"load {load} for {workload['duration_s']:g} s",

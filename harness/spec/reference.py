@@ -15,7 +15,7 @@ from pydantic_core import PydanticUndefined
 
 from generators import profiles
 from harness.platform import BACKENDS
-from harness.spec.manifest import Manifest, RateSearch
+from harness.spec.manifest import CONTROLLERS, Manifest, RateSearch
 
 SEARCH_NOTE = (
     "It needs the `constant` profile, whose `rate` it sets (so the matrix may not vary the rate). A rate "
@@ -45,6 +45,8 @@ def _type_name(annotation: Any) -> str:
         isinstance(arg, type) and issubclass(arg, profiles.RateProfile) for arg in typing.get_args(annotation)
     ):
         return "profile (below)"
+    if origin in (typing.Union, types.UnionType) and set(typing.get_args(annotation)) == set(CONTROLLERS):
+        return "controller (below)"
     if origin in (typing.Union, types.UnionType):
         return " or ".join(
             _type_name(arg) if arg is not type(None) else "null" for arg in typing.get_args(annotation)
@@ -104,7 +106,7 @@ def _nested(annotation: Any) -> tuple[type[BaseModel], str] | None:
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
-        path = f"{prefix}{name}"
+        path = f"{prefix}{field.alias or name}"
         annotation = field.annotation
         constraints = [_constraint(m) for m in field.metadata if _constraint(m)]
         note = field.description or ""
@@ -113,7 +115,8 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         kind = _type_name(annotation)
         if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("choices") == "backends":
             kind, note = _backend_choices()
-        rows.append(f"| `{path}` | {kind} | {_default(field)} | {note} |")
+        default = "`{kind: spark}`" if kind == "controller (below)" else _default(field)
+        rows.append(f"| `{path}` | {kind} | {default} | {note} |")
         nested = _nested(annotation)
         if nested and not issubclass(nested[0], profiles.RateProfile):
             rows.extend(_rows(nested[0], f"{path}{nested[1]}."))
@@ -141,6 +144,18 @@ def reference() -> str:
             parts.append(" ".join(summary.split()).replace("``", "`") + "\n")
         rows = [row for row in _rows(model, "") if not row.startswith("| `profile`")]
         parts.extend([_table(rows), ""])
+    parts.append("## Rate controllers (`config.backpressure.controller`)\n")
+    parts.append(
+        "Chosen by `kind:`; every kind but `spark` is plugged into the Kafka sources by the JVM helper "
+        "and records its decisions in `controller.parquet` (see docs/controllers.md).\n"
+    )
+    for model in CONTROLLERS:
+        name = typing.get_args(model.model_fields["kind"].annotation)[0]
+        parts.append(f"### `{name}`\n")
+        parts.append(" ".join((model.__doc__ or "").split()).replace("``", "`") + "\n")
+        rows = [row for row in _rows(model, "") if not row.startswith("| `kind`")]
+        if rows:
+            parts.extend([_table(rows), ""])
     return "\n".join(parts)
 
 

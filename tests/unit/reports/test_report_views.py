@@ -520,6 +520,21 @@ def test_compare_names_each_sides_pressure_level() -> None:
     assert lines[1].endswith("pressure level: in-flight budget 8 GiB")
 
 
+def test_compare_names_the_rate_controllers_when_a_side_plugged_one_in(tmp_path: Path) -> None:
+    run = FIXTURES / "capped-direct" / "fded7560961b-r1"
+    plugged = tmp_path / "governor" / run.name
+    shutil.copytree(run, plugged)
+    spec = json.loads((plugged / "spec.json").read_text())
+    spec["manifest"]["config"]["backpressure"]["controller"] = {"kind": "governor"}
+    (plugged / "spec.json").write_text(json.dumps(spec))
+
+    lines = compare_text(run, plugged).splitlines()
+    assert lines[0].endswith("rate controller: spark")
+    assert lines[1].endswith("rate controller: governor")
+    # Runs of Spark's built-in backpressure alone are described as before.
+    assert "rate controller" not in compare_text(run, run)
+
+
 def test_compare_writes_a_self_contained_page(tmp_path: Path) -> None:
     output = compare(FIXTURES / "receiver", OOM_RUN, tmp_path / "cmp" / "compare.html")
 
@@ -634,3 +649,23 @@ def test_repetitions_are_drawn_as_a_distribution_per_configuration(fixture_repor
 
     rendered = figures.distribution_figure(values, "d", "t", svg=False)
     assert rendered.png.startswith(b"\x89PNG")
+
+
+def test_a_plugged_controllers_limit_replaces_the_replayed_pid_in_the_rate_panel() -> None:
+    rate_limits = pd.DataFrame(
+        {"batch_time_ms": [2000, 4000], "batch_rate_rps": [300.0, 300.0], "pid_limit_rps": [None, 900.0]}
+    )
+    controller = pd.DataFrame(
+        {
+            "event": ["decision", "batch_cap", "decision", "decision"],
+            "stream_id": [0, 0, 1, 0],
+            "end_time_ms": [2500, None, 2600, 4500],
+            "limit_rps": [300, 300, 50, 310],
+        }
+    )
+    series = figures.rate_series(rate_limits, pd.DataFrame(), 0.0, controller)
+    assert set(series) == {"batch", "controller"}
+    # One line: the first stream's decisions, at the time each was made.
+    assert series["controller"]["t_s"].tolist() == [2.5, 4.5]
+    assert series["controller"]["rate"].tolist() == [300, 310]
+    assert set(figures.rate_series(rate_limits, pd.DataFrame(), 0.0)) == {"batch", "pid"}

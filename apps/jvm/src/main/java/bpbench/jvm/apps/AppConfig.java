@@ -33,7 +33,8 @@ public record AppConfig(
         boolean reportState,
         String storageLevel,
         long inFlightBudget,
-        String controlTopic) {
+        String controlTopic,
+        String controller) {
 
     /** The paper's state timeout: a key not updated for 20 s leaves the state. */
     static final double DEFAULT_STATE_TIMEOUT_S = 20.0;
@@ -76,7 +77,9 @@ public record AppConfig(
                 raw.path("report_state").asBoolean(false),
                 raw.path("storage_level").asText("MEMORY_ONLY"),
                 raw.hasNonNull("in_flight_budget") ? raw.get("in_flight_budget").asLong() : NO_BUDGET,
-                raw.hasNonNull("control_topic") ? raw.get("control_topic").asText() : null);
+                raw.hasNonNull("control_topic") ? raw.get("control_topic").asText() : null,
+                // The plugged rate controller's setting as JSON text (null: Spark's own backpressure).
+                raw.hasNonNull("controller") ? raw.get("controller").toString() : null);
     }
 
     public boolean readsThroughReceivers() {

@@ -79,10 +79,12 @@ public final class StreamingDriver {
         List<String> topics = List.of(config.topic());
         if (config.readsThroughReceivers()) {
             return new KafkaReceiverStreams().createValueStream(jssc, params, topics, config.receivers(),
-                    config.storageLevel(), config.controlTopic(), config.inFlightBudget());
+                    config.storageLevel(), config.controlTopic(), config.inFlightBudget(), config.controller(),
+                    config.outputDir(), null);
         }
         String offsetLog = Path.of(config.outputDir(), OFFSETS_FILE).toString();
-        return new KafkaDirectStreams().createValueStream(jssc, params, topics, offsetLog);
+        return new KafkaDirectStreams().createValueStream(jssc, params, topics, offsetLog, config.controller(),
+                config.outputDir(), null);
     }
 
     static void writeHandshake(AppConfig config, JavaSparkContext sc) throws IOException {

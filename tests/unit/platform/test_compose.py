@@ -186,9 +186,19 @@ def test_environment_from_the_manifest(tmp_path: Path) -> None:
     )
 
 
-def test_a_limit_below_the_heap_is_bad_input() -> None:
-    with pytest.raises(UsageError, match=r"c.yaml: platform: compose.worker_memory_limit \(1g\) must exceed"):
-        platform(worker_memory_limit="1g")
+def test_a_limit_below_the_heap_is_a_warning_not_an_error() -> None:
+    data = {
+        "name": "c",
+        "platform": {
+            "backend": "compose",
+            "spark": {"executor_memory": "2g"},
+            "compose": {"worker_memory_limit": "1g"},
+        },
+        "workload": {"generator": {"profile": "constant", "rate": 100}},
+    }
+    (warning,) = parse_manifest(data, "c.yaml").warnings()
+    assert "worker_memory_limit (1g) is not above platform.spark.executor_memory (2g)" in warning
+    assert "OOMKilled" in warning
 
 
 # --- endpoints and evidence from docker's output -----------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 from harness.paths import REPO_ROOT
 from reports.builder import claim_results, load_runs

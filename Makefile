@@ -16,7 +16,7 @@ help:
 	@echo "make setup                virtualenv, Python packages, locked jars, JVM helper (idempotent)"
 	@echo "make run EXP=FILE [OUT=results] [BACKEND=local|compose|external]"
 	@echo "make demo BACKEND=compose  the demo in containers (Docker with Compose v2; see docs/backends.md)"
-	@echo "make setup-containers     Debian's docker.io and debootstrap (root), Docker Compose built from Go"
+	@echo "make setup-containers     Debian's docker.io and mmdebstrap (root), Docker Compose built from Go"
 	@echo "make engine | engine-down the project's own dockerd (when no engine answers), started / stopped"
 	@echo "make images               the compose backend's images, built here without a registry"
 	@echo "make up [EXP=FILE]        Kafka and Spark in containers, sized from EXP's platform; prints addresses"
@@ -40,12 +40,13 @@ $(INSTALLED): pyproject.toml requirements.lock
 setup: $(INSTALLED)
 	$(BIN)/bpbench setup
 
-# The compose backend's tools: Debian's docker.io (client and dockerd) and debootstrap where missing
-# (needs root), and Docker Compose built from its pinned Go module where `docker compose` is missing.
+# The compose backend's tools: Debian's docker.io (client and dockerd) and mmdebstrap (the images'
+# Debian base) where missing (needs root), and Docker Compose built from its pinned Go module where
+# `docker compose` is missing.
 setup-containers:
-	@if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: install docker.io and debootstrap (as root: apt-get install docker.io debootstrap)"; exit 2; fi; \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io debootstrap; \
+	@if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: install docker.io and mmdebstrap (as root: apt-get install docker.io mmdebstrap)"; exit 2; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io mmdebstrap; \
 	fi
 	@docker compose version >/dev/null 2>&1 || $(MAKE) --no-print-directory compose
 

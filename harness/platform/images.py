@@ -1,6 +1,7 @@
 """The compose backend's images, built on this machine without any image registry.
 
-* ``base``: a Debian rootfs made by ``debootstrap`` with Java 17 and Python, imported into the
+* ``base``: a Debian rootfs made by ``mmdebstrap`` (or ``debootstrap``, four times slower here)
+  with Java 17 and Python, imported into the
   engine (``docker import``). Skipped when ``BPBENCH_BASE_IMAGE`` names another base (for example
   ``debian:bookworm-slim`` where a registry is reachable; the Dockerfiles then install the
   packages themselves).
@@ -88,10 +89,18 @@ def build_problems(env: Mapping[str, str]) -> str | None:
         return None
     if rootfs_dir().is_dir():
         return None
-    if shutil.which("debootstrap") is None:
-        return "the base image needs debootstrap (apt-get install debootstrap), or BPBENCH_BASE_IMAGE"
+    if bootstrap_tool() is None:
+        return "the base image needs mmdebstrap (apt-get install mmdebstrap), or BPBENCH_BASE_IMAGE"
     if os.geteuid() != 0:
-        return "the base image's debootstrap needs root (or set BPBENCH_BASE_IMAGE)"
+        return "the base image's mmdebstrap needs root (or set BPBENCH_BASE_IMAGE)"
+    return None
+
+
+def bootstrap_tool() -> str | None:
+    """mmdebstrap (apt's parallel downloads; 89 s here) or debootstrap (413 s), whichever is installed."""
+    for tool in ("mmdebstrap", "debootstrap"):
+        if shutil.which(tool):
+            return tool
     return None
 
 
@@ -138,11 +147,12 @@ def build_base(env: Mapping[str, str], log: Log, log_file: Path) -> str:
         shutil.rmtree(partial, ignore_errors=True)
         partial.parent.mkdir(parents=True, exist_ok=True)
         mirror = os.environ.get("BPBENCH_DEBIAN_MIRROR", DEBIAN_MIRROR)
-        log(f"debootstrap {DEBIAN_SUITE} with {', '.join(BASE_PACKAGES)} into {rootfs}")
+        tool = bootstrap_tool() or "mmdebstrap"
+        log(f"{tool} {DEBIAN_SUITE} with {', '.join(BASE_PACKAGES)} into {rootfs}")
         _run_logged(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", DEBIAN_SUITE,
+            [tool, "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", DEBIAN_SUITE,
              str(partial), mirror],
-            log_file, env, "debootstrap",
+            log_file, env, tool,
         )  # fmt: skip
         for deb in (partial / "var" / "cache" / "apt" / "archives").glob("*.deb"):
             deb.unlink()

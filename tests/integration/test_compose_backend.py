@@ -1,7 +1,7 @@
 """The compose backend for real: Kafka and Spark in containers on the host's network (127.0.0.1).
 
 Needs the Docker client, Compose v2 or later and an engine: the user's, or the project's own dockerd
-(`make setup-containers` installs Debian's docker.io and debootstrap and builds Compose; the harness
+(`make setup-containers` installs Debian's docker.io and mmdebstrap and builds Compose; the harness
 starts the engine when none answers). Skipped, with the reason, where none of that is possible.
 The first test runs with no engine started beforehand where the project's own is used, so it also
 checks that a run starts the private engine and stops it again; the later ones share one engine.

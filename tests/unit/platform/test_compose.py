@@ -492,3 +492,28 @@ def test_container_collector_counts_an_engine_that_does_not_answer() -> None:
     collector = ContainerStatsCollector("p", client=client)
     collector.poll()
     assert collector.failed_polls == 1 and collector.tables()["containers"][0] == []
+
+
+def test_an_image_missing_and_not_buildable_names_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BPBENCH_CACHE", str(tmp_path))
+    monkeypatch.delenv("BPBENCH_BASE_IMAGE", raising=False)
+    asked: list[str] = []
+
+    def absent(tag: str, env: Any, run: Any = None) -> bool:
+        asked.append(tag)
+        return False
+
+    monkeypatch.setattr(images, "image_present", absent)
+    monkeypatch.setattr(images, "bootstrap_tool", lambda: None)
+    (problem,) = images.image_problems({})
+    assert problem.startswith("backend compose: image bpbench/kafka:") and "cannot be built" in problem
+    assert "apt-get install mmdebstrap" in problem and "make images" in problem
+    assert images.image_tags()["kafka"] in asked and images.image_tags()["base"] in asked
+    # Present images need nothing built; a rootfs already made, or another base, makes them buildable.
+    monkeypatch.setattr(images, "missing_images", lambda env, run=None: [])
+    assert images.image_problems({}) == []
+    monkeypatch.setattr(images, "missing_images", lambda env, run=None: ["bpbench/kafka:x"])
+    monkeypatch.setenv("BPBENCH_BASE_IMAGE", "debian:bookworm-slim")
+    assert images.image_problems({}) == []

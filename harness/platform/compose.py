@@ -38,7 +38,7 @@ from harness.platform.kafka_broker import new_cluster_id
 from harness.platform.spark_standalone import alive_workers
 from harness.results.outcomes import Evidence, Outcome, worker_evidence
 from harness.run.events import EventLog
-from harness.run.supervisor import ProcessSupervisor
+from harness.run.supervisor import ManagedProcess, ProcessSupervisor
 from harness.spec.manifest import Platform, jvm_memory_bytes
 from harness.timing import wait_until
 
@@ -226,18 +226,25 @@ def _finished_at(state: dict[str, Any]) -> float:
     return moment + float(f"0.{match.group(2) or 0}")
 
 
-def oom_events(events: str, inspected: str) -> list[Evidence]:
-    """The engine's ``oom`` events (``docker events --format '{{json .}}'``): the kernel killed a
-    process of a container at the container's memory limit. A worker's executor killed so leaves the
-    worker, and so the container, running: its ``OOMKilled`` state is only set when the container
-    exits, the event is there at once. One piece of evidence per container."""
+def oom_events(
+    events: str, inspected: str, since: float | None = None, until: float | None = None
+) -> list[Evidence]:
+    """The engine's ``oom`` events (``docker events --format '{{json .}}'``) between ``since`` and
+    ``until`` (epoch seconds): the kernel killed a process of a container at the container's memory
+    limit. A worker's executor killed so leaves the worker, and so the container, running: its
+    ``OOMKilled`` state is only set when the container exits, the event is there at once. One piece
+    of evidence per container, with the number of kills."""
     limits = {c.get("Id", ""): _limit(c) for c in json.loads(inspected or "[]")}
     counts: dict[str, int] = {}
     for line in events.splitlines():
-        if not line.strip():
+        try:
+            event = json.loads(line)
+        except ValueError:  # a line the watcher printed on its way out, or cut short
             continue
-        event = json.loads(line)
-        if event.get("Action", event.get("status")) != "oom":
+        if not isinstance(event, dict) or event.get("Action", event.get("status")) != "oom":
+            continue
+        moment = int(event.get("timeNano") or 0) / 1e9 or float(event.get("time") or 0)
+        if (since is not None and moment < since) or (until is not None and moment > until):
             continue
         actor = event.get("Actor") or {}
         name = (actor.get("Attributes") or {}).get("name") or actor.get("ID", event.get("id", ""))[:12]
@@ -279,6 +286,7 @@ class ComposeBackend:
         events: EventLog | None = None,
         engine: engines.EngineChoice | None = None,
         stop_engine: bool = True,
+        supervisor: ProcessSupervisor | None = None,
     ) -> None:
         # The Spark work folder is bind-mounted, and compose reads a relative mount from the compose
         # file's folder: `bpbench up --out results` must mount the folder the harness reads.
@@ -300,12 +308,16 @@ class ComposeBackend:
         self._stop_engine = stop_engine
         self._started_engine: engines.PrivateEngine | None = None
         self._evidence_since = time.time()
+        # `docker events` for the project's OOM kills, from `up` to `down`: the engine keeps only its
+        # last 256 events for a later query, a few seconds' worth while health checks run.
+        self._supervisor = supervisor
+        self._oom_watch: ManagedProcess | None = None
         self.master_url = f"spark://{LOOPBACK}:{self.ports.master}"
         self.master_ui_url = f"http://{LOOPBACK}:{self.ports.master_ui}"
 
     @classmethod
     def create(cls, workdir: Path, platform: Platform, supervisor: ProcessSupervisor) -> ComposeBackend:
-        return cls(workdir, platform, events=supervisor.events)
+        return cls(workdir, platform, events=supervisor.events, supervisor=supervisor)
 
     @staticmethod
     def problems(platform: Platform) -> list[str]:
@@ -387,6 +399,7 @@ class ComposeBackend:
             raise HarnessError(f"docker compose up failed:\n{result.stderr.strip()[-2000:]}")
         self._evidence_since = time.time()
         try:
+            self._watch_oom()
             self._wait_for_workers()
         except BaseException:
             self.down()
@@ -396,6 +409,20 @@ class ComposeBackend:
                 "compose_up", project=self.project, bootstrap_servers=self.bootstrap_servers,
                 spark_master=self.master_url, docker_host=self.engine.docker_host,
             )  # fmt: skip
+
+    @property
+    def oom_log(self) -> Path:
+        return self.workdir / "oom-events.ndjson"
+
+    def _watch_oom(self) -> None:
+        if self._supervisor is None:
+            return
+        self._oom_watch = self._supervisor.start(
+            "docker-events-oom",
+            ["docker", "events", "--filter", f"label=com.docker.compose.project={self.project}",
+             "--filter", "event=oom", "--format", "{{json .}}"],
+            self.oom_log, env=self.docker_env(),
+        )  # fmt: skip
 
     def _wait_for_workers(self) -> None:
         wanted = self.platform.compose_settings().workers
@@ -416,6 +443,9 @@ class ComposeBackend:
         """Remove the project's containers and network (and its volumes when asked); keep the logs;
         stop the private engine if ``up`` started it."""
         try:
+            if self._oom_watch is not None and self._supervisor is not None:
+                self._supervisor.stop(self._oom_watch, grace_s=5.0)
+                self._oom_watch = None
             if self.engine.running:
                 logs = self.compose("logs", "--no-color", "--timestamps")
                 if logs.returncode == 0 and logs.stdout:
@@ -497,12 +527,16 @@ class ComposeBackend:
         ids = [c["ID"] for c in self.containers() if c.get("ID")]
         inspected = self.docker("inspect", *ids) if ids else None
         described = inspected.stdout if inspected is not None and inspected.returncode == 0 else "[]"
-        oom = self.docker(
-            "events", "--since", f"{since:.3f}", "--until", f"{until + 1:.3f}",
-            "--filter", f"label=com.docker.compose.project={self.project}", "--filter", "event=oom",
-            "--format", "{{json .}}",
-        )  # fmt: skip
-        killed = oom_events(oom.stdout, described) if oom.returncode == 0 else []
+        if self._oom_watch is not None:
+            watched = self.oom_log.read_text(errors="replace") if self.oom_log.exists() else ""
+        else:  # no watcher (`bpbench up`, tests): what the engine still keeps
+            asked = self.docker(
+                "events", "--since", f"{since:.3f}", "--until", f"{until + 1:.3f}",
+                "--filter", f"label=com.docker.compose.project={self.project}", "--filter", "event=oom",
+                "--format", "{{json .}}",
+            )  # fmt: skip
+            watched = asked.stdout if asked.returncode == 0 else ""
+        killed = oom_events(watched, described, since, until + 1)
         dead = [e for e in oom_killed(described, since) if e.source not in {k.source for k in killed}]
         return evidence + killed + dead
 

@@ -32,6 +32,7 @@ from harness.platform.compose import (
     StackPorts,
     compose_command,
     docker_problems,
+    oom_events,
     oom_killed,
     parse_ps,
     port_taken,
@@ -250,6 +251,25 @@ def test_oom_killed_container_is_oom_evidence() -> None:
     finished = datetime.fromisoformat("2026-11-20T10:04:51+00:00").timestamp()
     assert len(oom_killed(fixture("inspect-workers.json"), since=finished)) == 1
     assert oom_killed(fixture("inspect-workers.json"), since=finished + 1) == []
+
+
+def test_the_engines_oom_events_are_oom_evidence_of_their_run() -> None:
+    events = fixture("events-oom.ndjson")
+    killed_at = json.loads(events.splitlines()[0])["timeNano"] / 1e9
+    worker = json.loads(events.splitlines()[0])["id"]
+    inspected = json.dumps([{"Id": worker, "HostConfig": {"Memory": 768 << 20}}])
+    (evidence,) = oom_events(events + "\nnot json\n", inspected)
+    assert evidence.kind == "oom" and evidence.source == "container bpbench-3f29e7b844-spark-worker-1"
+    assert (
+        evidence.detail.startswith("OOMKilled: the kernel killed a process")
+        and "(768 MiB), 1 time" in evidence.detail
+    )
+    # Only the run's own window: a kill before or after it belongs to another run.
+    assert oom_events(events, inspected, since=killed_at - 60, until=killed_at + 1) == [evidence]
+    assert oom_events(events, inspected, since=killed_at + 1) == []
+    assert oom_events(events, inspected, until=killed_at - 1) == []
+    (twice,) = oom_events(events + "\n" + events, "[]")
+    assert "(no limit), 2 times" in twice.detail
 
 
 def test_failure_evidence_joins_worker_logs_and_container_state(tmp_path: Path) -> None:

@@ -142,6 +142,8 @@ def compose_environment(
         "BPBENCH_WORKER_MEMORY": platform.spark.executor_memory,
         "BPBENCH_WORKER_MEMORY_LIMIT": platform.worker_memory_limit(),
         "BPBENCH_WORK_DIR": str(work_dir),
+        # The experiment's folder (the backend folder's parent), which holds every run's checkpoints.
+        "BPBENCH_SHARED_DIR": str(work_dir.parent.parent),
         "BPBENCH_UID": str(os.getuid()),
         "BPBENCH_GID": str(os.getgid()),
         **images.compose_images(),

@@ -177,6 +177,8 @@ def test_environment_from_the_manifest(tmp_path: Path) -> None:
     assert env["BPBENCH_MASTER_PORT"] == "9301" and env["BPBENCH_MASTER_UI_PORT"] == "9302"
     assert env["BPBENCH_KAFKA_REPLICATION"] == "3"
     assert env["BPBENCH_WORK_DIR"] == str(tmp_path / "spark-work")
+    # The backend folder's parent, the experiment's, holds the runs' checkpoints: mounted as it is.
+    assert env["BPBENCH_SHARED_DIR"] == str(tmp_path.parent)
     relative = ComposeBackend(Path("results/compose-up"), platform(), engine=RUNNING).environment
     assert relative["BPBENCH_WORK_DIR"] == str(Path.cwd() / "results/compose-up/spark-work")
     assert f"-python{sys.version_info.major}.{sys.version_info.minor}-" in env["BPBENCH_SPARK_IMAGE"]

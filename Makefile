@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser setup-containers compose engine engine-down images demo up down run report paper paper-full test test-unit test-e2e bench-report bench-overhead bench-generator docs lint format \
+.PHONY: help setup setup-browser setup-containers compose engine engine-down images demo up down run report paper paper-full test test-unit test-containers test-e2e bench-report bench-overhead bench-generator docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make setup-containers     Debian's docker.io and mmdebstrap (root), Docker Compose built from Go"
 	@echo "make engine | engine-down the project's own dockerd (when no engine answers), started / stopped"
 	@echo "make images               the compose backend's images, built here without a registry"
+	@echo "make test-containers      the compose backend's tests on a real engine (about 12 minutes; not in CI)"
 	@echo "make up [EXP=FILE]        Kafka and Spark in containers, sized from EXP's platform; prints addresses"
 	@echo "make down [VOLUMES=1]     remove the containers and network of make up (volumes only when asked)"
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
@@ -90,6 +91,10 @@ test: setup
 
 test-unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit
+
+# The compose backend on a real engine (the project's own when none answers): about 12 minutes here.
+test-containers: setup setup-containers
+	BPBENCH_CONTAINER_TESTS=1 $(BIN)/pytest tests/integration/test_compose_backend.py
 
 test-e2e: $(INSTALLED)
 	$(BIN)/pytest tests/e2e

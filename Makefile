@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser demo up down run simulate report paper paper-full test test-unit test-e2e bench-report bench-overhead bench-generator bench-simulator docs lint format \
+.PHONY: help setup setup-browser setup-containers compose engine engine-down images demo up down run simulate report paper paper-full test test-unit test-containers test-e2e bench-report bench-overhead bench-generator bench-simulator docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -16,6 +16,10 @@ help:
 	@echo "make setup                virtualenv, Python packages, locked jars, JVM helper (idempotent)"
 	@echo "make run EXP=FILE [OUT=results] [BACKEND=local|compose|external]"
 	@echo "make demo BACKEND=compose  the demo in containers (Docker with Compose v2; see docs/backends.md)"
+	@echo "make setup-containers     Debian's docker.io and mmdebstrap (root), Docker Compose built from Go"
+	@echo "make engine | engine-down the project's own dockerd (when no engine answers), started / stopped"
+	@echo "make images               the compose backend's images, built here without a registry"
+	@echo "make test-containers      the compose backend's tests on a real engine (about 12 minutes; not in CI)"
 	@echo "make up [EXP=FILE]        Kafka and Spark in containers, sized from EXP's platform; prints addresses"
 	@echo "make down [VOLUMES=1]     remove the containers and network of make up (volumes only when asked)"
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
@@ -39,17 +43,39 @@ $(INSTALLED): pyproject.toml requirements.lock
 setup: $(INSTALLED)
 	$(BIN)/bpbench setup
 
-demo: setup
+# The compose backend's tools: Debian's docker.io (client and dockerd) and mmdebstrap (the images'
+# Debian base) where missing (needs root), and Docker Compose built from its pinned Go module where
+# `docker compose` is missing.
+setup-containers:
+	@if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: install docker.io and mmdebstrap (as root: apt-get install docker.io mmdebstrap)"; exit 2; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io mmdebstrap; \
+	fi
+	@docker compose version >/dev/null 2>&1 || $(MAKE) --no-print-directory compose
+
+compose:
+	infra/engine/build-compose.sh
+
+engine: $(INSTALLED) setup-containers
+	$(BIN)/bpbench engine up
+
+engine-down: $(INSTALLED)
+	$(BIN)/bpbench engine down
+
+images: setup engine
+	$(BIN)/bpbench images
+
+demo: setup $(if $(filter compose,$(BACKEND)),setup-containers)
 	$(BIN)/bpbench run experiments/demo.yaml --out $(OUT) $(if $(BACKEND),--backend $(BACKEND))
 
 # Kafka and Spark in containers (Docker with Compose v2); `make down VOLUMES=1` also drops volumes.
-up: $(INSTALLED)
+up: setup setup-containers
 	$(BIN)/bpbench up --backend compose $(if $(EXP),--manifest $(EXP))
 
 down: $(INSTALLED)
 	$(BIN)/bpbench down --backend compose $(if $(VOLUMES),--volumes)
 
-run: setup
+run: setup $(if $(filter compose,$(BACKEND)),setup-containers)
 	$(BIN)/bpbench run $(EXP) --out $(OUT) $(if $(BACKEND),--backend $(BACKEND))
 
 paper: setup
@@ -67,6 +93,10 @@ test: setup
 
 test-unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit
+
+# The compose backend on a real engine (the project's own when none answers): about 12 minutes here.
+test-containers: setup setup-containers
+	BPBENCH_CONTAINER_TESTS=1 $(BIN)/pytest tests/integration/test_compose_backend.py
 
 test-e2e: $(INSTALLED)
 	$(BIN)/pytest tests/e2e

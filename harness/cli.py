@@ -111,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     commands.add_parser("setup", help="fetch and verify the locked jars, build the JVM helper")
+    engine = commands.add_parser("engine", help="the project's own Docker engine, for backend compose")
+    engine.add_argument("action", choices=["up", "down", "status"])
+    images = commands.add_parser("images", help="build the compose backend's images here (no registry)")
+    images.add_argument("--rebuild", action="store_true", help="build them even where the tags exist")
     commands.add_parser(
         "lock-jars", help="re-resolve the jar sets with Maven and rewrite infra/jvm-deps.lock"
     )
@@ -178,31 +182,47 @@ def _run(args: argparse.Namespace, console: Console) -> None:
 
 
 def _compose_stack(args: argparse.Namespace):  # -> (ComposeBackend, Platform), imported lazily
-    from harness.platform.compose import DEFAULT_KAFKA_PORTS, DEFAULT_PROJECT, ComposeBackend
+    from harness.platform.compose import DEFAULT_PROJECT, ComposeBackend, StackPorts
     from harness.spec.manifest import Platform, load_experiment
 
     manifest = getattr(args, "manifest", None)
     platform = load_experiment(manifest)[0].manifest.platform if manifest else Platform(backend="compose")
+    # The stack outlives `bpbench up`, and so does an engine it had to start; `bpbench down` stops both.
     return ComposeBackend(
-        args.out / "compose-up", platform, project=DEFAULT_PROJECT, kafka_ports=DEFAULT_KAFKA_PORTS
+        args.out / "compose-up",
+        platform,
+        project=DEFAULT_PROJECT,
+        ports=StackPorts.defaults(),
+        stop_engine=False,
     ), platform
 
 
 def _up(args: argparse.Namespace, console: Console) -> None:
     from harness.platform.compose import compose_problems
+    from harness.platform.engine import mark_started_by_up
 
     backend, platform = _compose_stack(args)
     problems = compose_problems(platform)
     if problems:
         raise UsageError("\n".join(problems))
-    backend.up()
+    try:
+        backend.up()
+    except BaseException:
+        if backend.started_engine is not None:
+            from harness.platform.engine import stop_private
+
+            stop_private(backend.started_engine)
+        raise
+    if backend.started_engine is not None:
+        mark_started_by_up(backend.started_engine)
     console.print(f"kafka:  {backend.bootstrap_servers}")
     console.print(f"spark:  {backend.spark_master} (UI {backend.master_ui_url})")
-    console.print(f"driver: bind to {backend.gateway} so executors reach it; `bpbench down` to remove")
+    console.print(f"docker: {backend.engine.docker_host or 'the default engine'}; `bpbench down` to remove")
 
 
 def _down(args: argparse.Namespace, console: Console) -> None:
     from harness.platform.compose import docker_problems
+    from harness.platform.engine import PrivateEngine, started_by_up, stop_private
 
     problems = docker_problems()
     if problems:
@@ -213,6 +233,44 @@ def _down(args: argparse.Namespace, console: Console) -> None:
         f"removed the containers and network of {backend.project}"
         + (" and its volumes" if args.volumes else "")
     )
+    private = PrivateEngine.default()
+    if started_by_up(private) and stop_private(private):
+        console.print("stopped the private Docker engine that `bpbench up` started")
+
+
+def _engine(args: argparse.Namespace, console: Console) -> None:
+    from harness.platform import engine
+
+    private = engine.PrivateEngine.default()
+    if args.action == "down":
+        stopped = engine.stop_private(private)
+        console.print(
+            "stopped the private Docker engine" if stopped else "no private Docker engine was running"
+        )
+        return
+    if args.action == "status":
+        running = engine.answers(private.host) if private.pid() else None
+        console.print(
+            f"private engine: {f'running, {running}, {private.host}' if running else 'not running'}"
+        )
+        return
+    choice = engine.choose_engine()
+    if choice.private is None or choice.running:
+        console.print(f"a Docker engine answers: {choice.docker_host or 'the default socket'}")
+        return
+    engine.start_private(private)
+    console.print(f"private Docker engine running: DOCKER_HOST={private.host} (stop: make engine-down)")
+
+
+def _images(args: argparse.Namespace, console: Console) -> None:
+    from harness.platform import engine, images
+
+    choice = engine.choose_engine()
+    if not choice.running:
+        raise UsageError("no Docker engine answers; run `make engine` first (or set DOCKER_HOST)")
+    tags = images.build_images(choice.env(), console.print, rebuild=args.rebuild)
+    for part in ("kafka", "spark"):
+        console.print(f"{part}: {tags[part]}")
 
 
 def _publish(args: argparse.Namespace, console: Console) -> None:
@@ -316,6 +374,10 @@ def main(argv: list[str] | None = None) -> int:
             _tune(args)
         elif args.command == "setup":
             _setup(console)
+        elif args.command == "engine":
+            _engine(args, console)
+        elif args.command == "images":
+            _images(args, console)
         elif args.command == "lock-jars":
             from harness import jvm
 

@@ -51,8 +51,15 @@ class ContainerStatsCollector:
 
     name = "containers"
 
-    def __init__(self, project: str, client: Any = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        project: str,
+        client: Any = None,
+        clock: Callable[[], float] = time.time,
+        docker_host: str | None = None,
+    ) -> None:
         self._project = project
+        self._docker_host = docker_host
         self._client = client
         self._clock = clock
         self._previous: dict[str, tuple[int, int, int]] = {}
@@ -63,7 +70,11 @@ class ContainerStatsCollector:
         if self._client is None:
             import docker
 
-            self._client = docker.from_env()
+            self._client = (
+                docker.DockerClient(base_url=self._docker_host, version="auto")
+                if self._docker_host
+                else docker.from_env(version="auto")
+            )
 
     def poll(self) -> None:
         if self._client is None:

@@ -169,8 +169,8 @@ class ComposePlatform(Strict):
     )
     worker_memory_limit: str | None = Field(
         None,
-        description="each worker container's memory limit; default platform.spark.executor_memory + 1g "
-        "(an executor beyond it is OOM-killed)",
+        description="each worker container's memory limit; default platform.spark.executor_memory + 1g; "
+        "the kernel kills an executor beyond it (outcome oom, OOMKilled), a limit below the heap included",
     )
     kafka_brokers: Literal[1, 3] = Field(1, description="1, or 3 for the three-broker profile")
     kafka_memory_limit: str = Field(
@@ -221,16 +221,6 @@ class Platform(Strict):
             )
         if self.backend != "external" and self.external is not None:
             raise ValueError(f"platform.external is only for backend external (backend is {self.backend})")
-        return self
-
-    @model_validator(mode="after")
-    def _worker_limit_above_heap(self) -> Platform:
-        limit = self.compose_settings().worker_memory_limit
-        if limit is not None and jvm_memory_bytes(limit) <= jvm_memory_bytes(self.spark.executor_memory):
-            raise ValueError(
-                f"compose.worker_memory_limit ({limit}) must exceed spark.executor_memory "
-                f"({self.spark.executor_memory}): the container holds the executor's heap and more"
-            )
         return self
 
     def compose_settings(self) -> ComposePlatform:
@@ -846,6 +836,18 @@ class Manifest(Strict):
                 f"config.backpressure.initial_rate ({backpressure.initial_rate}) with backpressure off caps "
                 "each receiver at that rate for the whole run (nothing raises Spark's rate limiter without "
                 "backpressure); the original's backpressure-off runs set no initialRate"
+            )
+        platform = self.platform
+        limit = platform.compose_settings().worker_memory_limit
+        if (
+            platform.backend == "compose"
+            and limit is not None
+            and jvm_memory_bytes(limit) <= jvm_memory_bytes(platform.spark.executor_memory)
+        ):
+            found.append(
+                f"platform.compose.worker_memory_limit ({limit}) is not above platform.spark.executor_memory "
+                f"({platform.spark.executor_memory}): the kernel kills the executor (outcome oom, OOMKilled) "
+                "before its heap is full"
             )
         settled = state_settled_s(self.workload, self.config.batch_interval_ms)
         if settled is not None and self.run.warmup_s < settled:

@@ -8,8 +8,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,20 +24,23 @@ from harness.jvm import read_lock
 from harness.observe.containers import ContainerStatsCollector
 from harness.paths import REPO_ROOT
 from harness.platform import compose as compose_module
+from harness.platform import engine as engines
+from harness.platform import images
 from harness.platform.compose import (
     COMPOSE_FILE,
     ComposeBackend,
+    StackPorts,
     compose_command,
     docker_problems,
+    oom_events,
     oom_killed,
-    parse_gateway,
-    parse_port,
     parse_ps,
     port_taken,
 )
 from harness.spec.manifest import parse_manifest
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "compose"
+RUNNING = engines.EngineChoice(None, running=True)
 _VARIABLE = re.compile(r"\$\{(\w+):-([^}]*)\}")
 
 
@@ -69,33 +74,26 @@ def test_compose_file_has_the_services_and_profile() -> None:
     assert {"kafka", "kafka-2", "kafka-3", "spark-master", "spark-worker"} <= set(services)
     assert services["kafka-2"]["profiles"] == ["three-brokers"] == services["kafka-3"]["profiles"]
     assert "profiles" not in services["kafka"] and "profiles" not in services["spark-worker"]
-    # Brokers and workers share the kafka service's network namespace (see the file's header).
-    for name in ("kafka-2", "kafka-3", "spark-worker"):
-        assert services[name]["network_mode"] == "service:kafka"
     worker = services["spark-worker"]
-    assert defaults(worker["mem_limit"]) == "2g"
+    assert defaults(worker["mem_limit"]) == "2g" == defaults(worker["memswap_limit"])
     command = [defaults(part) for part in worker["command"]]
     assert command[command.index("--cores") + 1] == "2" and command[command.index("--memory") + 1] == "1g"
     assert worker["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert "healthcheck" in services["kafka"] and "healthcheck" in services["spark-master"]
 
 
-def images(data: dict[str, Any]) -> list[str]:
-    found = []
-    for service in data["services"].values():
-        found.append(defaults(service["image"]))
-        if "build" in service:
-            found.append(defaults(service["build"]["args"]["SPARK_IMAGE"]))
-    dockerfile = (COMPOSE_FILE.parent / "spark" / "Dockerfile").read_text()
-    found += re.findall(r"^ARG SPARK_IMAGE=(\S+)", dockerfile, re.MULTILINE)
-    return found
+def service_images(data: dict[str, Any]) -> list[str]:
+    return [defaults(service["image"]) for service in data["services"].values()]
 
 
 def test_every_image_tag_is_pinned() -> None:
-    for image in images(compose_file()):
+    for image in service_images(compose_file()):
         name, _, tag = image.rpartition(":")
         assert name and tag and tag != "latest", image
         assert re.match(r"\d+\.\d+\.\d+", tag), f"{image}: the tag starts with a full version"
+    # Nothing is pulled: every image is one `bpbench images` builds.
+    assert all(image.startswith("bpbench/") for image in service_images(compose_file()))
+    assert "build" not in str(compose_file()["services"])
 
 
 def test_versions_equal_the_local_backends() -> None:
@@ -104,34 +102,34 @@ def test_versions_equal_the_local_backends() -> None:
     (kafka_version,) = {
         j.version for j in read_lock() if j.jar_set == "kafka-broker" and j.artifact == "kafka_2.13"
     }
-    found = images(compose_file())
-    assert f"apache/kafka:{kafka_version}" in found
-    spark_images = [image for image in found if image.startswith("apache/spark:")]
-    assert spark_images and all(
-        image == f"apache/spark:{spark_version}-scala2.12-java17-ubuntu" for image in spark_images
-    ), spark_images
-    # The image built from it carries the same versions in its tag, and numpy as requirements.lock pins it.
-    assert defaults(compose_file()["services"]["spark-worker"]["image"]).startswith(
-        f"bpbench/spark:{spark_version}-scala2.12-java17-python"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    tags = images.image_tags()
+    assert tags["kafka"] == f"bpbench/kafka:{kafka_version}-java17-{images.BUILD_REVISION}"
+    assert tags["spark"] == f"bpbench/spark:{spark_version}-java17-python{python}-{images.BUILD_REVISION}"
+    # The compose file's defaults are the tags `bpbench images` builds (for Python 3.11).
+    services = compose_file()["services"]
+    assert defaults(services["kafka"]["image"]) == tags["kafka"]
+    assert (
+        defaults(services["spark-worker"]["image"]).replace("python3.11", f"python{python}") == tags["spark"]
     )
-    environment = compose_module.compose_environment(platform(), (1, 2, 3), Path("/w"), "p")
-    locked = re.search(r"^numpy==(\S+)$", (REPO_ROOT / "requirements.lock").read_text(), re.MULTILINE).group(
-        1
-    )
-    assert environment["BPBENCH_NUMPY_VERSION"] == locked
+    environment = compose_module.compose_environment(platform(), StackPorts.free(), Path("/w"), "p")
+    assert environment["BPBENCH_SPARK_IMAGE"] == tags["spark"]
+    assert environment["BPBENCH_KAFKA_IMAGE"] == tags["kafka"]
 
 
-def test_every_published_port_is_on_loopback() -> None:
-    published = [
-        defaults(str(port))
-        for service in compose_file()["services"].values()
-        for port in service.get("ports", [])
-    ]
-    assert published
-    for port in published:
-        assert port.startswith("127.0.0.1:"), port
-    # A broker's host port is the port it advertises; the master's are read back with `docker compose port`.
-    assert "127.0.0.1:9092:9092" in published and "127.0.0.1::7077" in published
+def test_every_service_uses_the_host_network_on_loopback() -> None:
+    services = compose_file()["services"]
+    for name, service in services.items():
+        assert service["network_mode"] == "host", name
+        assert "ports" not in service, name
+    text = COMPOSE_FILE.read_text()
+    # Every listener and every Spark address is loopback; nothing binds a wildcard address.
+    for listener in re.findall(r"(?:PLAINTEXT|CONTROLLER)://([^:,]*):", text):
+        assert listener == "127.0.0.1", listener
+    for service in ("spark-master", "spark-worker"):
+        command = services[service]["command"]
+        assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert "0.0.0.0" not in text
 
 
 @pytest.mark.skipif(
@@ -162,35 +160,48 @@ def test_command_lines() -> None:
         "--remove-orphans",
     ]
     assert compose_command("bpbench-x", True, "ps") == [*base, "--profile", "three-brokers", "ps"]
-    backend = ComposeBackend(Path("/tmp/b"), platform(workers=3), project="bpbench-x", kafka_ports=(1, 2, 3))
-    assert backend.up_command() == ["up", "--detach", "--wait", "--build", "--scale", "spark-worker=3"]
+    backend = ComposeBackend(Path("/tmp/b"), platform(workers=3), project="bpbench-x", engine=RUNNING)
+    assert backend.up_command() == ["up", "--detach", "--wait", "--scale", "spark-worker=3"]
 
 
 def test_environment_from_the_manifest(tmp_path: Path) -> None:
+    ports = StackPorts((9101, 9102, 9103), (9201, 9202, 9203), 9301, 9302)
     env = ComposeBackend(
-        tmp_path,
-        platform(workers=2, kafka_brokers=3, worker_memory_limit="3g"),
-        kafka_ports=(9101, 9102, 9103),
+        tmp_path, platform(workers=2, kafka_brokers=3, worker_memory_limit="3g"), ports=ports, engine=RUNNING
     ).environment
     assert env["BPBENCH_WORKER_CORES"] == "2" and env["BPBENCH_WORKER_MEMORY"] == "2g"
     assert env["BPBENCH_WORKER_MEMORY_LIMIT"] == "3g"
     assert env["BPBENCH_KAFKA_PORT"] == "9101" and env["BPBENCH_KAFKA_PORT_3"] == "9103"
-    assert env["BPBENCH_KAFKA_VOTERS"] == "1@127.0.0.1:19093,2@127.0.0.1:19094,3@127.0.0.1:19095"
+    assert env["BPBENCH_KAFKA_VOTERS"] == "1@127.0.0.1:9201,2@127.0.0.1:9202,3@127.0.0.1:9203"
+    assert env["BPBENCH_CONTROLLER_PORT_2"] == "9202"
+    assert env["BPBENCH_MASTER_PORT"] == "9301" and env["BPBENCH_MASTER_UI_PORT"] == "9302"
     assert env["BPBENCH_KAFKA_REPLICATION"] == "3"
     assert env["BPBENCH_WORK_DIR"] == str(tmp_path / "spark-work")
-    relative = ComposeBackend(Path("results/compose-up"), platform(), kafka_ports=(1, 2, 3)).environment
+    # The backend folder's parent, the experiment's, holds the runs' checkpoints: mounted as it is.
+    assert env["BPBENCH_SHARED_DIR"] == str(tmp_path.parent)
+    relative = ComposeBackend(Path("results/compose-up"), platform(), engine=RUNNING).environment
     assert relative["BPBENCH_WORK_DIR"] == str(Path.cwd() / "results/compose-up/spark-work")
-    assert env["BPBENCH_PYTHON_VERSION"] == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"-python{sys.version_info.major}.{sys.version_info.minor}-" in env["BPBENCH_SPARK_IMAGE"]
     # The default limit: the executor's heap and 1 GiB more.
     assert (
-        ComposeBackend(tmp_path, platform(), kafka_ports=(1, 2, 3)).environment["BPBENCH_WORKER_MEMORY_LIMIT"]
+        ComposeBackend(tmp_path, platform(), engine=RUNNING).environment["BPBENCH_WORKER_MEMORY_LIMIT"]
         == "3072m"
     )
 
 
-def test_a_limit_below_the_heap_is_bad_input() -> None:
-    with pytest.raises(UsageError, match=r"c.yaml: platform: compose.worker_memory_limit \(1g\) must exceed"):
-        platform(worker_memory_limit="1g")
+def test_a_limit_below_the_heap_is_a_warning_not_an_error() -> None:
+    data = {
+        "name": "c",
+        "platform": {
+            "backend": "compose",
+            "spark": {"executor_memory": "2g"},
+            "compose": {"worker_memory_limit": "1g"},
+        },
+        "workload": {"generator": {"profile": "constant", "rate": 100}},
+    }
+    (warning,) = parse_manifest(data, "c.yaml").warnings()
+    assert "worker_memory_limit (1g) is not above platform.spark.executor_memory (2g)" in warning
+    assert "OOMKilled" in warning
 
 
 # --- endpoints and evidence from docker's output -----------------------------------------------------
@@ -215,34 +226,21 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text()
 
 
-def test_endpoints_are_discovered_from_compose(tmp_path: Path) -> None:
-    fake = FakeDocker({
-        ("port", "spark-master", "7077"): (0, fixture("port-spark-master-7077.txt"), ""),
-        ("port", "spark-master", "8080"): (0, fixture("port-spark-master-8080.txt"), ""),
-        ("network", "inspect", "bpbench-x_default"): (0, fixture("network-inspect.json"), ""),
-    })  # fmt: skip
-    backend = ComposeBackend(
-        tmp_path, platform(workers=2), project="bpbench-x", kafka_ports=(9101, 9102, 9103), run=fake
-    )
-    backend.discover()
-    assert backend.spark_master == "spark://127.0.0.1:32771"
-    assert backend.master_ui_url == "http://127.0.0.1:32770"
+def test_endpoints_are_the_loopback_ports_the_harness_picked(tmp_path: Path) -> None:
+    ports = StackPorts((9101, 9102, 9103), (9201, 9202, 9203), 9301, 9302)
+    backend = ComposeBackend(tmp_path, platform(workers=2), project="bpbench-x", ports=ports, engine=RUNNING)
+    assert backend.spark_master == "spark://127.0.0.1:9301"
+    assert backend.master_ui_url == "http://127.0.0.1:9302"
     assert backend.bootstrap_servers == "127.0.0.1:9101"
     conf = backend.spark_conf()
-    assert conf["spark.driver.host"] == conf["spark.driver.bindAddress"] == "172.19.0.1"
+    assert conf["spark.driver.host"] == conf["spark.driver.bindAddress"] == "127.0.0.1"
     assert conf["spark.cores.max"] == "4" and conf["spark.executor.memory"] == "2g"
-    assert ["docker", "network", "inspect", "bpbench-x_default"] in fake.calls
 
 
 def test_parsers() -> None:
-    assert parse_port("127.0.0.1:49153\n") == ("127.0.0.1", 49153)
-    assert parse_port("[::1]:49153") == ("::1", 49153)
-    with pytest.raises(Exception, match="not host:port"):
-        parse_port(":0\n")
     assert parse_ps(fixture("ps.ndjson")) == parse_ps(fixture("ps-array.json"))
     assert [c["Service"] for c in parse_ps(fixture("ps.ndjson"))] == ["kafka", "spark-master", "spark-worker"]
     assert parse_ps("") == []
-    assert parse_gateway(fixture("network-inspect.json")) == "172.19.0.1"
     assert port_taken(fixture("up-port-taken.stderr")) == "127.0.0.1:9092"
     assert port_taken("Error response from daemon: pull access denied for apache/spark") is None
 
@@ -251,6 +249,29 @@ def test_oom_killed_container_is_oom_evidence() -> None:
     (evidence,) = oom_killed(fixture("inspect-workers.json"))
     assert evidence.kind == "oom" and evidence.source == "container bpbench-spark-worker-1"
     assert "2048 MiB" in evidence.detail and "exit code 137" in evidence.detail
+    # Only containers that ended after `since`: an earlier run's kill is not this run's.
+    finished = datetime.fromisoformat("2026-11-20T10:04:51+00:00").timestamp()
+    assert len(oom_killed(fixture("inspect-workers.json"), since=finished)) == 1
+    assert oom_killed(fixture("inspect-workers.json"), since=finished + 1) == []
+
+
+def test_the_engines_oom_events_are_oom_evidence_of_their_run() -> None:
+    events = fixture("events-oom.ndjson")
+    killed_at = json.loads(events.splitlines()[0])["timeNano"] / 1e9
+    worker = json.loads(events.splitlines()[0])["id"]
+    inspected = json.dumps([{"Id": worker, "HostConfig": {"Memory": 768 << 20}}])
+    (evidence,) = oom_events(events + "\nnot json\n", inspected)
+    assert evidence.kind == "oom" and evidence.source == "container bpbench-3f29e7b844-spark-worker-1"
+    assert (
+        evidence.detail.startswith("OOMKilled: the kernel killed a process")
+        and "(768 MiB), 1 time" in evidence.detail
+    )
+    # Only the run's own window: a kill before or after it belongs to another run.
+    assert oom_events(events, inspected, since=killed_at - 60, until=killed_at + 1) == [evidence]
+    assert oom_events(events, inspected, since=killed_at + 1) == []
+    assert oom_events(events, inspected, until=killed_at - 1) == []
+    (twice,) = oom_events(events + "\n" + events, "[]")
+    assert "(no limit), 2 times" in twice.detail
 
 
 def test_failure_evidence_joins_worker_logs_and_container_state(tmp_path: Path) -> None:
@@ -260,7 +281,8 @@ def test_failure_evidence_joins_worker_logs_and_container_state(tmp_path: Path) 
         ("ps", "--all", "--format", "json"): (0, fixture("ps.ndjson"), ""),
         ("inspect", *ids): (0, fixture("inspect-workers.json"), ""),
     })  # fmt: skip
-    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", kafka_ports=(1, 2, 3), run=fake)
+    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", run=fake, engine=RUNNING)
+    backend._evidence_since = 0.0  # the fixture's container ended long ago
     evidence = backend.failure_evidence("app-20261120100330-0000", before_ms=None)
     assert [(e.kind, e.source) for e in evidence] == [
         ("oom", "executor 0"),
@@ -268,17 +290,33 @@ def test_failure_evidence_joins_worker_logs_and_container_state(tmp_path: Path) 
     ]
 
 
-def test_a_taken_port_is_bad_input_and_the_stack_is_removed(tmp_path: Path) -> None:
+def test_a_taken_port_is_bad_input_before_anything_starts(tmp_path: Path) -> None:
+    fake = FakeDocker({})
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        taken = listener.getsockname()[1]
+        ports = StackPorts((taken, 1, 2), (3, 4, 5), 6, 7)
+        backend = ComposeBackend(
+            tmp_path, platform(), project="bpbench-x", ports=ports, run=fake, engine=RUNNING
+        )
+        with pytest.raises(UsageError) as raised:
+            backend.up()
+    assert f"port 127.0.0.1:{taken} is already taken" in str(raised.value) and "\n" not in str(raised.value)
+    assert fake.calls == []
+
+
+def test_a_port_taken_at_start_is_bad_input_and_the_stack_is_removed(tmp_path: Path) -> None:
     fake = FakeDocker({("spark-worker=1",): (1, "", fixture("up-port-taken.stderr"))})
-    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", kafka_ports=(1, 2, 3), run=fake)
+    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", run=fake, engine=RUNNING)
     with pytest.raises(UsageError) as raised:
         backend.up()
     assert "port 127.0.0.1:9092 is already taken" in str(raised.value) and "\n" not in str(raised.value)
-    assert any(call[-2:] == ["down", "--remove-orphans"] for call in fake.calls)
+    assert any(call[-4:] == ["down", "--remove-orphans", "--timeout", "10"] for call in fake.calls)
 
 
 def test_executor_and_gc_logs_come_from_the_mounted_work_folder(tmp_path: Path) -> None:
-    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", kafka_ports=(1, 2, 3))
+    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", engine=RUNNING)
     executor = tmp_path / "spark-work" / "app-1" / "0"
     executor.mkdir(parents=True)
     for name in ("stdout", "stderr", "gc-executor-77.log"):
@@ -291,25 +329,57 @@ def test_executor_and_gc_logs_come_from_the_mounted_work_folder(tmp_path: Path) 
 # --- Docker missing, compose v1 only, no engine -----------------------------------------------------
 
 
-def test_docker_problems_name_the_fix() -> None:
-    def answers(compose_code: int, info_code: int) -> FakeDocker:
+def test_docker_problems_name_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    def answers(compose_code: int, engine_code: int) -> FakeDocker:
         no_compose = fixture("compose-version-missing.stderr")
-        no_engine = fixture("docker-info-no-engine.stderr")
+        no_engine = fixture("docker-version-no-engine.stderr")
         return FakeDocker({
-            ("compose", "version", "--short"): (compose_code, "2.29.7\n", no_compose),
-            ("info", "--format", "{{.ServerVersion}}"): (info_code, "", no_engine),
+            ("compose", "version", "--short"): (compose_code, "5.6.0\n", no_compose),
+            ("version", "--format", "{{.Server.Version}}"): (engine_code, "" if engine_code else "20.10.24\n",
+                                                             no_engine),
         })  # fmt: skip
 
     if shutil.which("docker") is None:
         pytest.skip("no docker client on PATH for the checks after the first")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(engines, "DEFAULT_SOCKET", Path("/nonexistent/docker.sock"))
     (missing,) = docker_problems(answers(125, 0))
-    assert "Docker Compose v2 (`docker compose`) is missing" in missing
-    (engine,) = docker_problems(answers(0, 1))
-    assert "the Docker engine is not running (Cannot connect to the Docker daemon" in engine
-    assert "systemctl start docker" in engine
-    assert (
-        docker_problems(FakeDocker({("info", "--format", "{{.ServerVersion}}"): (0, "28.2.2\n", "")})) == []
+    assert "Docker Compose v2 or later (`docker compose`) is missing" in missing and "make compose" in missing
+    # No engine answers: fine where the project can start its own, else one line with the fix.
+    monkeypatch.setattr(engines, "can_start_private", lambda: None)
+    assert docker_problems(answers(0, 1)) == []
+    monkeypatch.setattr(
+        engines, "can_start_private", lambda: "no Docker engine answers and starting one needs root"
     )
+    (engine,) = docker_problems(answers(0, 1))
+    assert "starting one needs root" in engine and "make engine" in engine and "DOCKER_HOST" in engine
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    (explicit,) = docker_problems(answers(0, 1))
+    assert "DOCKER_HOST=tcp://127.0.0.1:1 does not answer" in explicit
+    assert docker_problems(answers(0, 0)) == []
+
+
+def test_the_engine_is_the_users_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BPBENCH_CACHE", str(tmp_path))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    socket_file = tmp_path / "docker.sock"
+    socket_file.touch()
+    monkeypatch.setattr(engines, "DEFAULT_SOCKET", socket_file)
+    up = FakeDocker({("version", "--format", "{{.Server.Version}}"): (0, "28.0.0\n", "")})
+    assert engines.choose_engine(run=up) == engines.EngineChoice(None, running=True)
+    assert engines.choose_engine({"DOCKER_HOST": "unix:///u.sock"}, run=up).docker_host == "unix:///u.sock"
+    # Nothing answers: the project's own engine, to be started, with its own socket, data and pid file.
+    down = FakeDocker({("version", "--format", "{{.Server.Version}}"): (1, "", "no")})
+    monkeypatch.setattr(engines, "can_start_private", lambda: None)
+    choice = engines.choose_engine(run=down)
+    assert choice.running is False and choice.private is not None
+    assert choice.docker_host == f"unix://{tmp_path}/engine/docker.sock"
+    command = choice.private.command()
+    own = tmp_path / "engine"
+    expected = {"--data-root": own / "data", "--pidfile": own / "dockerd.pid", "--bridge": "none"}
+    for flag, value in {**expected, "--host": choice.docker_host}.items():
+        assert command[command.index(flag) + 1] == str(value)
+    assert "--iptables=false" in command
 
 
 def fake_docker_bin(folder: Path, compose_ok: bool, engine_ok: bool, compose_v1: bool = False) -> Path:
@@ -324,16 +394,16 @@ def fake_docker_bin(folder: Path, compose_ok: bool, engine_ok: bool, compose_v1:
         "#!/bin/sh\n"
         'if [ "$1" = compose ]; then\n'
         + (
-            "  echo 2.29.7; exit 0\n"
+            "  echo 5.6.0; exit 0\n"
             if compose_ok
             else f"  cat {FIXTURES / 'compose-version-missing.stderr'} >&2; exit 125\n"
         )
         + "fi\n"
-        'if [ "$1" = info ]; then\n'
+        'if [ "$1" = version ]; then\n'
         + (
-            "  echo 28.2.2; exit 0\n"
+            "  echo 20.10.24; exit 0\n"
             if engine_ok
-            else f"  cat {FIXTURES / 'docker-info-no-engine.stderr'} >&2; exit 1\n"
+            else f"  cat {FIXTURES / 'docker-version-no-engine.stderr'} >&2; exit 1\n"
         )
         + "fi\nexit 1\n"
     )
@@ -342,37 +412,39 @@ def fake_docker_bin(folder: Path, compose_ok: bool, engine_ok: bool, compose_v1:
 
 
 def bpbench(args: list[str], path: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": path}
+    # No engine of the user's: DOCKER_HOST unset; the project's own is looked for in an empty cache.
+    env = {**os.environ, "PATH": path, "BPBENCH_CACHE": str(cwd / "cache")}
+    env.pop("DOCKER_HOST", None)
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, cwd=REPO_ROOT, env=env,
         check=False, timeout=120,
     )  # fmt: skip
 
 
-def system_path() -> str:
-    """PATH with java but without any real docker."""
-    java = shutil.which("java")
-    folders = [str(Path(java).parent)] if java else []
-    return ":".join([*folders, "/usr/bin", "/bin"])
+def tool_path(folder: Path) -> str:
+    """A PATH with java and cat (the fake docker's) but no real docker or dockerd."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for tool in ("java", "cat"):
+        found = shutil.which(tool)
+        if found:
+            (folder / tool).symlink_to(Path(found).resolve())
+    return str(folder)
 
 
 @pytest.mark.parametrize(
     ("docker", "expected"),
     [
         (None, "Docker is not installed"),
-        ((False, False), "Docker Compose v2 (`docker compose`) is missing; install"),
+        ((False, False), "Docker Compose v2 or later (`docker compose`) is missing; run `make compose`"),
         ((False, False, True), "(only the old docker-compose v1 is installed, which is not supported)"),
-        ((True, False), "the Docker engine is not running"),
+        ((True, False), "no Docker engine answers and `dockerd` is not installed"),
     ],
 )
 def test_compose_without_docker_is_one_line_exit_2_and_nothing_written(
     tmp_path: Path, docker: tuple[bool, ...] | None, expected: str
 ) -> None:
-    if shutil.which("docker", path=system_path()) is not None:
-        pytest.skip("a docker client lives in a system folder here; the PATH cannot leave it out")
-    path = (
-        system_path() if docker is None else f"{fake_docker_bin(tmp_path / 'bin', *docker)}:{system_path()}"
-    )
+    tools = tool_path(tmp_path / "tools")
+    path = tools if docker is None else f"{fake_docker_bin(tmp_path / 'bin', *docker)}:{tools}"
     manifest = tmp_path / "m.yaml"
     manifest.write_text(yaml.safe_dump({
         "name": "m", "platform": {"backend": "compose"},
@@ -442,3 +514,28 @@ def test_container_collector_counts_an_engine_that_does_not_answer() -> None:
     collector = ContainerStatsCollector("p", client=client)
     collector.poll()
     assert collector.failed_polls == 1 and collector.tables()["containers"][0] == []
+
+
+def test_an_image_missing_and_not_buildable_names_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BPBENCH_CACHE", str(tmp_path))
+    monkeypatch.delenv("BPBENCH_BASE_IMAGE", raising=False)
+    asked: list[str] = []
+
+    def absent(tag: str, env: Any, run: Any = None) -> bool:
+        asked.append(tag)
+        return False
+
+    monkeypatch.setattr(images, "image_present", absent)
+    monkeypatch.setattr(images, "bootstrap_tool", lambda: None)
+    (problem,) = images.image_problems({})
+    assert problem.startswith("backend compose: image bpbench/kafka:") and "cannot be built" in problem
+    assert "apt-get install mmdebstrap" in problem and "make images" in problem
+    assert images.image_tags()["kafka"] in asked and images.image_tags()["base"] in asked
+    # Present images need nothing built; a rootfs already made, or another base, makes them buildable.
+    monkeypatch.setattr(images, "missing_images", lambda env, run=None: [])
+    assert images.image_problems({}) == []
+    monkeypatch.setattr(images, "missing_images", lambda env, run=None: ["bpbench/kafka:x"])
+    monkeypatch.setenv("BPBENCH_BASE_IMAGE", "debian:bookworm-slim")
+    assert images.image_problems({}) == []

@@ -41,7 +41,7 @@ from reports.claims import (
     ClaimRun,
     evaluate,
 )
-from reports.metrics import METRICS, METRICS_BY_KEY, Metric, diff_percent, fmt_number, fmt_percent
+from reports.metrics import METRICS_BY_KEY, Metric, diff_percent, fmt_number, fmt_percent, metrics_for
 from reports.runs import (
     IDENTITY_FIELDS,
     MISSING,
@@ -518,7 +518,12 @@ def draw_run(run: Run, config: Configuration, anchor: str, store: FigureStore) -
     interval = as_number(run.summary.get("batch_interval_ms"))
     artifact = artifact_method(tables["batches"], record_bytes(run), interval)
     series = figures.run_series(
-        run.run_id, tables, run.events, interval, as_number(run.summary.get("target_rate_rps"))
+        run.run_id,
+        tables,
+        run.events,
+        interval,
+        as_number(run.summary.get("target_rate_rps")),
+        faults=run.summary.get("faults") or [],
     )
     del tables
     view.notes = run.notes
@@ -536,7 +541,8 @@ TIMELINE_CAPTION = (
     "Top: input records per batch against the batch's capacity (its processing rate times the batch "
     "interval): input above capacity means the batch took longer than the interval. Then scheduling and "
     "total delay against the batch interval; the rate limit (the batch rate and the PID limit); the Kafka "
-    "consumer lag summed over partitions. Vertical lines: out of memory (red), executor lost (orange)."
+    "consumer lag summed over partitions. Vertical lines: out of memory (red), executor lost (orange); "
+    "purple: injected faults (a shaded span while one lasts, a dotted line for a kill)."
 )
 MEMORY_CAPTION = (
     "With an in-flight budget: the bytes taken from Kafka and not yet processed, summed over the input "
@@ -1049,7 +1055,8 @@ def _config_view(config: Configuration, views: list[RunView]) -> ConfigView:
 def _compare_configuration(
     view: ConfigView, config: Configuration, baseline: Configuration | None, paired: bool
 ) -> None:
-    view.rows = [metric_row(config, baseline, metric) for metric in METRICS]
+    shown = metrics_for(run.summary for run in [*config.runs, *(baseline.runs if baseline else [])])
+    view.rows = [metric_row(config, baseline, metric) for metric in shown]
     view.overview = overview_cells(config)
     if baseline is not None:
         view.baseline_label = baseline.label

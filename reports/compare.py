@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.results.outcomes import OUTCOMES
 from harness.results.store import find_run_dirs
 from reports.builder import outcome_text, render, write_page
-from reports.metrics import METRICS, Metric, diff_percent, fmt_number, fmt_percent
+from reports.metrics import Metric, diff_percent, fmt_number, fmt_percent, metrics_for
 from reports.runs import MISSING, Run, SkippedRun, load_run, pressure_text
 from reports.stats import finite
 
@@ -133,7 +133,7 @@ def _row(
 def compare_rows(baseline: Side, contender: Side) -> list[CompareRow]:
     """Runs, every metric's median, then the count of runs per outcome (those that occur on a side)."""
     rows = [_row("Runs", "", len(baseline.runs), len(contender.runs), 0)]
-    for metric in METRICS:
+    for metric in metrics_for(run.summary for run in [*baseline.runs, *contender.runs]):
         rows.append(
             _row(
                 metric.label,

@@ -59,6 +59,7 @@ MARKER_STYLE = {
     Outcome.OOM: {"color": "#cf222e", "linestyle": "-", "label": "out of memory"},
     Outcome.EXECUTOR_LOST: {"color": "#bc4c00", "linestyle": "--", "label": "executor lost"},
 }
+FAULT_COLOUR = "#8250df"
 GC_KIND_COLOURS = {
     "young": "#6e7781",
     "mixed": "#8250df",
@@ -292,6 +293,26 @@ class Marker:
     label: str
 
 
+@dataclass(frozen=True)
+class FaultSpan:
+    """An injected fault (summary.json's ``faults``), from its start to its end, in seconds."""
+
+    start_s: float
+    end_s: float
+    action: str
+
+
+def fault_spans(faults: Sequence[dict[str, Any]], origin: float) -> list[FaultSpan]:
+    spans = []
+    for fault in faults:
+        start, end = fault.get("start_ms"), fault.get("end_ms")
+        if fault.get("failed") or not isinstance(start, int | float):
+            continue
+        end = end if isinstance(end, int | float) else start
+        spans.append(FaultSpan((start - origin) / 1000.0, (end - origin) / 1000.0, str(fault.get("action"))))
+    return spans
+
+
 def markers(executors: pd.DataFrame, failure_events: Sequence[dict[str, Any]], origin: float) -> list[Marker]:
     """OOM and executor-loss moments: each removed executor's remove time (exit code 52 is OOM), then
     the failure evidence the run logged with a time and no removed executor to show it."""
@@ -371,6 +392,18 @@ def _draw_markers(ax: Axes, found: Sequence[Marker], label: bool) -> None:
         labelled.add(name)
 
 
+def _draw_faults(ax: Axes, spans: Sequence[FaultSpan], label: bool) -> None:
+    """Lasting faults as a shaded span, instantaneous ones (kills) as a dotted line."""
+    labelled = False
+    for span in spans:
+        name = "injected fault" if label and not labelled else None
+        if span.end_s - span.start_s >= 0.5:
+            ax.axvspan(span.start_s, span.end_s, color=FAULT_COLOUR, alpha=0.15, label=name)
+        else:
+            ax.axvline(span.start_s, color=FAULT_COLOUR, linestyle=":", linewidth=1.6, label=name)
+        labelled = True
+
+
 def _panels(count: int) -> tuple[Figure, list[Axes]]:
     """Stacked panels sharing the time axis, with fixed margins: a layout engine would measure every
     tick label of every panel, twice per figure (PNG and SVG), and cost more than the drawing."""
@@ -401,6 +434,7 @@ class RunSeries:
     gc: pd.DataFrame
     rates: dict[str, pd.DataFrame] = field(default_factory=dict)
     markers: list[Marker] = field(default_factory=list)
+    faults: list[FaultSpan] = field(default_factory=list)
     in_flight: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=IN_FLIGHT_COLUMNS))
 
 
@@ -410,8 +444,10 @@ def run_series(
     failure_events: Sequence[dict[str, Any]],
     batch_interval_ms: float | None,
     target_rate_rps: float | None,
+    faults: Sequence[dict[str, Any]] = (),
 ) -> RunSeries | None:
-    """The run's series; None when no table has a time to put on an axis."""
+    """The run's series; None when no table has a time to put on an axis. ``faults`` are the
+    summary's injected faults."""
     origin = origin_ms(tables)
     if origin is None:
         return None
@@ -431,6 +467,7 @@ def run_series(
             tables.get("controller", empty),
         ),
         markers=markers(tables.get("executors", empty), failure_events, origin),
+        faults=fault_spans(faults, origin),
         in_flight=in_flight_series(tables.get("in_flight", empty), origin),
     )
 
@@ -543,6 +580,7 @@ def timeline_figure(series: RunSeries, name: str, svg: bool = True) -> RenderedF
     for ax, draw in zip(axes, draws, strict=True):
         draw(ax, series)
         _draw_markers(ax, series.markers, label=True)
+        _draw_faults(ax, series.faults, label=True)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", fontsize="small", ncol=3, framealpha=0.85)
     axes[-1].set_xlabel("seconds since first batch")

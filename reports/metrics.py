@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +96,52 @@ METRICS: tuple[Metric, ...] = (
     Metric("executors_lost", "Executors lost", "", _plain("executors_lost"), better="lower"),
 )
 
-METRICS_BY_KEY = {metric.key: metric for metric in METRICS}
+
+def _over_faults(key: str, combine: Callable[[list[float]], float]) -> Extract:
+    """``key`` of each injected fault that happened (summary's ``faults``), combined; None when a fault
+    has no value (it never recovered, or nothing was measured) or the run had no faults."""
+
+    def extract(summary: dict[str, Any]) -> float | None:
+        faults = [f for f in summary.get("faults") or [] if isinstance(f, dict) and not f.get("failed")]
+        values = [as_number(f.get(key)) for f in faults]
+        if not values or any(v is None for v in values):
+            return None
+        return combine([v for v in values if v is not None])
+
+    return extract
+
+
+# Shown for configurations whose runs had faults injected (``metrics_for``).
+RECOVERY_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "faults.sched_recovered_s",
+        "Recovery: scheduling delay",
+        "s",
+        _over_faults("sched_recovered_s", max),
+        1,
+        better="lower",
+    ),
+    Metric(
+        "faults.backlog_recovered_s",
+        "Recovery: backlog",
+        "s",
+        _over_faults("backlog_recovered_s", max),
+        1,
+        better="lower",
+    ),
+    Metric("faults.lost_records", "Lost to faults", "", _over_faults("lost_records", sum), better="lower"),
+    Metric(
+        "faults.rate_lowest_rps", "Lowest limit in faults", "rec/s", _over_faults("rate_lowest_rps", min), 1
+    ),
+)
+
+METRICS_BY_KEY = {metric.key: metric for metric in (*METRICS, *RECOVERY_METRICS)}
+
+
+def metrics_for(summaries: Iterable[dict[str, Any]]) -> tuple[Metric, ...]:
+    """The metrics to show for these runs: the recovery figures too when any had faults injected."""
+    faulted = any(summary.get("faults") for summary in summaries)
+    return (*METRICS, *RECOVERY_METRICS) if faulted else METRICS
 
 
 def diff_percent(baseline: float | None, contender: float | None) -> float | None:

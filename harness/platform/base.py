@@ -74,6 +74,19 @@ class Backend(Protocol):
         """Collectors only this backend can offer (container statistics)."""
         ...
 
+    # Broker faults (``faults:``; ``harness.spec.faults.BACKEND_ACTIONS`` says which backend has them).
+    def pause_broker(self) -> None: ...
+
+    def resume_broker(self) -> None: ...
+
+    def stop_broker(self) -> None:
+        """Stop the broker, keeping its storage and address for ``start_broker``."""
+        ...
+
+    def start_broker(self) -> None:
+        """Start the stopped broker again and wait until it answers."""
+        ...
+
 
 class BackendClass(Protocol):
     """What the registry (``harness.platform.BACKENDS``) holds: a backend class that names itself,

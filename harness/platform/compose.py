@@ -549,5 +549,38 @@ class ComposeBackend:
         dead = [e for e in oom_killed(described, since) if e.source not in {k.source for k in killed}]
         return evidence + killed + dead
 
+    def _broker_command(self, command: str) -> None:
+        """``docker compose pause|unpause|stop|start kafka``: the first broker's container."""
+        result = self.compose(command, "kafka")
+        if result.returncode != 0:
+            raise HarnessError(f"docker compose {command} kafka failed: {result.stderr.strip()[-1000:]}")
+
+    def pause_broker(self) -> None:
+        self._broker_command("pause")
+
+    def resume_broker(self) -> None:
+        self._broker_command("unpause")
+
+    def stop_broker(self) -> None:
+        self._broker_command("stop")
+
+    def start_broker(self) -> None:
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient
+
+        self._broker_command("start")
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
+
+        def answers() -> bool:
+            try:
+                return bool(admin.list_topics(timeout=2).brokers)
+            except KafkaException:
+                return False
+
+        if not wait_until(answers, READY_TIMEOUT_S, interval_s=0.5):
+            raise HarnessError(
+                f"the Kafka broker did not answer within {READY_TIMEOUT_S:.0f} s of starting again"
+            )
+
     def collectors(self) -> list[Collector]:
         return [ContainerStatsCollector(self.project, docker_host=self.engine.docker_host)]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.net import LOOPBACK
 from harness.observe.base import Collector
 from harness.platform.kafka_broker import create_topic, delete_topics
@@ -29,6 +29,8 @@ from harness.spec.manifest import ExternalPlatform, Platform
 REACH_TIMEOUT_S = 10.0
 # The cluster's own default (KIP-464), so a cluster that requires 3 replicas gets them.
 DEFAULT_REPLICATION = -1
+# Manifests are refused broker faults on this backend (harness.spec.faults); this is the last guard.
+NOT_OURS = "an external cluster's broker is not the harness's to pause, stop or start"
 
 
 def _admin(external: ExternalPlatform) -> AdminClient:
@@ -192,6 +194,11 @@ class ExternalBackend:
 
     def failure_evidence(self, app_id: str, before_ms: int | None) -> list[Evidence]:
         return []  # the REST API's removed executors are the evidence
+
+    def pause_broker(self) -> None:
+        raise HarnessError(NOT_OURS)
+
+    resume_broker = stop_broker = start_broker = pause_broker
 
     def collectors(self) -> list[Collector]:
         return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 from harness import jvm
 from harness.errors import HarnessError
 from harness.net import LOOPBACK, free_port
-from harness.run.supervisor import ManagedProcess, ProcessSupervisor
+from harness.run.supervisor import ManagedProcess, ProcessSupervisor, signal_group
 
 KAFKA_MAIN = "kafka.Kafka"
 STORAGE_TOOL_MAIN = "kafka.tools.StorageTool"
@@ -265,8 +266,33 @@ class KafkaBroker:
     def delete_topics(self, names: list[str]) -> None:
         delete_topics(self.admin(), names)
 
-    def stop(self) -> None:
+    def pause(self) -> None:
+        """SIGSTOP the broker: connections stay open, nothing is answered (a fault, ``pause_broker``)."""
+        if self._process is not None:
+            signal_group(self._process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None:
+            signal_group(self._process.pid, signal.SIGCONT)
+
+    def restart(self) -> None:
+        """Start the stopped broker again on its port and storage (a fault, ``restart_broker``)."""
+        config = self.workdir / "server.properties"
+        self._process = self._supervisor.start(
+            "kafka-broker",
+            self._java(KAFKA_MAIN, str(config)),
+            self.workdir / "broker.out",
+            outlasts_scope=True,  # the backend's broker: it serves the experiment's next runs too
+        )
+        if not self._wait_ready():
+            raise HarnessError(f"the Kafka broker did not start again; see {self.log_path}")
+
+    def stop_process(self) -> None:
+        """Stop the broker and keep its storage and port for ``restart``."""
         if self._process is not None:
             self._supervisor.stop(self._process, grace_s=30.0)
             self._process = None
+
+    def stop(self) -> None:
+        self.stop_process()
         self._admin = None

@@ -101,6 +101,18 @@ class LocalBackend:
     def delete_topics(self, names: list[str]) -> None:
         self.broker.delete_topics(names)
 
+    def pause_broker(self) -> None:
+        self.broker.pause()
+
+    def resume_broker(self) -> None:
+        self.broker.resume()
+
+    def stop_broker(self) -> None:
+        self.broker.stop_process()
+
+    def start_broker(self) -> None:
+        self.broker.restart()
+
     def down(self) -> None:
         if self.standalone is not None:
             self.standalone.stop()

@@ -43,6 +43,7 @@ from harness.results.outcomes import (
     executor_evidence,
     log_evidence,
 )
+from harness.results.recovery import FaultWindow, fault_recovery
 from harness.results.store import SCHEMA_VERSION, RunDirectory, write_json, write_table
 from harness.results.summary import RunFacts, summarize
 from harness.results.tables import (
@@ -54,6 +55,7 @@ from harness.results.tables import (
     TABLE_COLUMNS,
 )
 from harness.run.events import EventLog
+from harness.run.faults import FaultInjector
 from harness.run.load import LoadGenerator
 from harness.run.search import Probe, SearchResult, bisect
 from harness.run.socket_source import LineServer
@@ -95,6 +97,7 @@ class Observation:
     duration_s: float = 0.0
     evidence: tuple[Evidence, ...] = ()
     collector_cost: dict[str, float] = field(default_factory=dict)
+    faults: list[FaultWindow] = field(default_factory=list)
 
 
 class Run:
@@ -252,6 +255,9 @@ class Run:
         batches: Collector | None = None
         # Collectors of files the app writes until it stops: read once more after it stopped.
         app_files: list[Collector] = []
+        injector = FaultInjector(
+            self.manifest.faults, self.backend, self.supervisor, events, self.directory.logs
+        )
         watchdog = threading.Timer(self.manifest.time_limit_s(), self._stop_at_time_limit, (app, events))
         watchdog.daemon = True
         watchdog.start()
@@ -275,6 +281,7 @@ class Run:
                 app_files = [c for c in added if getattr(c, "reads_app_files", False)]
                 spark_rest = next((c for c in added if hasattr(c, "latest_heap_bytes")), None)
                 observed.app_id = driver.app_id
+                injector.start(driver, app.process)
                 observed.generator = self._generate(app, batches, spark_rest, events)
                 observed.load_end_ms = int(time.time() * 1000)
                 if app.alive():
@@ -283,6 +290,8 @@ class Run:
                     )
         finally:
             watchdog.cancel()
+            injector.stop()  # a paused broker or stalled driver resumes before anything is stopped
+            observed.faults = injector.windows
             observed.tables.update(collectors.stop())
             observed.collector_cost = collectors.cost()
             events.emit("collectors_stopped", **observed.collector_cost)
@@ -407,11 +416,40 @@ class Run:
             gc_events=tables["gc"][0],
         )
         summary["processed_from"] = app.processed_from
+        summary["faults"] = fault_recovery(
+            observed.faults,
+            tables["batches"][0],
+            tables["offsets"][0],
+            self._rate_limits(tables),
+            m.config.batch_interval_ms,
+            duplicated=None if summary["lost"] is None else max(0, -summary["lost"]),
+        )
         write_json(self.directory.file("summary.json"), summary)
         counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}
         events.emit("run_finished", outcome=summary["outcome"], **counts)
         self.directory.mark_complete()
         return summary
+
+    def _rate_limits(
+        self, tables: dict[str, tuple[list[dict[str, Any]], list[str]]]
+    ) -> list[tuple[float, float]]:
+        """(time, limit) of the rate limits in force: the plugged controller's decisions, or Spark's
+        PID replayed over the batches; none without backpressure."""
+        backpressure = self.manifest.config.backpressure
+        if backpressure.plugged:
+            decisions = tables["controller"][0]
+            return [
+                (row["decided_ms"], row["limit_rps"])
+                for row in decisions
+                if row["event"] == "decision" and row["limit_rps"] is not None
+            ]
+        if not backpressure.enabled:
+            return []
+        return [
+            (row["batch_time_ms"], row["pid_limit_rps"])
+            for row in tables["rate_limits"][0]
+            if row["pid_limit_rps"] is not None
+        ]
 
     def _stop_at_time_limit(self, app: SparkApp, events: EventLog) -> None:
         """Runs on the watchdog's thread: stopping the app and generator ends every phase."""

@@ -37,7 +37,7 @@ class ManagedProcess:
     def terminate(self) -> None:
         """SIGTERM the process group (safe from any thread); the supervisor still stops and reaps it."""
         if self.alive():
-            _signal_group(self.pid, signal.SIGTERM)
+            signal_group(self.pid, signal.SIGTERM)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -52,6 +52,7 @@ class ProcessSupervisor:
         # Where process events go; the runner points it at the current run's log.
         self.events = events
         self._processes: list[ManagedProcess] = []
+        self._outlasting: set[int] = set()  # pids no scope stops (see ``start``)
         self._watchdog = Watchdog()
 
     def start(
@@ -62,7 +63,11 @@ class ProcessSupervisor:
         *,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        outlasts_scope: bool = False,
     ) -> ManagedProcess:
+        """Start ``argv`` in a session of its own, its output appended to ``log_path``. A process that
+        ``outlasts_scope`` (a backend's broker restarted during a run) is left running when the
+        enclosing ``scope`` ends; ``stop`` or ``stop_all`` stop it."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:
             popen = subprocess.Popen(
@@ -76,6 +81,8 @@ class ProcessSupervisor:
             )
         process = ManagedProcess(name, popen, log_path)
         self._processes.append(process)
+        if outlasts_scope:
+            self._outlasting.add(popen.pid)
         self._watchdog.watch(popen.pid)
         if self.events:
             self.events.emit("process_started", name=name, pid=popen.pid, log=str(log_path))
@@ -86,15 +93,16 @@ class ProcessSupervisor:
         if process in self._processes:
             self._processes.remove(process)
         if process.alive():
-            _signal_group(process.pid, signal.SIGTERM)
+            signal_group(process.pid, signal.SIGTERM)
             try:
                 process.popen.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
                 if self.events:
                     self.events.emit("process_killed", name=process.name, pid=process.pid, after_s=grace_s)
         # Children that outlive their leader (workers, daemons) still belong to its group.
-        _signal_group(process.pid, signal.SIGKILL)
+        signal_group(process.pid, signal.SIGKILL)
         code = process.popen.wait()
+        self._outlasting.discard(process.pid)
         self._watchdog.release(process.pid)
         if self.events:
             self.events.emit("process_stopped", name=process.name, pid=process.pid, exit_code=code)
@@ -116,7 +124,8 @@ class ProcessSupervisor:
         try:
             yield
         finally:
-            for process in reversed([p for p in self._processes if p not in before]):
+            started = [p for p in self._processes if p not in before and p.pid not in self._outlasting]
+            for process in reversed(started):
                 self.stop(process)
 
     def __enter__(self) -> ProcessSupervisor:
@@ -126,6 +135,6 @@ class ProcessSupervisor:
         self.stop_all()
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
+def signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)

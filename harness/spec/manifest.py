@@ -38,6 +38,7 @@ from apps.records import DEFAULT_EVENT_BYTES, MIN_EVENT_BYTES
 from generators.profiles import BASE_DIR_CONTEXT, PROFILE_NAMES, Profile
 from harness.errors import UsageError
 from harness.results import units as results_units
+from harness.spec.faults import Fault, schedule_problems
 
 SCHEMA_VERSION = 1
 _GC_FLAG_RE = re.compile(r"-XX:\+Use\w*GC\b")
@@ -698,6 +699,9 @@ class Manifest(Strict):
     workload: Workload
     config: Config = Config()
     run: RunControl = RunControl()
+    faults: list[Fault] = Field(
+        default_factory=list, description="faults injected during the load (docs/faults.md)"
+    )
 
     @field_validator("name")
     @classmethod
@@ -882,6 +886,19 @@ class Manifest(Strict):
         if self.run.time_limit_s is not None:
             return self.run.time_limit_s
         return self.workload.duration_s + self.run.drain_timeout_s + RUN_MARGIN_S
+
+    @model_validator(mode="after")
+    def _faults_possible(self) -> Manifest:
+        problems = schedule_problems(
+            self.faults,
+            self.workload.duration_s,
+            self.platform.backend,
+            self.platform.spark.topology,
+            self.workload.source,
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _warmup_within_load(self) -> Manifest:
@@ -1149,6 +1166,8 @@ def run_id_for(manifest: Manifest, repetition: int = 1) -> str:
     for section in ("compose", "external"):
         if resolved["platform"][section] is None:
             del resolved["platform"][section]
+    if not resolved["faults"]:  # runs without faults keep the ids they had before faults existed
+        del resolved["faults"]
     # Spark's built-in controller, the default, leaves the ids of runs from before controllers alone.
     if resolved["config"]["backpressure"]["controller"] == {"kind": "spark"}:
         del resolved["config"]["backpressure"]["controller"]

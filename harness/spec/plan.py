@@ -92,6 +92,9 @@ def plan_line(planned: dict[str, Any]) -> str:
         f"storage {config['receiver_storage_level']}",
         f"gc {config['gc']}",
     ]
+    faults = manifest.get("faults") or []
+    if faults:
+        parts.append("faults " + ", ".join(f"{f['action']} at {f['at_s']:g} s" for f in faults))
     return "  ".join(parts)
 
 

@@ -46,7 +46,8 @@ def write_manifest(folder: Path, name: str = "itest", **overrides: Any) -> Path:
         "run": {"drain_timeout_s": 90, "poll_interval_s": 1, "warmup_s": 4},
     }
     for section, values in overrides.items():
-        manifest[section] = {**manifest.get(section, {}), **values}
+        # A section's keys are merged into the defaults; a list (``faults``) replaces them.
+        manifest[section] = values if isinstance(values, list) else {**manifest.get(section, {}), **values}
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(manifest))
     return path

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.jvm import read_lock
 from harness.observe.containers import ContainerStatsCollector
 from harness.paths import REPO_ROOT
@@ -539,3 +539,14 @@ def test_an_image_missing_and_not_buildable_names_the_fix(
     monkeypatch.setattr(images, "missing_images", lambda env, run=None: ["bpbench/kafka:x"])
     monkeypatch.setenv("BPBENCH_BASE_IMAGE", "debian:bookworm-slim")
     assert images.image_problems({}) == []
+
+
+def test_broker_faults_act_on_the_first_brokers_container(tmp_path: Path) -> None:
+    fake = FakeDocker({("unpause", "kafka"): (1, "", "no such container")})
+    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", run=fake, engine=RUNNING)
+    backend.pause_broker()
+    backend.stop_broker()
+    assert [call[-2:] for call in fake.calls] == [["pause", "kafka"], ["stop", "kafka"]]
+    assert all("--project-name" in call and "bpbench-x" in call for call in fake.calls)
+    with pytest.raises(HarnessError, match="docker compose unpause kafka failed: no such container"):
+        backend.resume_broker()

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.errors import UsageError
+from reports import figures
 from reports.builder import build_report, find_run_dirs
 
 T0_MS = 1_700_000_000_000
@@ -347,3 +348,45 @@ def test_report_replaces_existing_output(tmp_path: Path) -> None:
     build_report([make_run(tmp_path / "runs")], output)
 
     assert output.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def _fault(start_ms: int, **figures: Any) -> dict[str, Any]:
+    return {
+        "index": 0, "action": "kill_executor", "target": "executor 0", "failed": None,
+        "start_ms": start_ms, "end_ms": start_ms, "lost_records": 0, "duplicated_records": 0,
+        "sched_recovered_s": None, "backlog_before": 10, "backlog_recovered_s": None,
+        "rate_before_rps": 1000.0, "rate_lowest_rps": 100.0, "rate_after_rps": 900.0, **figures,
+    }  # fmt: skip
+
+
+def test_faults_are_marked_and_their_recovery_compared(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    plain = make_run(runs, run_id="plain")
+    faulted = [
+        make_run(
+            runs,
+            experiment="exp-b",
+            run_id=f"kill-{i}",
+            summary_overrides={"faults": [_fault(1_700_000_004_000, sched_recovered_s=s, lost_records=lost)]},
+        )
+        for i, (s, lost) in enumerate([(6.5, 0), (8.5, 40)])
+    ]
+    html = _report(tmp_path, plain, *faulted)
+    assert "Recovery: scheduling delay (s)" in html and "Lost to faults" in html
+    # The median of 6.5 and 8.5 s, and the records lost over both runs' faults, as single values.
+    assert "7.5" in html
+    plain_only = _report(tmp_path / "plain", plain)
+    assert "Recovery: scheduling delay" not in plain_only
+
+
+def test_fault_spans_put_faults_on_the_runs_time_axis() -> None:
+    faults = [
+        _fault(1_000_010_000),
+        {**_fault(1_000_020_000), "action": "pause_broker", "end_ms": 1_000_030_000},
+        {**_fault(1_000_040_000), "failed": "no executor alive"},
+    ]
+    spans = figures.fault_spans(faults, origin=1_000_000_000)
+    assert spans == [
+        figures.FaultSpan(10.0, 10.0, "kill_executor"),
+        figures.FaultSpan(20.0, 30.0, "pause_broker"),
+    ]

@@ -64,6 +64,16 @@ def test_scope_stops_only_what_started_inside_it(tmp_path: Path) -> None:
     assert not outer.alive()
 
 
+def test_a_process_that_outlasts_its_scope_is_stopped_with_the_rest(tmp_path: Path) -> None:
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+    with ProcessSupervisor() as supervisor:
+        with supervisor.scope():
+            restarted = supervisor.start("broker", sleeper, tmp_path / "b.log", outlasts_scope=True)
+            inner = supervisor.start("inner", sleeper, tmp_path / "inner.log")
+        assert restarted.alive() and not inner.alive()
+    assert not restarted.alive()
+
+
 def test_collector_samples_each_root_and_all_its_descendants(tmp_path: Path) -> None:
     from harness.observe.process_samples import ProcessCollector
 

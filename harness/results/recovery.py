@@ -1,0 +1,138 @@
+"""Recovery from injected faults: per fault, what it cost and how long the pipeline took to get over it.
+
+For each fault (``FaultWindow``: when it started and ended, what it acted on) ``summary.json``'s
+``faults`` list holds:
+
+- ``lost_records``: records of the batches that failed (Spark gave up on their output) from the
+  fault's start until the next fault's start or the run's end: the loss it caused.
+- ``duplicated_records``: records processed more than once in the run (processed + backlog beyond
+  produced), given to the fault when it is the run's only one (null otherwise: nothing tells which
+  fault a duplicate came from).
+- ``sched_recovered_s``: from the fault's start until the first batch generated after its end whose
+  scheduling delay is under the batch interval started (batch time + scheduling delay); null if
+  none did.
+- ``backlog_before`` and ``backlog_recovered_s``: the consumer lag before the fault (the highest of
+  the lowest lags of the 5 batch intervals before it: the lag right after a batch, see
+  ``interval_minima``) and the time from the fault's start until an interval's lowest lag after its
+  end was back at or under that level; null if never (or without lag samples).
+- ``rate_before_rps``, ``rate_lowest_rps``, ``rate_after_rps``: the rate limit in force before the
+  fault, the lowest from its start until the scheduling delay recovered (the run's end if it did
+  not), and the first one after that; null without backpressure. The limits are the plugged
+  controller's decisions, or Spark's PID replayed over the batches (``rate_limits.parquet``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.results.summary import interval_minima
+
+BEFORE_INTERVALS = 5
+
+
+@dataclass
+class FaultWindow:
+    index: int
+    action: str
+    start_ms: int
+    end_ms: int | None = None
+    target: str | None = None
+    failed: str | None = None
+
+
+def total_lag(offsets: Sequence[dict[str, Any]]) -> list[tuple[float, float]]:
+    totals: dict[int, int] = {}
+    for row in offsets:
+        totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
+    return sorted(totals.items())
+
+
+def sched_recovered_ms(
+    window: FaultWindow, batches: Sequence[dict[str, Any]], interval_ms: int
+) -> int | None:
+    end = window.end_ms if window.end_ms is not None else window.start_ms
+    for batch in sorted(batches, key=lambda b: b["batch_time_ms"]):
+        delay = batch.get("scheduling_delay_ms")
+        if batch["batch_time_ms"] >= end and delay is not None and delay < interval_ms:
+            return int(batch["batch_time_ms"] + delay)
+    return None
+
+
+def backlog_recovery(
+    window: FaultWindow, lag: list[tuple[float, float]], interval_ms: int
+) -> tuple[float | None, int | None]:
+    """The lag level before the fault and the time it was back at that level (None if never)."""
+    _, before = interval_minima(
+        lag, window.start_ms - BEFORE_INTERVALS * interval_ms, window.start_ms, interval_ms
+    )
+    if not before:
+        return None, None
+    level = max(before)
+    end = window.end_ms if window.end_ms is not None else window.start_ms
+    times, after = interval_minima(lag, end, None, interval_ms)
+    back = next((t for t, value in zip(times, after, strict=True) if value <= level), None)
+    return level, None if back is None else int(back)
+
+
+def rate_figures(
+    window: FaultWindow, limits: Sequence[tuple[float, float]], until_ms: float | None
+) -> dict[str, float | None]:
+    """The limit before the fault, the lowest from its start until ``until_ms`` (the run's end when
+    None), and the first one after ``until_ms``."""
+    before = [limit for time_ms, limit in limits if time_ms < window.start_ms]
+    during = [
+        limit
+        for time_ms, limit in limits
+        if time_ms >= window.start_ms and (until_ms is None or time_ms <= until_ms)
+    ]
+    after = [limit for time_ms, limit in limits if until_ms is not None and time_ms > until_ms]
+    return {
+        "rate_before_rps": before[-1] if before else None,
+        "rate_lowest_rps": min(during) if during else None,
+        "rate_after_rps": after[0] if after else None,
+    }
+
+
+def _seconds(since_ms: int, at_ms: float | None) -> float | None:
+    return None if at_ms is None else round((at_ms - since_ms) / 1000.0, 3)
+
+
+def fault_recovery(
+    windows: Sequence[FaultWindow],
+    batches: Sequence[dict[str, Any]],
+    offsets: Sequence[dict[str, Any]],
+    limits: Sequence[tuple[float, float]],
+    interval_ms: int,
+    duplicated: int | None,
+) -> list[dict[str, Any]]:
+    """``summary.json``'s ``faults``: one entry per fault, in the order they happened."""
+    lag = total_lag(offsets)
+    ordered = sorted(windows, key=lambda w: w.start_ms)
+    failed_batches = [b for b in batches if b.get("output_ops_failed")]
+    entries = []
+    for position, window in enumerate(ordered):
+        until = ordered[position + 1].start_ms if position + 1 < len(ordered) else None
+        lost = sum(
+            int(b["input_records"])
+            for b in failed_batches
+            if b["batch_time_ms"] >= window.start_ms and (until is None or b["batch_time_ms"] < until)
+        )
+        recovered = sched_recovered_ms(window, batches, interval_ms)
+        level, back = backlog_recovery(window, lag, interval_ms)
+        entries.append({
+            "index": window.index,
+            "action": window.action,
+            "target": window.target,
+            "failed": window.failed,
+            "start_ms": window.start_ms,
+            "end_ms": window.end_ms,
+            "lost_records": lost,
+            "duplicated_records": duplicated if len(ordered) == 1 else None,
+            "sched_recovered_s": _seconds(window.start_ms, recovered),
+            "backlog_before": level,
+            "backlog_recovered_s": _seconds(window.start_ms, back),
+            **rate_figures(window, limits, recovered),
+        })  # fmt: skip
+    return entries

@@ -1,0 +1,84 @@
+"""Recovery figures of a fault, on synthetic batches, lags and limits."""
+
+from __future__ import annotations
+
+from harness.results.recovery import FaultWindow, fault_recovery
+
+INTERVAL = 2000
+
+
+def batch(t: int, sched: int, records: int = 100, failed: int = 0) -> dict:
+    return {
+        "batch_time_ms": t,
+        "scheduling_delay_ms": sched,
+        "input_records": records,
+        "output_ops_failed": failed,
+    }
+
+
+def lag(t: int, value: int) -> dict:
+    return {"sample_time_ms": t, "partition": 0, "lag": value}
+
+
+def test_a_stall_is_over_when_a_batch_after_it_starts_within_the_interval() -> None:
+    window = FaultWindow(index=0, action="stall_driver", start_ms=20_000, end_ms=30_000)
+    batches = [batch(t, 100) for t in range(0, 20_000, INTERVAL)]
+    # Queued during the stall: batches of 20-30 s start late, the first after it starts 3 s late,
+    # the next 1.5 s late (under the 2 s interval: recovered at 32 + 1.5 s).
+    batches += [batch(t, 12_000) for t in range(20_000, 30_000, INTERVAL)]
+    batches += [batch(30_000, 3_000), batch(32_000, 1_500), batch(34_000, 100)]
+    # Lag: a sawtooth whose troughs are 50 before, up to 5,000 after, back to 40 at 41 s.
+    offsets = [lag(t, 50 + (t % INTERVAL) // 10) for t in range(10_000, 20_000, 500)]
+    offsets += [lag(t, 5_000) for t in range(30_000, 40_000, 500)]
+    offsets += [lag(41_000, 40), lag(43_000, 30)]
+    limits = [(t, 1000.0) for t in range(0, 20_000, INTERVAL)] + [
+        (31_000, 400.0),
+        (33_000, 300.0),
+        (35_000, 600.0),
+    ]
+    [entry] = fault_recovery([window], batches, offsets, limits, INTERVAL, duplicated=0)
+    assert entry["sched_recovered_s"] == 13.5
+    assert entry["backlog_before"] == 50 and entry["backlog_recovered_s"] == 21.0
+    assert (entry["rate_before_rps"], entry["rate_lowest_rps"], entry["rate_after_rps"]) == (
+        1000.0,
+        300.0,
+        600.0,
+    )
+    assert entry["lost_records"] == 0 and entry["duplicated_records"] == 0
+
+
+def test_loss_goes_to_the_fault_whose_window_holds_the_failed_batch() -> None:
+    first = FaultWindow(index=0, action="kill_executor", start_ms=10_000, end_ms=10_000, target="executor 0")
+    second = FaultWindow(index=1, action="kill_executor", start_ms=20_000, end_ms=20_000, target="executor 1")
+    batches = [
+        batch(8_000, 0),
+        batch(12_000, 0, failed=1, records=70),
+        batch(22_000, 0, failed=2, records=30),
+    ]
+    entries = fault_recovery([second, first], batches, [], [], INTERVAL, duplicated=5)
+    assert [(e["index"], e["lost_records"]) for e in entries] == [(0, 70), (1, 30)]
+    # Duplicates cannot be told apart between two faults.
+    assert [e["duplicated_records"] for e in entries] == [None, None]
+
+
+def test_what_never_recovered_or_was_never_measured_is_null() -> None:
+    window = FaultWindow(index=0, action="pause_broker", start_ms=10_000, end_ms=20_000)
+    batches = [batch(t, 100) for t in range(0, 10_000, INTERVAL)] + [
+        batch(t, 9_000) for t in range(10_000, 40_000, INTERVAL)
+    ]
+    [entry] = fault_recovery([window], batches, [], [], INTERVAL, duplicated=None)
+    assert entry["sched_recovered_s"] is None
+    assert entry["backlog_before"] is None and entry["backlog_recovered_s"] is None
+    assert (
+        entry["rate_before_rps"] is None
+        and entry["rate_lowest_rps"] is None
+        and entry["rate_after_rps"] is None
+    )
+
+
+def test_a_failed_fault_is_listed_with_its_reason() -> None:
+    window = FaultWindow(
+        index=0, action="kill_executor", start_ms=5_000, end_ms=5_000, failed="no executor alive"
+    )
+    [entry] = fault_recovery([window], [], [], [], INTERVAL, duplicated=None)
+    assert entry["failed"] == "no executor alive"

@@ -28,9 +28,11 @@ from harness.run.events import EventLog
 from harness.run.spark_app import DriverInfo
 from harness.run.supervisor import ManagedProcess, ProcessSupervisor, signal_group
 from harness.spec.faults import Fault
+from harness.timing import wait_until
 
 EXECUTOR_MAIN = "org.apache.spark.executor.CoarseGrainedExecutorBackend"
 BUSY_LOOP = "while True: pass"
+RECEIVER_WAIT_S = 10.0
 
 
 class BrokerControl(Protocol):
@@ -169,13 +171,24 @@ class FaultInjector:
         driver = self._driver
         assert driver is not None
         if fault.action in ("kill_executor", "kill_receiver_executor"):
+            if fault.action == "kill_receiver_executor":
+                hosts: list[str | None] = []
+                # Spark lists a receiver once it has reported: give a starting one a little time.
+                wait_until(
+                    lambda: hosts.append(receiver_executor(driver.ui_url, driver.app_id)) or hosts[-1],
+                    RECEIVER_WAIT_S,
+                )
+                if hosts[-1] is None:
+                    window.failed = f"Spark's REST API listed no active receiver in {RECEIVER_WAIT_S:g} s"
+                    return None
             executors = executor_processes(driver.app_id)
             if fault.action == "kill_receiver_executor":
-                wanted = receiver_executor(driver.ui_url, driver.app_id)
+                wanted = hosts[-1]
             else:
                 wanted = fault.target or (lowest(list(executors)) if executors else None)
             if wanted is None or wanted not in executors:
-                window.failed = f"no executor {wanted or '(none found)'} of {driver.app_id} alive to kill"
+                what = f"executor {wanted} is" if wanted else "no executor is"
+                window.failed = f"{what} alive in {driver.app_id} to kill"
                 return None
             os.kill(executors[wanted], signal.SIGKILL)
             return {"target": f"executor {wanted}", "pid": executors[wanted]}

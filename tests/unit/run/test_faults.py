@@ -105,7 +105,7 @@ def test_nothing_to_kill_is_recorded_as_a_failed_fault(tmp_path: Path) -> None:
         )
         faults_.stop()
     [failed] = [e for e in events(tmp_path / "events.jsonl") if e["kind"] == "fault_failed"]
-    assert failed["reason"].startswith("no executor") and DRIVER.app_id in failed["reason"]
+    assert failed["reason"].startswith("no executor is alive") and DRIVER.app_id in failed["reason"]
     assert faults_.windows[0].failed == failed["reason"]
 
 

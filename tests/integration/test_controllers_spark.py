@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from harness.control.pid import PIDRateEstimator
+from harness.paths import REPO_ROOT
 from tests.integration.conftest import assert_nothing_left_running, run_experiment, started_pids
+from tests.integration.flaky_aimd import FlakyAIMD
 
 INTERVAL_MS = 2000
 PARTITIONS = 2  # write_manifest's
@@ -103,4 +106,94 @@ def test_pid_through_the_plug_in_decides_as_sparks_pid_on_the_runs_batches(tmp_p
         if cap.batch_time_ms in batches.index and not pd.isna(cap.limit_rps):
             records = batches.loc[cap.batch_time_ms].input_records
             assert records <= cap.limit_rps * INTERVAL_MS // 1000 + PARTITIONS
+    assert_nothing_left_running(started_pids(done.out))
+
+
+def test_receivers_get_governors_rate_updates(tmp_path: Path) -> None:
+    # A Java app: the plug-in serves the JVM ports as it serves the PySpark apps.
+    governor = {"kind": "governor", "region_batches": 2, "warmup_regions": 2, "history_s": 20}
+    done = run_experiment(
+        tmp_path,
+        "governor",
+        workload={**PRESSURE, "impl": "jvm", "source": "receiver", "receivers": 1},
+        config={
+            "batch_interval_ms": INTERVAL_MS,
+            "backpressure": {"initial_rate": 300, "controller": governor},
+        },
+        run=SHORT_DRAIN,
+    )
+    decisions = table(done.run, "controller")
+    made = decisions[decisions.event == "decision"]
+    assert (decisions.event == "batch_cap").sum() == 0  # receivers are not sized per batch
+    planned = made[made.detail.notna()]
+    assert len(planned) >= 1, "GOVERNOR never got past its warm-up"
+    assert made.error.isna().all()
+    # Every limit decided while the app ran (before the harness asked it to stop: a graceful stop ends
+    # the receiver first, then finishes the batches) reached the receiver: the executor logged it.
+    logged = set(table(done.run, "logged_rate_limits").rate_rps.astype(int))
+    [stopping] = done.events("collectors_stopped")
+    in_time = made[made.decided_ms < stopping["time_ms"]]
+    decided = set(in_time.limit_rps.dropna().astype(int))
+    assert decided and decided <= logged
+    assert in_time.detail.notna().any(), "no plan of GOVERNOR's was decided while the receiver ran"
+    assert {int(rate) for rate in in_time[in_time.detail.notna()].rate_rps} <= logged
+    assert_nothing_left_running(started_pids(done.out))
+
+
+def test_a_python_controllers_decisions_size_the_batches_and_a_failure_keeps_the_last_limit(
+    tmp_path: Path,
+) -> None:
+    params = {"initial_rate": 150, "increase": 25, "decrease": 0.5, "min_rate": 50}
+    controller = {
+        "kind": "python",
+        "class": "tests.integration.flaky_aimd:FlakyAIMD",
+        "path": str(REPO_ROOT),
+        "params": params,
+    }
+    done = run_experiment(
+        tmp_path,
+        "python-controller",
+        # Long enough that batches are planned after the controller's first decisions even when the
+        # first batches start late (the PySpark workers' start on a busy machine).
+        workload={**PRESSURE, "duration_s": 30},
+        config={
+            "batch_interval_ms": INTERVAL_MS,
+            "backpressure": {"initial_rate": 100, "controller": controller},
+        },
+        run=SHORT_DRAIN,
+    )
+    decisions = table(done.run, "controller")
+    made = decisions[decisions.event == "decision"].sort_values("decided_ms")
+    assert len(made) >= FlakyAIMD.FAIL_ON_CALL + 2
+    # The Python class decided on Spark's statistics of each batch, as it would offline; its third
+    # call raised: recorded, and the limit before it stayed in force.
+    twin = FlakyAIMD(INTERVAL_MS, **params)
+    for call, row in enumerate(made.itertuples(), start=1):
+        if call == FlakyAIMD.FAIL_ON_CALL:
+            with pytest.raises(RuntimeError):
+                twin.compute(int(row.end_time_ms), int(row.elements), int(row.processing_delay_ms), 0)
+            assert "flaky on purpose" in row.error
+            before = made.limit_rps.iloc[call - 2]
+            assert row.limit_rps == before or (pd.isna(row.limit_rps) and pd.isna(before))
+            continue
+        expected = twin.compute(
+            int(row.end_time_ms),
+            int(row.elements),
+            int(row.processing_delay_ms),
+            int(row.scheduling_delay_ms),
+        )
+        assert (None if pd.isna(row.rate_rps) else row.rate_rps) == expected
+        assert pd.isna(row.error)
+    assert done.summary["outcome"] != "app_failed"
+    # Its limits sized the batches: a batch planned after a decision holds at most limit x 2 s (+ 1 a
+    # partition), and the load offered more.
+    batches = table(done.run, "batches").set_index("batch_time_ms")
+    planned = decisions[(decisions.event == "batch_cap") & decisions.limit_rps.notna()]
+    sized = [cap for cap in planned.itertuples() if cap.batch_time_ms in batches.index]
+    assert len(sized) >= 3
+    for cap in sized:
+        assert (
+            batches.loc[cap.batch_time_ms].input_records <= cap.limit_rps * INTERVAL_MS // 1000 + PARTITIONS
+        )
+    assert set(planned.limit_rps.astype(int)) <= set(made.limit_rps.dropna().astype(int))
     assert_nothing_left_running(started_pids(done.out))

@@ -3,8 +3,11 @@
 For each fault (``FaultWindow``: when it started and ended, what it acted on) ``summary.json``'s
 ``faults`` list holds:
 
-- ``lost_records``: records of the batches that failed (Spark gave up on their output) from the
-  fault's start until the next fault's start or the run's end: the loss it caused.
+- ``lost_records``: the run's lost records when the fault is its only one (everything the run lost,
+  it lost with this fault in place, including a receiver's blocks that were stored and never
+  processed); with several faults, the records of the batches that failed (Spark gave up on their
+  output) from the fault's start until the next fault's start or the run's end, since lost blocks
+  cannot be placed in time.
 - ``duplicated_records``: records processed more than once in the run (processed + backlog beyond
   produced), given to the fault when it is the run's only one (null otherwise: nothing tells which
   fault a duplicate came from).
@@ -105,20 +108,22 @@ def fault_recovery(
     offsets: Sequence[dict[str, Any]],
     limits: Sequence[tuple[float, float]],
     interval_ms: int,
-    duplicated: int | None,
+    lost: int | None,
 ) -> list[dict[str, Any]]:
-    """``summary.json``'s ``faults``: one entry per fault, in the order they happened."""
+    """``summary.json``'s ``faults``: one entry per fault, in the order they happened. ``lost`` is the
+    run's (negative: duplicates)."""
     lag = total_lag(offsets)
     ordered = sorted(windows, key=lambda w: w.start_ms)
     failed_batches = [b for b in batches if b.get("output_ops_failed")]
     entries = []
     for position, window in enumerate(ordered):
         until = ordered[position + 1].start_ms if position + 1 < len(ordered) else None
-        lost = sum(
+        failed = sum(
             int(b["input_records"])
             for b in failed_batches
             if b["batch_time_ms"] >= window.start_ms and (until is None or b["batch_time_ms"] < until)
         )
+        only = len(ordered) == 1 and lost is not None
         recovered = sched_recovered_ms(window, batches, interval_ms)
         level, back = backlog_recovery(window, lag, interval_ms)
         entries.append({
@@ -128,8 +133,8 @@ def fault_recovery(
             "failed": window.failed,
             "start_ms": window.start_ms,
             "end_ms": window.end_ms,
-            "lost_records": lost,
-            "duplicated_records": duplicated if len(ordered) == 1 else None,
+            "lost_records": max(lost, 0) if only else failed,
+            "duplicated_records": max(-lost, 0) if only else None,
             "sched_recovered_s": _seconds(window.start_ms, recovered),
             "backlog_before": level,
             "backlog_recovered_s": _seconds(window.start_ms, back),

@@ -422,7 +422,7 @@ class Run:
             tables["offsets"][0],
             self._rate_limits(tables),
             m.config.batch_interval_ms,
-            duplicated=None if summary["lost"] is None else max(0, -summary["lost"]),
+            lost=summary["lost"],
         )
         write_json(self.directory.file("summary.json"), summary)
         counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}

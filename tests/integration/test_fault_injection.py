@@ -47,7 +47,7 @@ def test_an_executor_killed_mid_run_is_measured_as_recovery(tmp_path: Path) -> N
     assert fault["backlog_before"] is not None and fault["backlog_recovered_s"] is not None
     assert fault["rate_before_rps"] is not None and fault["rate_lowest_rps"] <= fault["rate_before_rps"]
     accounting_is_exact(done.summary)
-    assert fault["lost_records"] <= max(done.summary["lost"], 0) + done.summary["failed_batch_records"]
+    assert fault["lost_records"] == done.summary["lost"] and fault["duplicated_records"] == 0
     assert_nothing_left_running(started_pids(done.out))
 
 

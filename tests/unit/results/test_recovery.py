@@ -36,7 +36,7 @@ def test_a_stall_is_over_when_a_batch_after_it_starts_within_the_interval() -> N
         (33_000, 300.0),
         (35_000, 600.0),
     ]
-    [entry] = fault_recovery([window], batches, offsets, limits, INTERVAL, duplicated=0)
+    [entry] = fault_recovery([window], batches, offsets, limits, INTERVAL, lost=0)
     assert entry["sched_recovered_s"] == 13.5
     assert entry["backlog_before"] == 50 and entry["backlog_recovered_s"] == 21.0
     assert (entry["rate_before_rps"], entry["rate_lowest_rps"], entry["rate_after_rps"]) == (
@@ -55,7 +55,7 @@ def test_loss_goes_to_the_fault_whose_window_holds_the_failed_batch() -> None:
         batch(12_000, 0, failed=1, records=70),
         batch(22_000, 0, failed=2, records=30),
     ]
-    entries = fault_recovery([second, first], batches, [], [], INTERVAL, duplicated=5)
+    entries = fault_recovery([second, first], batches, [], [], INTERVAL, lost=-5)
     assert [(e["index"], e["lost_records"]) for e in entries] == [(0, 70), (1, 30)]
     # Duplicates cannot be told apart between two faults.
     assert [e["duplicated_records"] for e in entries] == [None, None]
@@ -66,7 +66,7 @@ def test_what_never_recovered_or_was_never_measured_is_null() -> None:
     batches = [batch(t, 100) for t in range(0, 10_000, INTERVAL)] + [
         batch(t, 9_000) for t in range(10_000, 40_000, INTERVAL)
     ]
-    [entry] = fault_recovery([window], batches, [], [], INTERVAL, duplicated=None)
+    [entry] = fault_recovery([window], batches, [], [], INTERVAL, lost=None)
     assert entry["sched_recovered_s"] is None
     assert entry["backlog_before"] is None and entry["backlog_recovered_s"] is None
     assert (
@@ -80,5 +80,14 @@ def test_a_failed_fault_is_listed_with_its_reason() -> None:
     window = FaultWindow(
         index=0, action="kill_executor", start_ms=5_000, end_ms=5_000, failed="no executor alive"
     )
-    [entry] = fault_recovery([window], [], [], [], INTERVAL, duplicated=None)
+    [entry] = fault_recovery([window], [], [], [], INTERVAL, lost=None)
     assert entry["failed"] == "no executor alive"
+
+
+def test_a_runs_only_fault_is_given_what_the_run_lost_or_duplicated() -> None:
+    # A receiver's executor killed: its stored blocks are lost without any batch failing.
+    window = FaultWindow(index=0, action="kill_receiver_executor", start_ms=10_000, end_ms=10_000)
+    [entry] = fault_recovery([window], [batch(12_000, 0)], [], [], INTERVAL, lost=2_092)
+    assert (entry["lost_records"], entry["duplicated_records"]) == (2_092, 0)
+    [entry] = fault_recovery([window], [batch(12_000, 0)], [], [], INTERVAL, lost=-7)
+    assert (entry["lost_records"], entry["duplicated_records"]) == (0, 7)

@@ -11,13 +11,15 @@ For each fault (``FaultWindow``: when it started and ended, what it acted on) ``
 - ``duplicated_records``: records processed more than once in the run (processed + backlog beyond
   produced), given to the fault when it is the run's only one (null otherwise: nothing tells which
   fault a duplicate came from).
-- ``sched_recovered_s``: from the fault's start until the first batch generated after its end whose
-  scheduling delay is under the batch interval started (batch time + scheduling delay); null if
-  none did.
+- ``sched_recovered_s``: from the fault's start until the batches generated after its end started
+  within the batch interval for good (until the next fault or the run's end): the first of those
+  batches, at its batch time plus its scheduling delay; null if the last ones did not.
 - ``backlog_before`` and ``backlog_recovered_s``: the consumer lag before the fault (the highest of
   the lowest lags of the 5 batch intervals before it: the lag right after a batch, see
-  ``interval_minima``) and the time from the fault's start until an interval's lowest lag after its
-  end was back at or under that level; null if never (or without lag samples).
+  ``interval_minima``, and at least a batch's worth of records at the target rate, the most it varies
+  by with when it is sampled) and the time from the fault's start until the lowest lag of each
+  interval after its end stayed at or under that level (until the next fault or the run's end); null
+  if it did not (or without lag samples).
 - ``rate_before_rps``, ``rate_lowest_rps``, ``rate_after_rps``: the rate limit in force before the
   fault, the lowest from its start until the scheduling delay recovered (the run's end if it did
   not), and the first one after that; null without backpressure. The limits are the plugged
@@ -52,31 +54,56 @@ def total_lag(offsets: Sequence[dict[str, Any]]) -> list[tuple[float, float]]:
     return sorted(totals.items())
 
 
+def settled_from(points: Sequence[tuple[float, bool]]) -> float | None:
+    """The time of the first of the last points that are all good: from then on the series stayed
+    recovered (None if its last point is not good, or there are none)."""
+    since = None
+    for time_ms, good in points:
+        if not good:
+            since = None
+        elif since is None:
+            since = time_ms
+    return since
+
+
 def sched_recovered_ms(
-    window: FaultWindow, batches: Sequence[dict[str, Any]], interval_ms: int
+    window: FaultWindow, batches: Sequence[dict[str, Any]], interval_ms: int, until_ms: float | None
 ) -> int | None:
+    """When the batches generated after the fault's end (until ``until_ms``) began to start within
+    the interval for good: the first of them to do so, at its batch time plus scheduling delay.
+    Batches that never ran (the app stopped first) tell nothing and are passed over."""
     end = window.end_ms if window.end_ms is not None else window.start_ms
-    for batch in sorted(batches, key=lambda b: b["batch_time_ms"]):
-        delay = batch.get("scheduling_delay_ms")
-        if batch["batch_time_ms"] >= end and delay is not None and delay < interval_ms:
-            return int(batch["batch_time_ms"] + delay)
-    return None
+    points = [
+        (b["batch_time_ms"] + b["scheduling_delay_ms"], b["scheduling_delay_ms"] < interval_ms)
+        for b in sorted(batches, key=lambda b: b["batch_time_ms"])
+        if b["batch_time_ms"] >= end
+        and (until_ms is None or b["batch_time_ms"] < until_ms)
+        and b.get("scheduling_delay_ms") is not None
+    ]
+    settled = settled_from(points)
+    return None if settled is None else int(settled)
 
 
 def backlog_recovery(
-    window: FaultWindow, lag: list[tuple[float, float]], interval_ms: int
+    window: FaultWindow,
+    lag: list[tuple[float, float]],
+    interval_ms: int,
+    until_ms: float | None,
+    batch_records: float,
 ) -> tuple[float | None, int | None]:
-    """The lag level before the fault and the time it was back at that level (None if never)."""
+    """The lag level before the fault (at least ``batch_records``), and the time from which the
+    lowest lag of each interval after the fault's end (until ``until_ms``) stayed at or under it
+    (None if it did not)."""
     _, before = interval_minima(
         lag, window.start_ms - BEFORE_INTERVALS * interval_ms, window.start_ms, interval_ms
     )
     if not before:
         return None, None
-    level = max(before)
+    level = max(*before, batch_records)
     end = window.end_ms if window.end_ms is not None else window.start_ms
-    times, after = interval_minima(lag, end, None, interval_ms)
-    back = next((t for t, value in zip(times, after, strict=True) if value <= level), None)
-    return level, None if back is None else int(back)
+    times, after = interval_minima(lag, end, until_ms, interval_ms)
+    settled = settled_from([(t, value <= level) for t, value in zip(times, after, strict=True)])
+    return level, None if settled is None else int(settled)
 
 
 def rate_figures(
@@ -109,6 +136,7 @@ def fault_recovery(
     limits: Sequence[tuple[float, float]],
     interval_ms: int,
     lost: int | None,
+    target_rate_rps: float,
 ) -> list[dict[str, Any]]:
     """``summary.json``'s ``faults``: one entry per fault, in the order they happened. ``lost`` is the
     run's (negative: duplicates)."""
@@ -124,8 +152,8 @@ def fault_recovery(
             if b["batch_time_ms"] >= window.start_ms and (until is None or b["batch_time_ms"] < until)
         )
         only = len(ordered) == 1 and lost is not None
-        recovered = sched_recovered_ms(window, batches, interval_ms)
-        level, back = backlog_recovery(window, lag, interval_ms)
+        recovered = sched_recovered_ms(window, batches, interval_ms, until)
+        level, back = backlog_recovery(window, lag, interval_ms, until, target_rate_rps * interval_ms / 1000)
         entries.append({
             "index": window.index,
             "action": window.action,

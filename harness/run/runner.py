@@ -423,6 +423,7 @@ class Run:
             self._rate_limits(tables),
             m.config.batch_interval_ms,
             lost=summary["lost"],
+            target_rate_rps=summary["target_rate_rps"],
         )
         write_json(self.directory.file("summary.json"), summary)
         counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.results.recovery import FaultWindow, fault_recovery
 
 INTERVAL = 2000
+RATE = 10.0  # a batch holds 20 records: levels below are their own
 
 
 def batch(t: int, sched: int, records: int = 100, failed: int = 0) -> dict:
@@ -36,7 +37,7 @@ def test_a_stall_is_over_when_a_batch_after_it_starts_within_the_interval() -> N
         (33_000, 300.0),
         (35_000, 600.0),
     ]
-    [entry] = fault_recovery([window], batches, offsets, limits, INTERVAL, lost=0)
+    [entry] = fault_recovery([window], batches, offsets, limits, INTERVAL, lost=0, target_rate_rps=RATE)
     assert entry["sched_recovered_s"] == 13.5
     assert entry["backlog_before"] == 50 and entry["backlog_recovered_s"] == 21.0
     assert (entry["rate_before_rps"], entry["rate_lowest_rps"], entry["rate_after_rps"]) == (
@@ -55,7 +56,7 @@ def test_loss_goes_to_the_fault_whose_window_holds_the_failed_batch() -> None:
         batch(12_000, 0, failed=1, records=70),
         batch(22_000, 0, failed=2, records=30),
     ]
-    entries = fault_recovery([second, first], batches, [], [], INTERVAL, lost=-5)
+    entries = fault_recovery([second, first], batches, [], [], INTERVAL, lost=-5, target_rate_rps=RATE)
     assert [(e["index"], e["lost_records"]) for e in entries] == [(0, 70), (1, 30)]
     # Duplicates cannot be told apart between two faults.
     assert [e["duplicated_records"] for e in entries] == [None, None]
@@ -66,7 +67,7 @@ def test_what_never_recovered_or_was_never_measured_is_null() -> None:
     batches = [batch(t, 100) for t in range(0, 10_000, INTERVAL)] + [
         batch(t, 9_000) for t in range(10_000, 40_000, INTERVAL)
     ]
-    [entry] = fault_recovery([window], batches, [], [], INTERVAL, lost=None)
+    [entry] = fault_recovery([window], batches, [], [], INTERVAL, lost=None, target_rate_rps=RATE)
     assert entry["sched_recovered_s"] is None
     assert entry["backlog_before"] is None and entry["backlog_recovered_s"] is None
     assert (
@@ -80,14 +81,48 @@ def test_a_failed_fault_is_listed_with_its_reason() -> None:
     window = FaultWindow(
         index=0, action="kill_executor", start_ms=5_000, end_ms=5_000, failed="no executor alive"
     )
-    [entry] = fault_recovery([window], [], [], [], INTERVAL, lost=None)
+    [entry] = fault_recovery([window], [], [], [], INTERVAL, lost=None, target_rate_rps=RATE)
     assert entry["failed"] == "no executor alive"
 
 
 def test_a_runs_only_fault_is_given_what_the_run_lost_or_duplicated() -> None:
     # A receiver's executor killed: its stored blocks are lost without any batch failing.
     window = FaultWindow(index=0, action="kill_receiver_executor", start_ms=10_000, end_ms=10_000)
-    [entry] = fault_recovery([window], [batch(12_000, 0)], [], [], INTERVAL, lost=2_092)
+    [entry] = fault_recovery([window], [batch(12_000, 0)], [], [], INTERVAL, lost=2_092, target_rate_rps=RATE)
     assert (entry["lost_records"], entry["duplicated_records"]) == (2_092, 0)
-    [entry] = fault_recovery([window], [batch(12_000, 0)], [], [], INTERVAL, lost=-7)
+    [entry] = fault_recovery([window], [batch(12_000, 0)], [], [], INTERVAL, lost=-7, target_rate_rps=RATE)
     assert (entry["lost_records"], entry["duplicated_records"]) == (0, 7)
+
+
+def test_recovery_counts_once_the_series_stays_recovered() -> None:
+    # The kill's effect comes a little later: the first batch after it still starts on time, the
+    # next ones do not, and from 20 s on they do again; the lag climbs only after the kill too.
+    window = FaultWindow(index=0, action="kill_receiver_executor", start_ms=10_000, end_ms=10_000)
+    batches = [batch(t, 100) for t in range(0, 12_000, INTERVAL)]
+    batches += [batch(t, 6_000) for t in range(12_000, 20_000, INTERVAL)]
+    batches += [batch(t, 200) for t in range(20_000, 30_000, INTERVAL)]
+    offsets = [lag(t, 10) for t in range(0, 12_000, 1000)]
+    offsets += [lag(t, 3_000) for t in range(12_000, 24_000, 1000)]
+    offsets += [lag(t, 5) for t in range(24_000, 30_000, 1000)]
+    [entry] = fault_recovery([window], batches, offsets, [], INTERVAL, lost=0, target_rate_rps=RATE)
+    assert entry["sched_recovered_s"] == 10.2  # the batch of 20 s, started at 20.2 s
+    assert entry["backlog_recovered_s"] == 14.0
+    # A series still above its level at the end never recovered.
+    worse = [*offsets, lag(31_000, 9_000)]
+    assert (
+        fault_recovery([window], batches, worse, [], INTERVAL, lost=0, target_rate_rps=RATE)[0][
+            "backlog_recovered_s"
+        ]
+        is None
+    )
+
+
+def test_the_level_is_at_least_a_batchs_worth_of_records() -> None:
+    # At 500 records/s in 2 s batches the lowest lag varies by up to 1,000 with the sampling: a lag
+    # back under 1,000 is back, whatever it was just before the fault.
+    window = FaultWindow(index=0, action="pause_broker", start_ms=10_000, end_ms=20_000)
+    offsets = [lag(t, 5) for t in range(0, 10_000, 1000)]
+    offsets += [lag(t, 4_000) for t in range(20_000, 26_000, 1000)]
+    offsets += [lag(t, 5 + (t // 1000 % 2) * 900) for t in range(26_000, 40_000, 1000)]
+    [entry] = fault_recovery([window], [], offsets, [], INTERVAL, lost=0, target_rate_rps=500.0)
+    assert entry["backlog_before"] == 1_000 and entry["backlog_recovered_s"] == 16.0

@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser setup-containers compose engine engine-down images demo up down run simulate report paper paper-full test test-unit test-containers test-e2e bench-report bench-overhead bench-generator bench-simulator docs lint format \
+.PHONY: help setup setup-browser setup-containers compose engine engine-down images demo up down run simulate report paper paper-full test test-unit test-containers test-e2e bench-report bench-overhead bench-generator bench-simulator bench-soak docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-generator      generator vs Kafka's ProducerPerformance, and schedule fidelity (3-5 min)"
 	@echo "make bench-overhead       what the collectors cost, here and in the driver and broker (about 15 minutes)"
 	@echo "make bench-simulator      real runs vs simulated ones (errors against goals) and the simulator's speed (about 10 minutes)"
+	@echo "make bench-soak           the harness's own memory and open descriptors over one 30-minute run (about 35 minutes)"
 	@echo "make simulate EXP=FILE CALIBRATE=RUN_DIR [SIMOUT=results-sim]  simulate a manifest from a recorded run"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
@@ -116,6 +117,9 @@ bench-generator: setup
 
 bench-simulator: setup
 	$(BIN)/python benchmarks/simulator_bench.py
+
+bench-soak: setup
+	$(BIN)/python benchmarks/soak_bench.py
 
 simulate: $(INSTALLED)
 	@test -n "$(CALIBRATE)" || { echo "error: name a recorded run with CALIBRATE=RUN_DIR"; exit 2; }

@@ -388,6 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         console.print(Text.assemble(("harness failure: ", "red"), str(exc)))
         return EXIT_HARNESS
+    except OSError as exc:  # a file the harness could not read or write (a full disk, a lost folder)
+        where = f"{exc.filename}: " if exc.filename else ""
+        console.print(Text.assemble(("harness failure: ", "red"), f"{where}{exc.strerror or exc}"))
+        return EXIT_HARNESS
     except KeyboardInterrupt:
         console.print("interrupted: everything started was stopped; unfinished runs have no COMPLETE marker")
         return EXIT_INTERRUPTED

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable
 
-from harness.observe.base import Rows, RunContext
+from harness.observe.base import Rows, RunContext, SampleColumns
 from harness.observe.driver_http import DriverHttp
 from harness.results.tables import JVM_COLUMNS
 
@@ -59,7 +59,7 @@ class DriverJvmCollector:
         self._app_id = app_id
         self._fetch = fetch or self._http.text
         self._clock = clock
-        self._rows: Rows = []
+        self._rows = SampleColumns(JVM_COLUMNS)
         self.failed_polls = 0
 
     def start(self) -> None:
@@ -81,7 +81,7 @@ class DriverJvmCollector:
         self._http.close()
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
-        return {"jvm": (self._rows, JVM_COLUMNS)}
+        return {"jvm": (self._rows.rows(), JVM_COLUMNS)}
 
 
 def for_run(run: RunContext) -> DriverJvmCollector:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, TopicPartition
 
 from harness.errors import HarnessError
-from harness.observe.base import Rows, RunContext
+from harness.observe.base import Rows, RunContext, SampleColumns
 from harness.results.tables import OFFSET_COLUMNS
 
 TIMEOUT_S = 10.0
@@ -77,7 +77,7 @@ class KafkaOffsetsCollector:
         self._make_reader = reader
         self._clock = clock
         self._reader: OffsetReader | None = None
-        self._rows: Rows = []
+        self._rows = SampleColumns(OFFSET_COLUMNS)
         self.failed_polls = 0
 
     def start(self) -> None:
@@ -104,7 +104,7 @@ class KafkaOffsetsCollector:
             self._reader = None
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
-        return {"offsets": (self._rows, OFFSET_COLUMNS)}
+        return {"offsets": (self._rows.rows(), OFFSET_COLUMNS)}
 
 
 def for_run(run: RunContext) -> KafkaOffsetsCollector:

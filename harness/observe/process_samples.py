@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from harness.observe.base import Rows, RunContext
+from harness.observe.base import Rows, RunContext, SampleColumns
 from harness.results.tables import PROCESS_COLUMNS
 
 HARNESS = "harness"
@@ -30,7 +30,7 @@ class ProcessCollector:
     def __init__(self, roots: Roots, clock: Callable[[], float] = time.time) -> None:
         self._roots = roots
         self._clock = clock
-        self._rows: Rows = []
+        self._rows = SampleColumns(PROCESS_COLUMNS)
 
     def start(self) -> None:
         pass
@@ -65,7 +65,7 @@ class ProcessCollector:
         pass
 
     def tables(self) -> dict[str, tuple[Rows, list[str]]]:
-        return {"processes": (self._rows, PROCESS_COLUMNS)}
+        return {"processes": (self._rows.rows(), PROCESS_COLUMNS)}
 
 
 def _children_by_parent() -> dict[int, list[int]]:

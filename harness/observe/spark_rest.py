@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from harness.observe.base import Rows, RunContext
+from harness.observe.base import Rows, RunContext, SampleColumns
 from harness.observe.driver_http import DriverHttp
 from harness.results.tables import EXECUTOR_COLUMNS, RECEIVER_COLUMNS, RECEIVER_RATE_COLUMNS
 from harness.results.tables import EXECUTOR_PEAK_METRICS as PEAK_METRICS
@@ -78,9 +78,9 @@ class SparkRestCollector:
         self._http = DriverHttp()
         self._fetch = fetch or self._http.json
         self._clock = clock
-        self._executor_samples: Rows = []
+        self._executor_samples = SampleColumns(EXECUTOR_COLUMNS)
         self._latest_executors: Rows = []
-        self._receiver_samples: Rows = []
+        self._receiver_samples = SampleColumns(RECEIVER_COLUMNS)
         self._receiver_rates: dict[tuple[int, int], float] = {}
         self.failed_polls = 0
 
@@ -122,8 +122,8 @@ class SparkRestCollector:
             for (stream, batch_time), rate in sorted(self._receiver_rates.items())
         ]
         return {
-            "executors": (self._executor_samples, EXECUTOR_COLUMNS),
-            "receivers": (self._receiver_samples, RECEIVER_COLUMNS),
+            "executors": (self._executor_samples.rows(), EXECUTOR_COLUMNS),
+            "receivers": (self._receiver_samples.rows(), RECEIVER_COLUMNS),
             "receiver_rates": (rates, RECEIVER_RATE_COLUMNS),
         }
 

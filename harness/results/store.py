@@ -7,6 +7,7 @@ is an interrupted run and is redone on the next run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,10 +33,22 @@ def _partial(path: Path) -> Path:
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """``write`` fills a ``.partial`` sibling of ``path``, which is then renamed into place."""
+    """``write`` fills a ``.partial`` sibling of ``path``, which is then renamed into place.
+
+    A write that fails (a full disk) removes its ``.partial`` file and raises ``HarnessError`` naming
+    ``path``, which is left as it was.
+    """
     partial = _partial(path)
-    write(partial)
-    os.replace(partial, path)
+    try:
+        write(partial)
+        os.replace(partial, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        if exc.filename is not None and Path(exc.filename) not in (path, partial):
+            reason += f": {exc.filename}"  # the source of a copy
+        raise HarnessError(f"could not write {path}: {reason}") from exc
 
 
 def write_text(path: Path, text: str) -> None:

@@ -54,6 +54,7 @@ from harness.results.tables import (
     RATE_LIMIT_COLUMNS,
     TABLE_COLUMNS,
 )
+from harness.run.disk_space import DiskSpaceWatch, free_space_problem
 from harness.run.events import EventLog
 from harness.run.faults import FaultInjector
 from harness.run.load import LoadGenerator
@@ -72,6 +73,7 @@ from harness.spec.manifest import (
 )
 
 APP_STOP_TIMEOUT_S = 60.0
+ABORT_STOP_GRACE_S = 5.0  # a run that is given up: its app and generator get this long after SIGTERM
 TICK_S = 0.5
 
 
@@ -129,6 +131,8 @@ class Run:
         self.offset_reader = offset_reader
         self.collector_registry = collectors
         self.generator_process: ManagedProcess | None = None
+        # Kafka's log and every file of the run go to ``out``: a run that fills its disk is not a measurement.
+        self.disk = DiskSpaceWatch(out)
         self.time_limit_reached = threading.Event()
         self.topic = f"bpbench-{spec.run_id}"
         # Receivers measure their data in flight through it (and hold back at a budget).
@@ -150,6 +154,14 @@ class Run:
         )
 
     def execute(self) -> dict[str, Any]:
+        with self.disk:
+            try:
+                return self._execute_logged()
+            except Exception:
+                self.disk.check()  # a run that filled its disk failed for that, whatever broke first
+                raise
+
+    def _execute_logged(self) -> dict[str, Any]:
         self.directory.prepare()
         backend_events = self.supervisor.events
         with EventLog(self.directory.file("events.jsonl")) as events:
@@ -261,6 +273,9 @@ class Run:
         watchdog = threading.Timer(self.manifest.time_limit_s(), self._stop_at_time_limit, (app, events))
         watchdog.daemon = True
         watchdog.start()
+        # Ctrl-C or a harness failure (a full disk, Kafka gone): nothing more to measure, so the app is
+        # stopped at once rather than drained and stopped gracefully, and the backlog is not read.
+        aborted = False
         try:
             if self.line_server is not None:
                 self.line_server.start(self.supervisor)
@@ -288,6 +303,9 @@ class Run:
                     observed.drained = self._drain(
                         app, int(observed.generator.get("acked", 0)), offsets, events
                     )
+        except BaseException:
+            aborted = True
+            raise
         finally:
             watchdog.cancel()
             injector.stop()  # a paused broker or stalled driver resumes before anything is stopped
@@ -298,15 +316,19 @@ class Run:
             try:
                 # An app that never announced itself failed, even if its process is still hanging on.
                 observed.stop_requested_ms = int(time.time() * 1000)
-                failed_early, observed.app_exit_code = self._stop_app(app, events)
+                generator = self.generator_process
+                if aborted and generator is not None and generator.alive():
+                    self.supervisor.stop(generator, grace_s=ABORT_STOP_GRACE_S)
+                failed_early, observed.app_exit_code = self._stop_app(app, events, graceful=not aborted)
                 observed.app_failed = failed_early or driver is None
-                for collector in app_files:
+                for collector in [] if aborted else app_files:
                     # The app wrote until it stopped: every batch it finished, every decision it made.
                     collector.poll()
                     observed.tables.update(collector.tables())
                 if self.line_server is not None:
                     events.emit("line_server_stopped", **self.line_server.stop(self.supervisor))
-                observed.backlog = self._backlog(app, offsets)
+                if not aborted:
+                    observed.backlog = self._backlog(app, offsets)
             finally:
                 offsets.close()
         events.emit("backlog", records=observed.backlog, drained=observed.drained)
@@ -370,6 +392,7 @@ class Run:
 
     def _record(self, app: SparkApp, observed: Observation, events: EventLog) -> dict[str, Any]:
         """Write the run's tables and summary, then mark it complete."""
+        self.disk.check()
         self._collect_logs(observed, events)
         # Every table is written, even when nothing filled it (a backend's own only by that backend).
         tables = {
@@ -428,6 +451,8 @@ class Run:
         write_json(self.directory.file("summary.json"), summary)
         counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}
         events.emit("run_finished", outcome=summary["outcome"], **counts)
+        self.disk.check()
+        events.check()
         self.directory.mark_complete()
         return summary
 
@@ -481,6 +506,7 @@ class Run:
             task = progress.add_task("load", total=workload.duration_s, live="")
             started = time.monotonic()
             while process.alive():
+                self.disk.check()
                 if not app.alive():
                     events.emit("app_failed", phase="load", log_tail=app.log_tail())
                     self.supervisor.stop(process)
@@ -511,6 +537,7 @@ class Run:
         """Wait until the app has processed everything produced and committed its offsets."""
         deadline = time.monotonic() + self.manifest.run.drain_timeout_s
         while time.monotonic() < deadline and app.alive():
+            self.disk.check()
             processed = sum(int(b["records"]) for b in app.processed_batches())
             if processed >= produced and offsets.lag() == 0:
                 events.emit("drained", processed=processed, produced=produced)
@@ -519,13 +546,19 @@ class Run:
         events.emit("drain_timeout" if app.alive() else "app_failed", phase="drain", lag=offsets.lag())
         return False
 
-    def _stop_app(self, app: SparkApp, events: EventLog) -> tuple[bool, int | None]:
-        """Ask the driver to stop; whether the app had ended on its own before that, and its exit code."""
+    def _stop_app(self, app: SparkApp, events: EventLog, graceful: bool = True) -> tuple[bool, int | None]:
+        """Ask the driver to stop (or, not ``graceful``, stop its process at once); whether the app had
+        ended on its own before that, and its exit code."""
         failed_early = not app.alive()
-        app.request_stop()
-        code = app.wait(APP_STOP_TIMEOUT_S)
+        code = None
+        if graceful:
+            app.request_stop()
+            code = app.wait(APP_STOP_TIMEOUT_S)
         if app.process is not None:
-            code = self.supervisor.stop(app.process)
+            if graceful:
+                code = self.supervisor.stop(app.process)
+            else:
+                code = self.supervisor.stop(app.process, grace_s=ABORT_STOP_GRACE_S)
         events.emit("app_stopped", exit_code=code, failed_early=failed_early)
         return failed_early, code
 
@@ -569,7 +602,7 @@ def _run_all(specs: list[RunSpec], out: Path, console: Console) -> list[Path]:
         if spec not in pending:
             console.log(f"{spec.experiment}/{spec.run_id}: complete, skipped")
     if pending:
-        preflight(pending)
+        preflight(pending, out)
         # Runs that share a platform share a backend; a platform change (memory levels) restarts it.
         by_platform = itertools.groupby(
             sorted(pending, key=lambda s: s.manifest.platform.model_dump_json()),
@@ -593,7 +626,7 @@ def _search_rates(specs: list[RunSpec], out: Path, console: Console) -> list[Pat
     """Each matrix cell's sustainable rate (harness.run.search); ``search.json`` holds the probes."""
     settings = specs[0].search
     assert settings is not None
-    preflight(specs)
+    preflight(specs, out)
     experiment_dir = out / specs[0].experiment
     cells: dict[str, list[RunSpec]] = {}
     for spec in specs:
@@ -649,10 +682,12 @@ def _probe(
     return probe
 
 
-def preflight(specs: list[RunSpec]) -> None:
+def preflight(specs: list[RunSpec], out: Path | None = None) -> None:
     """Fail on a platform that cannot run here (too large, no Docker, an unreachable cluster), a missing
-    JDK, jar or JVM helper, before anything is started or written."""
+    JDK, jar or JVM helper, or a full disk under ``out``, before anything is started or written."""
     problems = []
+    if out is not None and (full := free_space_problem(out)):
+        problems.append(full)
     # One check per platform: an external cluster's reachability takes a network round trip.
     by_platform = {spec.manifest.platform.model_dump_json(): spec for spec in specs}
     for spec in by_platform.values():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
 import yaml
 
+from harness import cli
 from harness.cli import main
 from harness.paths import REPO_ROOT
 
@@ -72,3 +74,16 @@ def test_compare_prints_the_two_sides(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "| Throughput" in out and "Baseline:" in out
     assert main(["compare", str(runs / "receiver"), str(runs / "nothing-here")]) == 2
+
+
+def test_a_file_the_harness_cannot_write_is_a_harness_failure_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def disk_full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "report.html"))
+
+    monkeypatch.setattr(cli, "_run", disk_full)
+    assert main(["run", str(DEMO), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"harness failure: {tmp_path / 'report.html'}: No space left on device" in err
+    assert "Traceback" not in err

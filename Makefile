@@ -19,7 +19,7 @@ help:
 	@echo "make setup-containers     Debian's docker.io and mmdebstrap (root), Docker Compose built from Go"
 	@echo "make engine | engine-down the project's own dockerd (when no engine answers), started / stopped"
 	@echo "make images               the compose backend's images, built here without a registry"
-	@echo "make test-containers      the compose backend's tests on a real engine (about 12 minutes; not in CI)"
+	@echo "make test-containers      the compose backend's tests on a real engine (about 15 minutes; not in CI)"
 	@echo "make up [EXP=FILE]        Kafka and Spark in containers, sized from EXP's platform; prints addresses"
 	@echo "make down [VOLUMES=1]     remove the containers and network of make up (volumes only when asked)"
 	@echo "make report RESULTS=DIR [REPORT=report.html]"
@@ -95,7 +95,7 @@ test: setup
 test-unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit
 
-# The compose backend on a real engine (the project's own when none answers): about 12 minutes here.
+# The compose backend on a real engine (the project's own when none answers): about 15 minutes here.
 test-containers: setup setup-containers
 	BPBENCH_CONTAINER_TESTS=1 $(BIN)/pytest tests/integration/test_compose_backend.py
 

@@ -30,12 +30,12 @@ from tests.integration.conftest import (
     write_manifest,
 )
 
-# About 12 minutes here: run when asked (`make test-containers` sets this), not in every `make test`.
+# About 15 minutes here: run when asked (`make test-containers` sets this), not in every `make test`.
 ASKED = os.environ.get("BPBENCH_CONTAINER_TESTS") == "1"
 PROBLEMS = docker_problems() if ASKED else []
 pytestmark = [
     pytest.mark.skipif(
-        not ASKED, reason="container tests run with `make test-containers` (about 12 minutes)"
+        not ASKED, reason="container tests run with `make test-containers` (about 15 minutes)"
     ),
     pytest.mark.skipif(bool(PROBLEMS), reason=f"no usable Docker here: {PROBLEMS[0] if PROBLEMS else ''}"),
 ]
@@ -214,3 +214,40 @@ def test_up_and_down(tmp_path: Path, engine: None) -> None:
         down = run_bpbench("down", "--out", str(tmp_path))
     assert down.returncode == 0, down.stderr
     assert project_leftovers("bpbench") == []
+
+
+@pytest.mark.timeout(1800)
+def test_faults_in_containers_pause_restart_and_kill(tmp_path: Path, engine: None) -> None:
+    # The broker paused and restarted through Compose; the executor, a process of the worker's
+    # container, found among this machine's processes and killed.
+    manifest = write_manifest(
+        tmp_path,
+        name="compose-faults",
+        platform={
+            "backend": "compose",
+            "spark": {"cores": 2, "driver_memory": "1g", "executor_memory": "1g"},
+            "kafka": {"partitions": 2},
+            "compose": COMPOSE,
+        },
+        workload={"impl": "jvm", "duration_s": 60, "generator": {"profile": "constant", "rate": 500}},
+        faults=[
+            {"at_s": 15, "action": "pause_broker", "duration_s": 8},
+            {"at_s": 30, "action": "kill_executor"},
+            {"at_s": 42, "action": "restart_broker", "duration_s": 3},
+        ],
+    )
+    out = tmp_path / "results"
+    result = run_bpbench("run", str(manifest), "--out", str(out), timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = [p.parent for p in (out / "compose-faults").glob("*/COMPLETE")]
+    summary = json.loads((run / "summary.json").read_text())
+    events = events_of(run / "events.jsonl")
+    assert events.count("fault_started") == 3 and "fault_failed" not in events
+    pause, kill, restart = sorted(summary["faults"], key=lambda f: f["index"])
+    assert pause["end_ms"] - pause["start_ms"] >= 8000 and restart["end_ms"] - restart["start_ms"] >= 3000
+    assert kill["target"] == "executor 0"
+    assert {"kind": "executor_lost", "source": "executor 0"}.items() <= summary["evidence"][0].items()
+    assert summary["processed"] == summary["produced"] == 30_000 and summary["lost"] == 0
+    assert all(f["sched_recovered_s"] is not None for f in summary["faults"])
+    assert_nothing_left_running(started_pids(out))
+    assert project_leftovers(compose_project(out / "compose-faults")) == []

@@ -78,6 +78,9 @@ class QueryProgressCollector:
     """Reads the progress file as it grows; a micro-batch is kept once, by its id."""
 
     name = "query_progress"
+    # The runner reads the app's file once more after the app stopped: a micro-batch that finished
+    # after the last poll is still counted (the app counted its records).
+    reads_app_files = True
 
     def __init__(self, path: Path, interval_ms: int) -> None:
         self._file = JsonLinesTail(path, progress_row)

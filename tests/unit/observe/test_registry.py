@@ -67,3 +67,11 @@ def test_a_new_collector_is_one_registration(tmp_path: Path) -> None:
     run = context(tmp_path, "direct").with_driver("app-1", "http://127.0.0.1:1")
     made = collectors_for("driver", run, registry)
     assert names(made)[-1] == "probe" and made[-1].topic == "t"
+
+
+@pytest.mark.parametrize("source", ["direct", "structured"])
+def test_the_batches_the_app_writes_are_read_once_more_after_it_stops(tmp_path: Path, source: str) -> None:
+    # The runner polls these after the app stopped: a batch finished after the last poll still counts.
+    run = context(tmp_path, source, None).with_driver("app-1", "http://127.0.0.1:1")
+    readers = [c.name for c in collectors_for("driver", run) if getattr(c, "reads_app_files", False)]
+    assert readers == ["streaming_batches" if source == "direct" else "query_progress"]

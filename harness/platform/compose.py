@@ -565,19 +565,13 @@ class ComposeBackend:
         self._broker_command("stop")
 
     def start_broker(self) -> None:
-        from confluent_kafka import KafkaException
         from confluent_kafka.admin import AdminClient
+
+        from harness.platform.kafka_broker import answers
 
         self._broker_command("start")
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
-
-        def answers() -> bool:
-            try:
-                return bool(admin.list_topics(timeout=2).brokers)
-            except KafkaException:
-                return False
-
-        if not wait_until(answers, READY_TIMEOUT_S, interval_s=0.5):
+        if not wait_until(lambda: answers(admin), READY_TIMEOUT_S, interval_s=0.5):
             raise HarnessError(
                 f"the Kafka broker did not answer within {READY_TIMEOUT_S:.0f} s of starting again"
             )

@@ -74,6 +74,14 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+def answers(admin: AdminClient) -> bool:
+    """Whether a broker answers a metadata request (within 2 s)."""
+    try:
+        return bool(admin.list_topics(timeout=2).brokers)
+    except KafkaException:
+        return False
+
+
 def create_topic(admin: AdminClient, name: str, partitions: int, replication_factor: int) -> None:
     """Create a topic and wait until every partition has a leader; ``replication_factor`` -1 takes the
     cluster's default.
@@ -246,11 +254,7 @@ class KafkaBroker:
         while time.monotonic() < deadline:
             if self._process is None or not self._process.alive():
                 return False
-            try:
-                metadata = admin.list_topics(timeout=2)
-            except KafkaException:
-                continue
-            if metadata.brokers:
+            if answers(admin):
                 return True
         return False
 

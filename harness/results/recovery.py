@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.results.summary import interval_minima
+from harness.results.summary import interval_minima, total_lag
 
 BEFORE_INTERVALS = 5
 
@@ -46,12 +46,10 @@ class FaultWindow:
     target: str | None = None
     failed: str | None = None
 
-
-def total_lag(offsets: Sequence[dict[str, Any]]) -> list[tuple[float, float]]:
-    totals: dict[int, int] = {}
-    for row in offsets:
-        totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
-    return sorted(totals.items())
+    @property
+    def ended_ms(self) -> int:
+        """When it ended; its start while it has not (yet) been given an end."""
+        return self.end_ms if self.end_ms is not None else self.start_ms
 
 
 def settled_from(points: Sequence[tuple[float, bool]]) -> float | None:
@@ -72,7 +70,7 @@ def sched_recovered_ms(
     """When the batches generated after the fault's end (until ``until_ms``) began to start within
     the interval for good: the first of them to do so, at its batch time plus scheduling delay.
     Batches that never ran (the app stopped first) tell nothing and are passed over."""
-    end = window.end_ms if window.end_ms is not None else window.start_ms
+    end = window.ended_ms
     points = [
         (b["batch_time_ms"] + b["scheduling_delay_ms"], b["scheduling_delay_ms"] < interval_ms)
         for b in sorted(batches, key=lambda b: b["batch_time_ms"])
@@ -100,8 +98,7 @@ def backlog_recovery(
     if not before:
         return None, None
     level = max(*before, batch_records)
-    end = window.end_ms if window.end_ms is not None else window.start_ms
-    times, after = interval_minima(lag, end, until_ms, interval_ms)
+    times, after = interval_minima(lag, window.ended_ms, until_ms, interval_ms)
     settled = settled_from([(t, value <= level) for t, value in zip(times, after, strict=True)])
     return level, None if settled is None else int(settled)
 

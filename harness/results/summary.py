@@ -149,15 +149,20 @@ def interval_minima(
     return [t for t, _ in points], [v for _, v in points]
 
 
+def total_lag(offsets: Sequence[dict[str, Any]]) -> list[tuple[float, float]]:
+    """(sample time, lag summed over partitions) of the offsets table's rows, in time order."""
+    totals: dict[int, int] = {}
+    for row in offsets:
+        totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
+    return sorted(totals.items())
+
+
 def lag_slope_per_s(
     offsets: Sequence[dict[str, Any]], start_ms: float, end_ms: float | None, interval_ms: int
 ) -> Slope | None:
     """Theil-Sen slope (records per second) of the total consumer lag between ``start_ms`` and
     ``end_ms``, fitted to each batch interval's lowest lag (``interval_minima``)."""
-    totals: dict[int, int] = {}
-    for row in offsets:
-        totals[row["sample_time_ms"]] = totals.get(row["sample_time_ms"], 0) + row["lag"]
-    times, lags = interval_minima(list(totals.items()), start_ms, end_ms, interval_ms)
+    times, lags = interval_minima(total_lag(offsets), start_ms, end_ms, interval_ms)
     return theil_sen_per_s(times, lags)
 
 

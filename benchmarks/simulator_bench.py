@@ -1,9 +1,10 @@
 """Benchmark: the simulator against real runs it was not calibrated on, and its speed.
 
-1. Records the calibration run (``benchmarks/simulator/calibration.yaml``: a constant rate) and the
-   validation runs (``validation.yaml``: the same app and records at another constant rate, a step and
-   a burst) with ``bpbench run`` on real Kafka and Spark (complete runs under ``--work`` are reused).
-2. Simulates the validation manifest with ``bpbench simulate --calibrate <the calibration run>`` and
+1. Records the calibration runs (``benchmarks/simulator/calibration.yaml``: two constant rates and a
+   step) and the validation runs (``validation.yaml``: the same app and records at another constant
+   rate, a step and a burst) with ``bpbench run`` on real Kafka and Spark (complete runs under
+   ``--work`` are reused).
+2. Simulates the validation manifest with ``bpbench simulate --calibrate <each calibration run>`` and
    compares each simulated run with the real run of the same settings (same run id): throughput,
    p50 and p95 processing time, p95 scheduling delay, p95 total delay, final backlog, the rate-limit
    trace (``rate_limits.pid_limit_rps``, mean absolute error per batch, batches aligned from the first
@@ -60,9 +61,8 @@ def bpbench(*args: str) -> None:
         raise SystemExit(f"bpbench {args[0]} failed with status {result.returncode}")
 
 
-def run_dir(out: Path, manifest: Path, index: int = 0) -> Path:
-    spec = load_experiment(manifest)[index]
-    return out / spec.experiment / spec.run_id
+def run_dirs(out: Path, manifest: Path) -> list[Path]:
+    return [out / spec.experiment / spec.run_id for spec in load_experiment(manifest)]
 
 
 def relative(sim: float | None, real: float | None) -> float | None:
@@ -120,10 +120,10 @@ def compare(real: Path, sim: Path) -> dict[str, Any]:
     return row
 
 
-def speed(calibration_dir: Path) -> dict[str, Any]:
+def speed(calibration_dirs: list[Path]) -> dict[str, Any]:
     """1,800 s of 2 s batches, the calibration's cost model, both sources."""
     spec = load_experiment(CALIBRATION)[0]
-    calibration = calibrate([calibration_dir], spec.manifest.model_dump(mode="json"))
+    calibration = calibrate(calibration_dirs, spec.manifest.model_dump(mode="json"))
     data = read_manifest_data(CALIBRATION)
     data["workload"]["duration_s"] = 1800
     results = {}
@@ -177,8 +177,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"Measured {result['measured']} with `python benchmarks/simulator_bench.py` "
         "(`make bench-simulator`).",
         "",
-        f"- Calibration: one real run, `benchmarks/simulator/calibration.yaml` ({cal['app']}, {cal['impl']}, "
-        f"direct stream, constant 1,200 records/s, 60 s). Fitted: {cost['fixed_ms']:.1f} ms per batch + "
+        f"- Calibration: {result['calibration_runs']} real runs, `benchmarks/simulator/calibration.yaml` "
+        f"({cal['app']}, {cal['impl']}, direct stream; constant 1,200 and 900 records/s, a step 400 → 1,200 "
+        f"→ 2,000, 60 s each). Fitted: {cost['fixed_ms']:.1f} ms per batch + "
         f"{cost['per_record_ms'] * 1000:.1f} µs per record; fit over {cal['quality']['batches']} batches: "
         f"MAE {cal['quality']['mae_ms']:.0f} ms, R² {num(cal['quality']['r2'], 2)}; start-up extra "
         f"{', '.join(f'{x:,.0f}' for x in cost['startup_ms'])} ms on the first batches.",
@@ -245,15 +246,15 @@ def main() -> int:
     if not args.skip_real:
         bpbench("run", str(CALIBRATION), "--out", str(real_out))
         bpbench("run", str(VALIDATION), "--out", str(real_out))
-    calibration_dir = run_dir(real_out, CALIBRATION)
-    bpbench("simulate", str(VALIDATION), "--calibrate", str(calibration_dir), "--out", str(sim_out))
+    calibration_dirs = run_dirs(real_out, CALIBRATION)
+    calibrate_args = [arg for path in calibration_dirs for arg in ("--calibrate", str(path))]
+    bpbench("simulate", str(VALIDATION), *calibrate_args, "--out", str(sim_out))
     rows = []
-    for index in range(len(load_experiment(VALIDATION))):
-        real = run_dir(real_out, VALIDATION, index)
+    for real in run_dirs(real_out, VALIDATION):
         sim = sim_out / real.parent.name / real.name
         rows.append(compare(real, sim))
     spec = json.loads((next((sim_out).glob("*/*/spec.json"))).read_text())
-    timings = speed(calibration_dir)
+    timings = speed(calibration_dirs)
     import platform
 
     import psutil
@@ -264,6 +265,7 @@ def main() -> int:
         f"Python {platform.python_version()}",
         "load": os.getloadavg()[0],
         "calibration": spec["simulation"]["calibration"],
+        "calibration_runs": len(calibration_dirs),
         "runs": rows,
         "speed": timings,
     }

@@ -74,6 +74,12 @@ class Backend(Protocol):
         """Collectors only this backend can offer (container statistics)."""
         ...
 
+    def lost(self) -> str | None:
+        """Why the platform ``up`` started can no longer carry a run (its container engine stopped
+        answering), or None; read every few seconds while a run lasts (``harness.run.watch``). A
+        process of the system under test dying is a measured outcome, not a loss."""
+        ...
+
     # Broker faults (``faults:``; ``harness.spec.faults.BACKEND_ACTIONS`` says which backend has them).
     def pause_broker(self) -> None: ...
 

@@ -54,6 +54,9 @@ COMPOSE_HINT = (
 UP_TIMEOUT_S = 600.0
 READY_TIMEOUT_S = 120.0
 COMMAND_TIMEOUT_S = 60.0
+# Pings of the engine (every PLATFORM_CHECK_INTERVAL_S during a run) left unanswered before it counts as
+# gone: one slow answer on a loaded machine is not a lost engine.
+LOST_AFTER_PINGS = 2
 CONTAINER_PYTHON = "/opt/bpbench-python/bin/python"
 _PORT_TAKEN = re.compile(
     r"(?:Bind for|listen tcp4?|bind:?)\s*(?:\S*?)(\d+\.\d+\.\d+\.\d+:\d+)?.*?"
@@ -314,6 +317,7 @@ class ComposeBackend:
         # last 256 events for a later query, a few seconds' worth while health checks run.
         self._supervisor = supervisor
         self._oom_watch: ManagedProcess | None = None
+        self._missed_pings = 0
         self.master_url = f"spark://{LOOPBACK}:{self.ports.master}"
         self.master_ui_url = f"http://{LOOPBACK}:{self.ports.master_ui}"
 
@@ -441,6 +445,46 @@ class ComposeBackend:
             f"see `docker compose --project-name {self.project} logs spark-worker`"
         )
 
+    def lost(self) -> str | None:
+        """The engine stopped answering (``LOST_AFTER_PINGS`` pings in a row): Kafka and Spark, in its
+        containers, are out of the harness's reach, whether they still run or not."""
+        if engines.ping(self.engine.docker_host):
+            self._missed_pings = 0
+            return None
+        self._missed_pings += 1
+        if self._missed_pings < LOST_AFTER_PINGS:
+            return None
+        where = self.engine.docker_host or f"unix://{engines.DEFAULT_SOCKET}"
+        if self._started_engine is not None:
+            cleanup = "the harness starts it again to remove the run's containers, then stops it"
+        else:
+            cleanup = (
+                f"its containers may still run: once it answers, `docker compose --project-name "
+                f"{self.project} down` removes them"
+            )
+        return f"the Docker engine at {where} stopped answering during the run ({cleanup})"
+
+    def _engine_answers(self) -> bool:
+        """Whether the engine answers now; a private engine the harness started and that died is
+        started again, so that it stops the containers it left (it does not restore them) and
+        ``down`` can remove them."""
+        if engines.ping(self.engine.docker_host):
+            return True
+        private = self._started_engine
+        if private is None:
+            return False
+        if self.events is not None:
+            self.events.emit("engine_lost", docker_host=private.host)
+        try:
+            engines.start_private(private)
+        except HarnessError as exc:  # the run's own failure says more; this one is kept in the log
+            if self.events is not None:
+                self.events.emit("engine_restart_failed", reason=str(exc))
+            return False
+        if self.events is not None:
+            self.events.emit("engine_started", docker_host=private.host, pid=private.pid(), cleanup=True)
+        return True
+
     def down(self, volumes: bool = False) -> None:
         """Remove the project's containers and network (and its volumes when asked); keep the logs;
         stop the private engine if ``up`` started it."""
@@ -448,7 +492,7 @@ class ComposeBackend:
             if self._oom_watch is not None and self._supervisor is not None:
                 self._supervisor.stop(self._oom_watch, grace_s=5.0)
                 self._oom_watch = None
-            if self.engine.running:
+            if self._engine_answers():
                 logs = self.compose("logs", "--no-color", "--timestamps")
                 if logs.returncode == 0 and logs.stdout:
                     self.workdir.mkdir(parents=True, exist_ok=True)

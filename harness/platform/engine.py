@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,6 +81,10 @@ class PrivateEngine:
 
 def _alive(pid: int) -> bool:
     try:
+        os.waitpid(pid, os.WNOHANG)  # a dockerd this process started and that died: reaped, not alive
+    except ChildProcessError:
+        pass
+    try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
@@ -103,6 +108,33 @@ def answers(docker_host: str | None, run: Any = subprocess.run) -> str | None:
         return None
     version = result.stdout.strip()
     return version if result.returncode == 0 and version else None
+
+
+PING_TIMEOUT_S = 5.0
+
+
+def ping(docker_host: str | None, timeout_s: float = PING_TIMEOUT_S) -> bool:
+    """Whether the engine at ``docker_host`` (the default socket when None) answers ``GET /_ping``:
+    one request on a socket, cheap enough to ask every few seconds during a run. Hosts that are not
+    ``unix://`` or ``tcp://`` are asked with the client (``answers``)."""
+    host = docker_host or f"unix://{DEFAULT_SOCKET}"
+    scheme, _, address = host.partition("://")
+    try:
+        if scheme == "unix":
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            connection.settimeout(timeout_s)
+            connection.connect(address)
+        elif scheme == "tcp":
+            name, _, port = address.rstrip("/").rpartition(":")
+            connection = socket.create_connection((name, int(port)), timeout=timeout_s)
+        else:
+            return answers(docker_host) is not None
+        with connection:
+            connection.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            status = connection.recv(64)
+    except (OSError, ValueError):
+        return False
+    return status.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200"))
 
 
 @dataclass(frozen=True)

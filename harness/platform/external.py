@@ -202,3 +202,6 @@ class ExternalBackend:
 
     def collectors(self) -> list[Collector]:
         return []
+
+    def lost(self) -> str | None:
+        return None  # the cluster is not the harness's to watch

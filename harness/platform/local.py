@@ -74,6 +74,9 @@ class LocalBackend:
     def collectors(self) -> list[Collector]:
         return []
 
+    def lost(self) -> str | None:
+        return None  # its processes dying are the system under test's outcomes
+
     def failure_evidence(self, app_id: str, before_ms: int | None) -> list[Evidence]:
         return worker_evidence(self.worker_log_lines(), app_id, before_ms)
 

@@ -14,9 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from harness.errors import HarnessError
+from harness.run.watch import PeriodicWatch
 
 MIN_FREE_BYTES = 2**20
 CHECK_INTERVAL_S = 0.5
@@ -36,7 +37,7 @@ def free_bytes(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
-class DiskSpaceWatch:
+class DiskSpaceWatch(PeriodicWatch):
     """Reads the free space of the disk holding ``folder`` on a thread of its own while started.
 
     ``check()`` raises ``DiskFull`` if any reading so far, or one taken then, was under
@@ -50,13 +51,11 @@ class DiskSpaceWatch:
         interval_s: float = CHECK_INTERVAL_S,
         free: Callable[[Path], int] = free_bytes,
     ) -> None:
+        super().__init__(interval_s)
         self.folder = folder
         self.min_free_bytes = min_free_bytes
-        self._interval_s = interval_s
         self._free = free
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.first_short: Reading | None = None  # the first reading under the minimum
 
     def read(self) -> None:
@@ -79,29 +78,6 @@ class DiskSpaceWatch:
                 "to go on): the run's files are incomplete and it has no COMPLETE marker; free some "
                 "space or choose another --out, then run again (the run is redone)"
             )
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            self.read()
-
-    def start(self) -> None:
-        self.read()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="disk-space", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> DiskSpaceWatch:
-        self.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.stop()
 
 
 def free_space_problem(folder: Path, min_free_bytes: int = MIN_FREE_BYTES) -> str | None:

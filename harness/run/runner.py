@@ -26,7 +26,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from apps.driver import OFFSETS_FILE, AppConfig
 from harness import environment, jvm
 from harness.control.rate_limits import rate_limit_rows
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.observe.base import Collector, CollectorFactory, CollectorSet, RunContext
 from harness.observe.in_flight import control_topic
 from harness.observe.kafka_offsets import OffsetReader
@@ -63,6 +63,7 @@ from harness.run.socket_source import LineServer
 from harness.run.spark_app import SparkApp, jvm_jars
 from harness.run.spark_conf import controller_setting, resolve_spark_conf
 from harness.run.supervisor import ManagedProcess, ProcessSupervisor
+from harness.run.watch import PlatformWatch
 from harness.spec.manifest import (
     Platform,
     RunSpec,
@@ -131,8 +132,10 @@ class Run:
         self.offset_reader = offset_reader
         self.collector_registry = collectors
         self.generator_process: ManagedProcess | None = None
-        # Kafka's log and every file of the run go to ``out``: a run that fills its disk is not a measurement.
-        self.disk = DiskSpaceWatch(out)
+        # Kafka's log and every file of the run go to ``out``: a run that fills its disk is not a
+        # measurement, nor is one whose platform stopped answering (a container engine gone).
+        self.platform_watch = PlatformWatch(backend.lost)
+        self.watches = (DiskSpaceWatch(out), self.platform_watch)
         self.time_limit_reached = threading.Event()
         self.topic = f"bpbench-{spec.run_id}"
         # Receivers measure their data in flight through it (and hold back at a budget).
@@ -154,12 +157,14 @@ class Run:
         )
 
     def execute(self) -> dict[str, Any]:
-        with self.disk:
-            try:
-                return self._execute_logged()
-            except Exception:
-                self.disk.check()  # a run that filled its disk failed for that, whatever broke first
-                raise
+        with contextlib.ExitStack() as watching:
+            for watch in self.watches:
+                watching.enter_context(watch)
+            return self._execute_logged()
+
+    def _check_watches(self) -> None:
+        for watch in self.watches:
+            watch.check()
 
     def _execute_logged(self) -> dict[str, Any]:
         self.directory.prepare()
@@ -169,10 +174,22 @@ class Run:
             try:
                 with self.supervisor.scope():
                     return self._execute(events)
+            except Exception as failure:
+                # A run whose disk filled or whose platform went away failed for that, whatever broke
+                # first; the reason is the run's last event.
+                try:
+                    self._check_watches()
+                except HarnessError as cause:
+                    events.emit("run_failed", reason=str(cause))
+                    raise cause from failure
+                events.emit("run_failed", reason=str(failure) or type(failure).__name__)
+                raise
             finally:
                 self.supervisor.events = backend_events
-                # Measured (or failed): its data would only fill the broker's disk.
-                self.backend.delete_topics([t for t in (self.topic, self.control_topic) if t is not None])
+                # Measured (or failed): its data would only fill the broker's disk (a broker gone with
+                # its platform has none left to delete).
+                if self.platform_watch.first_loss is None:
+                    self.backend.delete_topics([t for t in (self.topic, self.control_topic) if t is not None])
 
     def _execute(self, events: EventLog) -> dict[str, Any]:
         events.emit("run_started", run_id=self.spec.run_id, experiment=self.spec.experiment)
@@ -392,7 +409,7 @@ class Run:
 
     def _record(self, app: SparkApp, observed: Observation, events: EventLog) -> dict[str, Any]:
         """Write the run's tables and summary, then mark it complete."""
-        self.disk.check()
+        self._check_watches()
         self._collect_logs(observed, events)
         # Every table is written, even when nothing filled it (a backend's own only by that backend).
         tables = {
@@ -451,7 +468,7 @@ class Run:
         write_json(self.directory.file("summary.json"), summary)
         counts = {key: summary[key] for key in ("produced", "processed", "backlog", "lost")}
         events.emit("run_finished", outcome=summary["outcome"], **counts)
-        self.disk.check()
+        self._check_watches()
         events.check()
         self.directory.mark_complete()
         return summary
@@ -506,7 +523,7 @@ class Run:
             task = progress.add_task("load", total=workload.duration_s, live="")
             started = time.monotonic()
             while process.alive():
-                self.disk.check()
+                self._check_watches()
                 if not app.alive():
                     events.emit("app_failed", phase="load", log_tail=app.log_tail())
                     self.supervisor.stop(process)
@@ -537,7 +554,7 @@ class Run:
         """Wait until the app has processed everything produced and committed its offsets."""
         deadline = time.monotonic() + self.manifest.run.drain_timeout_s
         while time.monotonic() < deadline and app.alive():
-            self.disk.check()
+            self._check_watches()
             processed = sum(int(b["records"]) for b in app.processed_batches())
             if processed >= produced and offsets.lag() == 0:
                 events.emit("drained", processed=processed, produced=produced)

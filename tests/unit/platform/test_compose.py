@@ -41,7 +41,16 @@ from harness.spec.manifest import parse_manifest
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "compose"
 RUNNING = engines.EngineChoice(None, running=True)
+PING = engines.ping  # the real one (the tests' engine_answers replaces it in the module)
 _VARIABLE = re.compile(r"\$\{(\w+):-([^}]*)\}")
+
+
+@pytest.fixture(autouse=True)
+def engine_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The engine's answers to pings, in order (True once they run out): no test here has a real one."""
+    answers: list[bool] = []
+    monkeypatch.setattr(engines, "ping", lambda *_: answers.pop(0) if answers else True)
+    return answers
 
 
 def compose_file() -> dict[str, Any]:
@@ -550,3 +559,64 @@ def test_broker_faults_act_on_the_first_brokers_container(tmp_path: Path) -> Non
     assert all("--project-name" in call and "bpbench-x" in call for call in fake.calls)
     with pytest.raises(HarnessError, match="docker compose unpause kafka failed: no such container"):
         backend.resume_broker()
+
+
+# --- the engine going away during a run --------------------------------------------------------------
+
+
+def test_an_engine_that_stops_answering_is_lost_after_two_pings(
+    tmp_path: Path, engine_answers: list[bool]
+) -> None:
+    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", engine=RUNNING)
+    engine_answers += [True, False, True, False, False]
+    assert [backend.lost() for _ in range(4)] == [None, None, None, None]  # one miss, answered, one miss
+    why = backend.lost()
+    assert why is not None and why.startswith("the Docker engine at unix:///var/run/docker.sock stopped")
+    assert "docker compose --project-name bpbench-x down" in why  # the user's engine: what to do later
+
+
+def test_down_starts_a_private_engine_that_died_again_to_remove_its_containers(
+    tmp_path: Path, engine_answers: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = engines.PrivateEngine(tmp_path / "engine")
+    started: list[str] = []
+    stopped: list[str] = []
+    monkeypatch.setattr(engines, "start_private", lambda engine: started.append(engine.host))
+    monkeypatch.setattr(engines, "stop_private", lambda engine: stopped.append(engine.host) or True)
+    fake = FakeDocker({})
+    choice = engines.EngineChoice(private.host, running=False, private=private)
+    backend = ComposeBackend(tmp_path, platform(), project="bpbench-x", run=fake, engine=choice)
+    backend.start_engine()
+    assert started == [private.host]
+    engine_answers += [False, False]
+    why = backend.lost()
+    assert why is None  # one miss
+    why = backend.lost()
+    assert why is not None and "starts it again to remove the run's containers" in why
+    engine_answers += [False]  # still gone at teardown: started again, then down, then stopped
+    backend.down()
+    assert started == [private.host, private.host] and stopped == [private.host]
+    assert any(call[-4:] == ["down", "--remove-orphans", "--timeout", "10"] for call in fake.calls)
+
+
+def test_ping_asks_the_engines_socket(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "docker.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        with connection:
+            assert connection.recv(1024).startswith(b"GET /_ping HTTP/1.0")
+            connection.sendall(b"HTTP/1.0 200 OK\r\n\r\nOK")
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    assert PING(f"unix://{path}") is True
+    thread.join()
+    server.close()
+    assert PING(f"unix://{path}") is False  # nobody listens any more
+    assert PING(f"unix://{tmp_path / 'none.sock'}") is False

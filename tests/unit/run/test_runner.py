@@ -6,6 +6,7 @@ runner's own work is real: the lifecycle, the collectors, the tables, the accoun
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,9 @@ class FakeBackend:
     spark_master = "local[1]"
     executor_logs_local = True
 
-    def __init__(self, kafka: FakeKafka) -> None:
+    def __init__(self, kafka: FakeKafka, lost: Callable[[], str | None] = lambda: None) -> None:
         self.kafka = kafka
+        self._lost = lost
 
     def up(self) -> None: ...
 
@@ -94,6 +96,9 @@ class FakeBackend:
 
     def collectors(self) -> list[Any]:
         return []
+
+    def lost(self) -> str | None:
+        return self._lost()
 
 
 @dataclass
@@ -203,7 +208,9 @@ def fake_app(kafka: FakeKafka, lose_per_batch: int = 0) -> type:
     return FakeApp
 
 
-def run_once(tmp_path: Path, lose_per_batch: int = 0) -> tuple[dict[str, Any], RunDirectory, FakeKafka]:
+def run_once(
+    tmp_path: Path, lose_per_batch: int = 0, lost: Callable[[], str | None] = lambda: None
+) -> tuple[dict[str, Any], RunDirectory, FakeKafka]:
     manifest = {
         "name": "fake",
         "workload": {"generator": {"profile": "constant", "rate": RATE}, "duration_s": DURATION_S},
@@ -227,7 +234,7 @@ def run_once(tmp_path: Path, lose_per_batch: int = 0) -> tuple[dict[str, Any], R
     out = tmp_path / "results"
     with ProcessSupervisor(EventLog(tmp_path / "backend-events.jsonl")) as supervisor:
         run = Run(
-            spec, out, FakeBackend(kafka), supervisor, Console(quiet=True),
+            spec, out, FakeBackend(kafka, lost), supervisor, Console(quiet=True),
             app_factory=fake_app(kafka, lose_per_batch),
             load_factory=fake_load(kafka),
             offset_reader=lambda *_, **__: FakeOffsetReader(kafka),

@@ -52,11 +52,35 @@ BUILTIN_APPS: dict[str, BuiltinApp] = {
             structured=True,
             stateful=True,
         ),
-        # GOVERNOR's window operators (apps/window_apps.py); Python only.
-        BuiltinApp("count_sliding_window", "count_sliding_window.py", window="count", stateful=True),
-        BuiltinApp("count_tumbling_window", "count_tumbling_window.py", window="count", stateful=True),
-        BuiltinApp("time_sliding_window", "time_sliding_window.py", window="time", stateful=True),
-        BuiltinApp("time_sliding_topk", "time_sliding_topk.py", window="time", stateful=True),
+        # GOVERNOR's window operators (apps/window_apps.py); Java ports in apps/jvm.
+        BuiltinApp(
+            "count_sliding_window",
+            "count_sliding_window.py",
+            f"{_JVM}.CountSlidingWindow",
+            window="count",
+            stateful=True,
+        ),
+        BuiltinApp(
+            "count_tumbling_window",
+            "count_tumbling_window.py",
+            f"{_JVM}.CountTumblingWindow",
+            window="count",
+            stateful=True,
+        ),
+        BuiltinApp(
+            "time_sliding_window",
+            "time_sliding_window.py",
+            f"{_JVM}.TimeSlidingWindow",
+            window="time",
+            stateful=True,
+        ),
+        BuiltinApp(
+            "time_sliding_topk",
+            "time_sliding_topk.py",
+            f"{_JVM}.TimeSlidingTopK",
+            window="time",
+            stateful=True,
+        ),
     )
 }
 

@@ -28,6 +28,9 @@ Reports (the accounting hook): one line per batch in ``batches.jsonl`` with the 
 consumed; count windows add the windows the batch closed. Time windows write one line per window
 evaluation in ``windows.jsonl``. Both carry ``checkpointed``: whether the state RDD of that batch
 was checkpointed.
+
+The Java ports (``impl: jvm``; ``apps/jvm/.../apps/CountWindows.java`` and ``TimeWindows.java``)
+build the same pipelines and write the same lines.
 """
 
 from __future__ import annotations

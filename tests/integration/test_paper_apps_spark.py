@@ -42,7 +42,7 @@ Record = tuple[int, int, list[float]]  # rank, step, values
 
 
 # The four paper apps, each in both implementations (the window apps have their own test).
-PAPER_APPS = sorted(apps_where(jvm_class=True))
+PAPER_APPS = sorted(apps_where(jvm_class=True, window=None))
 
 
 # --- input and the plain-Python reference ----------------------------------------------------------

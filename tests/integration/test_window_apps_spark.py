@@ -1,4 +1,5 @@
-"""GOVERNOR's four window operators run with spark-submit against a real Kafka broker.
+"""GOVERNOR's four window operators, in Python and on the JVM, run with spark-submit against a real
+Kafka broker.
 
 Each case produces 24 records (3 ranks x 8 steps) to a one-partition topic, lets the app consume
 them in two batches of 2 s (1 s batches fall far behind on a loaded 2-core machine, and a graceful
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.driver import AppConfig
+from apps.driver import CONTROLLER_FILE, AppConfig
 from apps.window_apps import WINDOWS_FILE
 from harness.platform.kafka_broker import KafkaBroker
 from harness.run.spark_app import SparkApp, spark_environment
@@ -76,14 +77,14 @@ def app_config(folder: Path, bootstrap_servers: str, topic: str, settings: dict)
     return AppConfig.from_file(path)
 
 
-def submit_command(app: str, config: AppConfig, folder: Path) -> list[str]:
-    """spark-submit for one window app, built by the harness; one partition per shuffle keeps the
-    small batches cheap."""
+def submit_command(app: str, impl: str, config: AppConfig, folder: Path) -> list[str]:
+    """spark-submit for one window app in one implementation, built by the harness; one partition per
+    shuffle keeps the small batches cheap."""
     conf = spark_conf(app) | {
         "spark.streaming.kafka.maxRatePerPartition": str(RECORDS_PER_BATCH * 1000 // BATCH_MS),
         "spark.default.parallelism": "1",
     }
-    return SparkApp(app, "python", config, folder / "spark-conf", folder / "driver.log").submit_command(conf)
+    return SparkApp(app, impl, config, folder / "spark-conf", folder / "driver.log").submit_command(conf)
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -92,12 +93,12 @@ def read_lines(path: Path) -> list[dict]:
 
 
 def run_window_app(
-    stack: tuple[KafkaBroker, ProcessSupervisor], folder: Path, app: str, settings: dict
+    stack: tuple[KafkaBroker, ProcessSupervisor], folder: Path, app: str, impl: str, settings: dict
 ) -> list[dict]:
     """Produce the input, run the app until it has consumed it and run MIN_BATCHES batches, stop it
     through the STOP file; the app must exit with 0."""
     kafka, supervisor = stack
-    topic = f"window-{app}"
+    topic = f"window-{app}-{impl}"
     kafka.create_topic(topic, partitions=1)
     produce(kafka.bootstrap_servers, topic, input_records())
     config = app_config(folder, kafka.bootstrap_servers, topic, settings)
@@ -105,7 +106,7 @@ def run_window_app(
     with supervisor.scope():
         process = supervisor.start(
             f"spark-app:{topic}",
-            submit_command(app, config, folder),
+            submit_command(app, impl, config, folder),
             folder / "spark-app.log",
             env=spark_environment(folder / "conf"),
             cwd=folder,
@@ -140,15 +141,17 @@ def assert_checkpoint_files(folder: Path) -> None:
     assert list(checkpoint.rglob("rdd-*")), "no RDD checkpoint written"
 
 
+@pytest.mark.parametrize("impl", ["python", "jvm"])
 @pytest.mark.parametrize("app", sorted(CASES))
 def test_window_app_matches_the_reference_and_checkpoints_on_time(
     broker: tuple[KafkaBroker, ProcessSupervisor],  # noqa: F811
     tmp_path: Path,
     app: str,
+    impl: str,
 ) -> None:
     settings = CASES[app]
     records = input_records()
-    reported = run_window_app(broker, tmp_path, app, settings)
+    reported = run_window_app(broker, tmp_path, app, impl, settings)
 
     assert consumed(reported) == len(records)
     assert max(line["records"] for line in reported) == RECORDS_PER_BATCH
@@ -164,6 +167,7 @@ def test_window_app_matches_the_reference_and_checkpoints_on_time(
         size = settings["window_size"]
         expected = count_window_reports(sliced, size, settings["window_slide"] or size)
         for line, want in zip(reported, expected, strict=True):
+            assert set(line) == {"batch_time_ms", *want, "checkpointed"}, line
             assert_report_equals(line, want)
         assert sum(line["windows"] for line in reported) > 0
         checkpointed = [line["batch_time_ms"] for line in reported if line["checkpointed"]]
@@ -172,11 +176,15 @@ def test_window_app_matches_the_reference_and_checkpoints_on_time(
         slide_ms = round(settings["window_slide"] * 1000)
         zero = times[0] - BATCH_MS
         assert [w["batch_time_ms"] for w in windows] == [t for t in times if (t - zero) % slide_ms == 0]
+        for line, batch in zip(reported, sliced, strict=True):
+            assert set(line) == {"batch_time_ms", "keys", "records"}, line
+            assert line["keys"] == len({rank for rank, _, _ in batch}), line
         timed = list(zip(times, sliced, strict=True))
         for window in windows:
             want = time_window_report(
                 timed, window["batch_time_ms"], round(settings["window_size"] * 1000), settings.get("top_k")
             )
+            assert set(window) == {"batch_time_ms", *want, "checkpointed"}, window
             if "top_k" in want:
                 got_top, want_top = window["top_k"], want.pop("top_k")
                 assert [rank for rank, _ in got_top] == [rank for rank, _ in want_top], window
@@ -192,12 +200,32 @@ def test_window_app_matches_the_reference_and_checkpoints_on_time(
     assert_checkpoint_files(tmp_path)
 
 
-def test_a_window_app_runs_from_a_manifest_with_exact_accounting(tmp_path: Path) -> None:
+# GOVERNOR's controller with its regions at the checkpoints, plugged into a Kafka receiver.
+GOVERNOR = {"kind": "governor", "region_batches": 2, "warmup_regions": 2, "history_s": 20}
+BACKPRESSURE = {"enabled": True, "initial_rate": 1000}
+
+
+@pytest.mark.parametrize(
+    ("impl", "source", "backpressure"),
+    [
+        ("python", {}, BACKPRESSURE),
+        ("jvm", {}, BACKPRESSURE),
+        ("jvm", {"source": "receiver", "receivers": 1}, {**BACKPRESSURE, "controller": GOVERNOR}),
+    ],
+    ids=["python", "jvm", "jvm-receiver-governor"],
+)
+def test_a_window_app_runs_from_a_manifest_with_exact_accounting(
+    tmp_path: Path, impl: str, source: dict, backpressure: dict
+) -> None:
     """The whole harness: the manifest's window reaches the app, every record is accounted for, and
-    the state is checkpointed into the run's own folder at the declared interval."""
+    the state is checkpointed into the run's own folder at the declared interval; the Java port also
+    from Kafka receivers under a plugged rate controller."""
     window = {"size": 40, "slide": 1, "checkpoint_interval_batches": 2}
     manifest = write_manifest(
-        tmp_path, name="window", workload={"app": "count_sliding_window", "window": window}
+        tmp_path,
+        name="window",
+        workload={"app": "count_sliding_window", "impl": impl, "window": window, **source},
+        config={"batch_interval_ms": 2000, "backpressure": backpressure},
     )
     out = tmp_path / "results"
     result = run_bpbench("run", str(manifest), "--out", str(out))
@@ -217,4 +245,8 @@ def test_a_window_app_runs_from_a_manifest_with_exact_accounting(tmp_path: Path)
         t for t in times if (t - zero) % interval_ms == 0
     ]
     assert_checkpoint_files(run)
+    if "controller" in backpressure:
+        decisions = read_lines(run / "app" / CONTROLLER_FILE)
+        made = [d for d in decisions if d["event"] == "decision"]
+        assert made and not any(d.get("error") for d in made), decisions[-5:]
     assert_nothing_left_running(started_pids(out))

@@ -31,7 +31,8 @@ def test_entries_are_frozen() -> None:
 
 def test_traits_select_the_apps_that_have_them() -> None:
     assert apps_where(structured=True) == ["stateless_sum", "sum", "global_sum", "global_histogram"]
-    assert apps_where(jvm_class=True) == ["stateless_sum", "sum", "global_sum", "global_histogram"]
+    assert apps_where(jvm_class=True) == list(BUILTIN_APPS)
+    assert apps_where(jvm_class=True, window=None) == apps_where(structured=True)
     assert apps_where(window="count") == ["count_sliding_window", "count_tumbling_window"]
     assert apps_where(window=True) == [*apps_where(window="count"), *apps_where(window="time")]
     assert apps_where(stateful=False) == ["stateless_sum"]

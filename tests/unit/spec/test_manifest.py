@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from apps import BUILTIN_APPS
 from harness.errors import UsageError
 from harness.paths import REPO_ROOT
 from harness.spec.manifest import RUN_MARGIN_S, load_experiment, parse_manifest, run_id_for
@@ -203,8 +205,10 @@ def window_manifest(app: str, window: dict | None, **workload: object) -> dict:
         ("time_sliding_topk", {"size": 40, "slide": 1, "k": 3}),
     ],
 )
-def test_window_apps_accept_their_window(app: str, window: dict) -> None:
-    manifest = parse_manifest(window_manifest(app, window), "w.yaml")
+@pytest.mark.parametrize("impl", ["python", "jvm"])
+def test_window_apps_accept_their_window(app: str, window: dict, impl: str) -> None:
+    manifest = parse_manifest(window_manifest(app, window, impl=impl), "w.yaml")
+    assert manifest.workload.impl == impl
     assert manifest.workload.window.size == window["size"]
     assert manifest.workload.window.checkpoint_interval_batches == 10
 
@@ -251,7 +255,6 @@ GT0 = "Input should be greater than 0"
         (TOPK, {"size": 4, "slide": 1, "k": 5}, {}, "window.k (5)", "exceeds the keys there are"),
         (TSW, None, {}, "window", "time_sliding_window needs a window"),
         ("sum", {"size": 4}, {}, "window", "sum has no window"),
-        (CTW, {"size": 4}, {"impl": "jvm"}, "impl", "count_tumbling_window has no JVM implementation"),
     ],
 )
 def test_bad_windows_name_the_field(
@@ -261,6 +264,12 @@ def test_bad_windows_name_the_field(
         parse_manifest(window_manifest(app, window, **workload), "w.yaml")
     assert f"w.yaml: workload.{field}" in str(error.value)
     assert says in str(error.value)
+
+
+def test_impl_jvm_is_refused_for_an_app_without_a_java_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(BUILTIN_APPS, CTW, dataclasses.replace(BUILTIN_APPS[CTW], jvm_class=None))
+    with pytest.raises(UsageError, match="workload.impl: count_tumbling_window has no JVM implementation"):
+        parse_manifest(window_manifest(CTW, {"size": 4}, impl="jvm"), "w.yaml")
 
 
 def test_a_bad_window_exits_2_from_the_command_line(

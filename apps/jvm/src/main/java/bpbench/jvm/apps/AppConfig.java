@@ -13,9 +13,11 @@ import org.apache.spark.streaming.Durations;
 /**
  * What the harness tells an app in its {@code --config} JSON file, the same file the Python apps
  * read ({@code apps/driver.py}): the input ({@code source} "direct" or "receiver"), the batch
- * interval and the output folder, plus the state settings of the stateful apps and the cost
- * factor of expensive records. The JVM apps read the artifact layout only: a config naming another
- * {@code layout} is refused (the manifest's validation refuses it before anything starts).
+ * interval and the output folder, plus the state settings of the stateful apps, the cost factor of
+ * expensive records and the window apps' window ({@code window_size}, {@code window_slide},
+ * {@code top_k}, {@code checkpoint_interval_batches}). The JVM apps read the artifact layout only:
+ * a config naming another {@code layout} is refused (the manifest's validation refuses it before
+ * anything starts).
  */
 public record AppConfig(
         String bootstrapServers,
@@ -34,10 +36,16 @@ public record AppConfig(
         String storageLevel,
         long inFlightBudget,
         String controlTopic,
-        String controller) {
+        String controller,
+        Double windowSize,
+        Double windowSlide,
+        Integer topK,
+        int checkpointIntervalBatches) {
 
     /** The paper's state timeout: a key not updated for 20 s leaves the state. */
     static final double DEFAULT_STATE_TIMEOUT_S = 20.0;
+    /** The window apps' state is checkpointed this often unless the config says otherwise. */
+    static final int DEFAULT_CHECKPOINT_INTERVAL_BATCHES = 10;
     /** {@code inFlightBudget} when the receivers may hold any number of bytes in Spark. */
     public static final long NO_BUDGET = -1;
 
@@ -79,7 +87,12 @@ public record AppConfig(
                 raw.hasNonNull("in_flight_budget") ? raw.get("in_flight_budget").asLong() : NO_BUDGET,
                 raw.hasNonNull("control_topic") ? raw.get("control_topic").asText() : null,
                 // The plugged rate controller's setting as JSON text (null: Spark's own backpressure).
-                raw.hasNonNull("controller") ? raw.get("controller").toString() : null);
+                raw.hasNonNull("controller") ? raw.get("controller").toString() : null,
+                // The window apps' window: tuples (count windows) or seconds (time windows).
+                raw.hasNonNull("window_size") ? raw.get("window_size").asDouble() : null,
+                raw.hasNonNull("window_slide") ? raw.get("window_slide").asDouble() : null,
+                raw.hasNonNull("top_k") ? raw.get("top_k").asInt() : null,
+                raw.path("checkpoint_interval_batches").asInt(DEFAULT_CHECKPOINT_INTERVAL_BATCHES));
     }
 
     public boolean readsThroughReceivers() {
@@ -92,5 +105,40 @@ public record AppConfig(
 
     public Duration stateTimeout() {
         return Durations.milliseconds(stateTimeoutMs);
+    }
+
+    /** How often the window apps checkpoint their stateful DStream: every {@code checkpoint_interval_batches} batches. */
+    public Duration checkpointInterval() {
+        return Durations.milliseconds(checkpointIntervalBatches * batchIntervalMs);
+    }
+
+    /** The window's size in tuples (count windows), as {@code int(config.window_size)} in Python. */
+    public int windowSizeTuples() {
+        return (int) (double) required(windowSize, "window_size");
+    }
+
+    /** The window's slide in tuples (count sliding window). */
+    public int windowSlideTuples() {
+        return (int) (double) required(windowSlide, "window_slide");
+    }
+
+    /** The window's size in seconds as a Spark duration, truncated to whole ms as PySpark's {@code _jduration}. */
+    public Duration windowSizeDuration() {
+        return Durations.milliseconds((long) (required(windowSize, "window_size") * 1000));
+    }
+
+    public Duration windowSlideDuration() {
+        return Durations.milliseconds((long) (required(windowSlide, "window_slide") * 1000));
+    }
+
+    public int topKeys() {
+        return required(topK, "top_k");
+    }
+
+    private static <T> T required(T value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException("the window app needs " + name + " in its config");
+        }
+        return value;
     }
 }

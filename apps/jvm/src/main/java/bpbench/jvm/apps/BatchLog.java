@@ -17,7 +17,8 @@ import org.apache.spark.streaming.api.java.JavaDStream;
 
 /**
  * The app's own account of what it processed: one JSON line per batch in
- * {@code batches.jsonl}, appended by the driver, as {@code apps/driver.py} writes it.
+ * {@code batches.jsonl}, appended by the driver, as {@code apps/driver.py} writes it (or, with
+ * another file name, one line per result the app reports, such as a time window's).
  *
  * <p>It holds only the file's path, so the output operations that capture it survive the
  * checkpointing of the DStream graph.
@@ -30,7 +31,11 @@ public final class BatchLog implements Serializable {
     private final String path;
 
     public BatchLog(String outputDir) {
-        this.path = Path.of(outputDir, BATCHES_FILE).toString();
+        this(outputDir, BATCHES_FILE);
+    }
+
+    public BatchLog(String outputDir, String fileName) {
+        this.path = Path.of(outputDir, fileName).toString();
     }
 
     /**

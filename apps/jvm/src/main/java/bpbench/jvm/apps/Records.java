@@ -48,6 +48,19 @@ public final class Records {
         return values;
     }
 
+    /**
+     * A record's tuple value in the window apps ({@code apps/window_apps.py}): the mean of its
+     * values, summed in double; 0 for a record without values.
+     */
+    public static double tupleValue(byte[] record) {
+        float[] values = values(record);
+        double sum = 0.0;
+        for (float value : values) {
+            sum += value;
+        }
+        return values.length == 0 ? 0.0 : sum / values.length;
+    }
+
     /** One record's key with the sum and count of its values (sums kept in double). */
     public static Tuple2<RankStep, Sums> sums(byte[] record, int costFactor) {
         return new Tuple2<>(key(record), computed(record, costFactor, Records::sumOf, Sums::equals));

@@ -7,7 +7,7 @@ OUT    ?= results
 BACKEND ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup setup-browser setup-containers compose engine engine-down images demo up down run simulate report paper paper-full test test-unit test-containers test-e2e bench-report bench-overhead bench-generator bench-simulator bench-soak docs lint format \
+.PHONY: help setup setup-browser setup-containers compose engine engine-down images demo up down run simulate report paper paper-full test test-unit test-containers test-e2e bench-report bench-overhead bench-generator bench-simulator bench-soak bench-controllers docs lint format \
 	lock-jars lock-python clean distclean
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-overhead       what the collectors cost, here and in the driver and broker (about 15 minutes)"
 	@echo "make bench-simulator      real runs vs simulated ones (errors against goals) and the simulator's speed (about 10 minutes)"
 	@echo "make bench-soak           the harness's own memory and open descriptors over one 30-minute run (about 35 minutes)"
+	@echo "make bench-controllers    each rate controller's own time per batch, on experiments/controllers (about 45 minutes)"
 	@echo "make simulate EXP=FILE CALIBRATE=RUN_DIR [SIMOUT=results-sim]  simulate a manifest from a recorded run"
 	@echo "make lint | format | lock-jars | lock-python | clean | distclean"
 
@@ -121,6 +122,9 @@ bench-simulator: setup
 
 bench-soak: setup
 	$(BIN)/python benchmarks/soak_bench.py
+
+bench-controllers: setup
+	$(BIN)/python benchmarks/controllers_bench.py --work $(OUT)
 
 simulate: $(INSTALLED)
 	@test -n "$(CALIBRATE)" || { echo "error: name a recorded run with CALIBRATE=RUN_DIR"; exit 2; }

@@ -9,6 +9,7 @@ rules: bpbench's containers use the host's network on 127.0.0.1. ``make engine``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -80,10 +81,8 @@ class PrivateEngine:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # a dockerd this process started and that died: reaped, not alive
-    except ChildProcessError:
-        pass
+    with contextlib.suppress(ChildProcessError):  # a dockerd this process started and that died: reaped
+        os.waitpid(pid, os.WNOHANG)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

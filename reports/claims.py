@@ -993,8 +993,8 @@ G1 = Claim(
     f"did not measure the system (app failed, harness error, ...) or failed (OOM, executor lost), or "
     f"without a throughput, is undecided. A configuration answers by the majority of its pairs and "
     f"needs {MIN_REPETITIONS} of them; one without a pair is undecided. REPRODUCED: every configuration "
-    f"supports it; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise. The reason gives each "
-    f"configuration's median gain.",
+    f"supports it; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise (no runs with both "
+    f"controllers, too few pairs, undecided pairs). The reason gives each configuration's median gain.",
 )
 
 G2 = Claim(
@@ -1012,7 +1012,8 @@ G2 = Claim(
     f"absent); the reason says which. A pair with a run that did not measure the system, or whose "
     f"deciding interval straddles the threshold, is undecided. A configuration answers by the majority "
     f"of its pairs and needs {MIN_REPETITIONS} of them. REPRODUCED: every configuration at that size "
-    f"supports it; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise.",
+    f"supports it; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise (no runs with both "
+    f"controllers, too few pairs, undecided pairs).",
 )
 
 NO_PAIRS = "No runs with both controllers"

@@ -37,6 +37,7 @@ from reports.claims import (
     HIGH_GC_SHARE,
     INTENSITY_AXIS,
     SLOPE_THRESHOLD_MS_PER_S,
+    THROUGHPUT_MARGIN,
     ClaimResult,
     ClaimRun,
     evaluate,
@@ -52,6 +53,7 @@ from reports.runs import (
     app_name,
     as_number,
     backpressure,
+    controller_kind,
     group_configurations,
     is_stateful,
     load_run,
@@ -64,6 +66,7 @@ from reports.runs import (
     read_table,
     record_bytes,
     repetition,
+    window_size,
 )
 from reports.stats import MIN_RUNS, Estimate, TestResult, mann_whitney, median_ci
 from reports.trends import NO_TRENDS, batch_trends, in_flight_trend
@@ -367,8 +370,11 @@ def claim_run(run: Run, config_label: str, label: str | None = None) -> ClaimRun
         stateful=is_stateful(app),
         pressure=pressure_level(run),
         pressure_axis=pressure_axis(run) or INTENSITY_AXIS,
-        pair=None if run.imported else _settings_without_backpressure(run.manifest),
+        pair=None if run.imported else _settings_without(run.manifest, BACKPRESSURE_SECTION),
         repetition=repetition(run),
+        controller=controller_kind(run),
+        controller_pair=None if run.imported else _settings_without(run.manifest, CONTROLLER_SECTION),
+        window_size=window_size(run),
         batch_interval_ms=as_number(summary.get("batch_interval_ms")),
         delay_slope=as_number(summary.get("delay_slope")),
         proc_time_p50_ms=as_number(nested(summary, "proc_time_ms", "p50")),
@@ -556,13 +562,19 @@ MEMORY_CAPTION = (
 # Comparison across repetitions
 
 
-def _settings_without_backpressure(settings: dict[str, Any]) -> str:
-    """A configuration's settings without its backpressure section (on or off, and the settings only
-    one arm has, such as initialRate): twins share this."""
+# The manifest's sections twins differ in: backpressure on or off (and the settings only one arm has,
+# such as initialRate), or only the rate controller.
+BACKPRESSURE_SECTION = "config.backpressure"
+CONTROLLER_SECTION = "config.backpressure.controller"
+
+
+def _settings_without(settings: dict[str, Any], section: str) -> str:
+    """A configuration's settings without one section (a dotted path) and its identity fields: twins
+    that differ only in that section share this."""
     flat = {
         k: v
         for k, v in flatten(settings).items()
-        if not k.startswith("config.backpressure.") and k.split(".")[0] not in IDENTITY_FIELDS
+        if k != section and not k.startswith(section + ".") and k.split(".")[0] not in IDENTITY_FIELDS
     }
     return json.dumps(flat, sort_keys=True, default=str)
 
@@ -577,7 +589,7 @@ def choose_baselines(configs: Sequence[Configuration]) -> tuple[dict[str, Config
     backpressure on is compared with its twin with it off when such pairs exist, else every
     configuration with the first. Imported runs are compared in the artifact section instead."""
     ours = [c for c in configs if not c.imported]
-    without = {c.key: _settings_without_backpressure(c.settings) for c in ours}
+    without = {c.key: _settings_without(c.settings, BACKPRESSURE_SECTION) for c in ours}
     off = {without[c.key]: c for c in ours if config_backpressure(c) is False}
     twins = {c.key: off.get(without[c.key]) for c in ours if config_backpressure(c) is True}
     baselines: dict[str, Configuration | None] = {c.key: None for c in configs}
@@ -708,7 +720,9 @@ def _processing_share(run: ClaimRun) -> float | None:
     return _ratio(run.proc_time_p50_ms, run.batch_interval_ms)
 
 
-Panel = tuple[str, Callable[[ClaimRun], float | None], float | None]
+# A claim figure's panel: its label, the number per run (given the run and the twin its check compared
+# it with, if any), and the rule's threshold.
+Panel = tuple[str, Callable[[ClaimRun, ClaimRun | None], float | None], float | None]
 
 
 def _point(trend: Slope | None) -> float | None:
@@ -717,35 +731,54 @@ def _point(trend: Slope | None) -> float | None:
 
 _SLOPE_PANEL: Panel = (
     "scheduling delay slope, Theil-Sen (ms/s)",
-    lambda r: _point(r.sched_trend),
+    lambda r, _twin: _point(r.sched_trend),
     SLOPE_THRESHOLD_MS_PER_S,
 )
-_PROCESSING_PANEL: Panel = ("p50 processing / batch interval", _processing_share, 1.0)
+_PROCESSING_PANEL: Panel = ("p50 processing / batch interval", lambda r, _twin: _processing_share(r), 1.0)
 # Each claim's figure: per panel, its label, the number per run, and the rule's threshold.
 CLAIM_PANELS: dict[str, tuple[Panel, ...]] = {
     "C1": (
         _SLOPE_PANEL,
         _PROCESSING_PANEL,
-        ("share of batches held back", lambda r: r.held_share, ENGAGED_SHARE),
+        ("share of batches held back", lambda r, _twin: r.held_share, ENGAGED_SHARE),
     ),
     "C2": (
-        ("GC time share (%)", _gc_percent, HIGH_GC_SHARE * 100),
-        ("processing time slope (ms/s)", lambda r: _point(r.proc_trend), SLOPE_THRESHOLD_MS_PER_S),
+        ("GC time share (%)", lambda r, _twin: _gc_percent(r), HIGH_GC_SHARE * 100),
+        (
+            "processing time slope (ms/s)",
+            lambda r, _twin: _point(r.proc_trend),
+            SLOPE_THRESHOLD_MS_PER_S,
+        ),
     ),
     "C3": (_SLOPE_PANEL, _PROCESSING_PANEL),
     "S1": (_SLOPE_PANEL,),
     "S2": (
         (
             "largest batch rate / cap (or base rate)",
-            lambda r: _ratio(r.max_batch_rate_rps, r.rate_cap_rps or r.base_rate_rps),
+            lambda r, _twin: _ratio(r.max_batch_rate_rps, r.rate_cap_rps or r.base_rate_rps),
             CAP_TOLERANCE,
         ),
     ),
     "S3": (
         (
             "lowest logged limit / minRate",
-            lambda r: _ratio(r.min_logged_limit_rps, r.min_rate_rps),
+            lambda r, _twin: _ratio(r.min_logged_limit_rps, r.min_rate_rps),
             1.0,
+        ),
+    ),
+    "G1": (
+        (
+            "throughput, GOVERNOR / its PID twin",
+            lambda r, twin: _ratio(r.throughput_rps, twin.throughput_rps if twin else None),
+            1 + THROUGHPUT_MARGIN,
+        ),
+    ),
+    "G2": (
+        ("GOVERNOR: " + _SLOPE_PANEL[0], _SLOPE_PANEL[1], SLOPE_THRESHOLD_MS_PER_S),
+        (
+            "its PID twin: " + _SLOPE_PANEL[0],
+            lambda _r, twin: _point(twin.sched_trend) if twin else None,
+            SLOPE_THRESHOLD_MS_PER_S,
         ),
     ),
 }
@@ -756,7 +789,9 @@ def _claim_figure(result: ClaimResult, runs: dict[str, ClaimRun], store: FigureS
     for label, extract, threshold in CLAIM_PANELS[result.claim.id]:
         bars = [
             figures.Bar(
-                check.run_id, extract(runs[check.run_id]) if check.run_id in runs else None, check.supports
+                check.run_id,
+                extract(runs[check.run_id], runs.get(check.twin_id or "")) if check.run_id in runs else None,
+                check.supports,
             )
             for check in result.checks
         ]

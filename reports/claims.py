@@ -1,5 +1,5 @@
-"""The paper's claims C1-C3 and the seed scenarios S1-S3, checked on the runs present as paired,
-falsifiable rules.
+"""The paper's claims C1-C3, the seed scenarios S1-S3 and GOVERNOR's claims G1-G2, checked on the runs
+present as paired, falsifiable rules.
 
 Each rule is a pure function of ``ClaimRun`` records (numbers from a run's summary, spec and tables)
 and returns a ``ClaimResult``: REPRODUCED, NOT REPRODUCED or INCONCLUSIVE, the sentence with the
@@ -15,7 +15,8 @@ Building blocks, each testable on its own:
 * growth is read from Theil-Sen slope intervals (``harness.results.summary.Slope``): a slope grows
   when its whole interval lies above the threshold and is bounded when it lies at or below it;
 * twins (``twin``): the run that differs only in backpressure on/off (same settings otherwise, same
-  repetition index);
+  repetition index); ``controller_twin``: the Spark PID run that differs from a GOVERNOR run only in
+  the rate controller;
 * ``decide`` folds runs into configurations (majority of repetitions) and configurations into a
   verdict; a configuration with fewer than ``MIN_REPETITIONS`` runs can never decide one.
 """
@@ -58,6 +59,13 @@ MIN_REPETITIONS = 3
 # Levels are compared on one axis only.
 BUDGET_AXIS = "in-flight budget"
 INTENSITY_AXIS = "input per task memory"
+# GOVERNOR's claims (G1, G2): its controller kind, the kinds that are Spark's PID (built in, or its
+# PIDRateEstimator plugged in), the app they are about, and the throughput gain that is more than
+# noise between two runs (G1).
+GOVERNOR = "governor"
+PID_KINDS = ("spark", "pid")
+COUNT_SLIDING_APP = "count_sliding_window"
+THROUGHPUT_MARGIN = 0.05
 
 
 class Verdict(StrEnum):
@@ -86,6 +94,12 @@ class ClaimRun:
     # The run's settings without its backpressure section, and its repetition index: twins share both.
     pair: str | None = None
     repetition: int | None = None
+    # The rate controller's kind (config.backpressure.controller.kind), the settings without the
+    # controller (controller twins share them, and the repetition index), and the window apps'
+    # workload.window.size (tuples per key for the count windows).
+    controller: str | None = None
+    controller_pair: str | None = None
+    window_size: float | None = None
     batch_interval_ms: float | None = None
     # Least-squares slope of total delay (summary.json), shown; the rules use the intervals below.
     delay_slope: float | None = None
@@ -130,6 +144,8 @@ class Check:
     supports: bool | None
     answer: str
     detail: str
+    # The twin the run was compared with, for paired rules.
+    twin_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,20 +237,38 @@ def below_largest_level(runs: Sequence[ClaimRun]) -> list[ClaimRun]:
     ]
 
 
+def _find_twin(
+    run: ClaimRun,
+    runs: Sequence[ClaimRun],
+    key: Callable[[ClaimRun], str | None],
+    other_arm: Callable[[ClaimRun], bool],
+) -> ClaimRun | None:
+    """The one run among ``runs`` with ``run``'s ``key`` and repetition index that is on the other arm;
+    None when there is none, or more than one."""
+    if key(run) is None or run.repetition is None:
+        return None
+    found = [r for r in runs if key(r) == key(run) and r.repetition == run.repetition and other_arm(r)]
+    return found[0] if len(found) == 1 else None
+
+
 def twin(run: ClaimRun, runs: Sequence[ClaimRun]) -> ClaimRun | None:
     """The run that differs from ``run`` only in backpressure on/off: same settings otherwise (app,
     budget, rate, memory, ...), same repetition index; None when there is none (or not just one)."""
-    if run.pair is None or run.backpressure is None or run.repetition is None:
+    if run.backpressure is None:
         return None
-    found = [
-        r
-        for r in runs
-        if r.pair == run.pair
-        and r.repetition == run.repetition
-        and r.backpressure is (not run.backpressure)
-        and measured(r)
-    ]
-    return found[0] if len(found) == 1 else None
+    return _find_twin(
+        run, runs, lambda r: r.pair, lambda r: r.backpressure is (not run.backpressure) and measured(r)
+    )
+
+
+def controller_twin(run: ClaimRun, runs: Sequence[ClaimRun]) -> ClaimRun | None:
+    """The run that differs from a GOVERNOR run only in the rate controller, with Spark's PID (kind
+    ``spark`` or ``pid``) in its place: same settings otherwise, same repetition index; None for a run
+    that is not GOVERNOR's or has no such twin (or not just one). The twin may have failed: the rule
+    decides what a failed pair says."""
+    if run.controller != GOVERNOR:
+        return None
+    return _find_twin(run, runs, lambda r: r.controller_pair, lambda r: r.controller in PID_KINDS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -460,11 +494,20 @@ def paired_checks(
     supports: Callable[[ClaimRun, ClaimRun | None], bool | None],
     answer: Callable[[ClaimRun, ClaimRun | None], str],
     detail: Callable[[ClaimRun, ClaimRun | None], str],
+    find_twin: Callable[[ClaimRun, Sequence[ClaimRun]], ClaimRun | None] = twin,
 ) -> tuple[list[Check], dict[str, bool | None]]:
-    """Each run's check against its twin among ``runs``, and each configuration's majority answer."""
-    twins = {id(r): twin(r, runs) for r in population}
+    """Each run's check against its twin among ``runs`` (``find_twin``), and each configuration's
+    majority answer."""
+    twins = {id(r): find_twin(r, runs) for r in population}
     checks = [
-        Check(r.run_id, r.config, supports(r, other), answer(r, other), detail(r, other))
+        Check(
+            r.run_id,
+            r.config,
+            supports(r, other),
+            answer(r, other),
+            detail(r, other),
+            None if other is None else other.run_id,
+        )
         for r in population
         for other in (twins[id(r)],)
     ]
@@ -934,6 +977,216 @@ def check_s3(runs: Sequence[ClaimRun]) -> ClaimResult:
     )  # fmt: skip
 
 
+# ---------------------------------------------------------------------------------------------------------
+# GOVERNOR (PAPERS.md section 4): paired with Spark's PID, on the count-based sliding window
+
+G1 = Claim(
+    "G1",
+    "GOVERNOR: more throughput than Spark's PID on the count-based sliding window",
+    "On the count-based sliding window, GOVERNOR achieves higher throughput than Spark's PID (up to +26 %).",
+    f"Runs with GOVERNOR's controller (config.backpressure.controller.kind governor) on "
+    f"{COUNT_SLIDING_APP}, each paired with its twin that differs only in the controller, Spark's PID "
+    f"(kind spark or pid), with the same repetition index. A pair supports the claim when GOVERNOR's "
+    f"throughput (summary throughput_rps) exceeds its twin's by more than {THROUGHPUT_MARGIN:.0%}; it "
+    f"contradicts it otherwise, whether GOVERNOR's is lower or within {THROUGHPUT_MARGIN:.0%} of the "
+    f"twin's (the claim says higher; a difference within the margin is noise); a pair with a run that "
+    f"did not measure the system (app failed, harness error, ...) or failed (OOM, executor lost), or "
+    f"without a throughput, is undecided. A configuration answers by the majority of its pairs and "
+    f"needs {MIN_REPETITIONS} of them; one without a pair is undecided. REPRODUCED: every configuration "
+    f"supports it; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise (no runs with both "
+    f"controllers, too few pairs, undecided pairs). The reason gives each configuration's median gain.",
+)
+
+G2 = Claim(
+    "G2",
+    "GOVERNOR: bounded delay where Spark's PID lets it grow, at the largest window",
+    "At the largest window (GOVERNOR: 120 tuples) Spark's PID lets the delay grow without bound while "
+    "GOVERNOR keeps it bounded.",
+    f"The pairs of G1 (a GOVERNOR run on {COUNT_SLIDING_APP} and its twin with Spark's PID) at the "
+    f"largest workload.window.size among them. A pair supports the claim when the PID twin's delay grows "
+    f"(its scheduling delay's Theil-Sen slope interval above {SLOPE_THRESHOLD_MS_PER_S:g} ms/s and, where "
+    f"measured, the records in flight's above {IN_FLIGHT_GROWTH_SHARE:.0%} of the offered rate; or it "
+    f"ran out of memory) and GOVERNOR's is bounded (its scheduling delay's interval at or below "
+    f"{SLOPE_THRESHOLD_MS_PER_S:g} ms/s, and no OOM). It contradicts the claim when GOVERNOR's delay "
+    f"grows too (interval above, or OOM), or when the PID's does not grow (the claim's premise is "
+    f"absent); the reason says which. A pair with a run that did not measure the system, or whose "
+    f"deciding interval straddles the threshold, is undecided. A configuration answers by the majority "
+    f"of its pairs and needs {MIN_REPETITIONS} of them. REPRODUCED: every configuration at that size "
+    f"supports it; NOT REPRODUCED: one contradicts it; INCONCLUSIVE otherwise (no runs with both "
+    f"controllers, too few pairs, undecided pairs).",
+)
+
+NO_PAIRS = "No runs with both controllers"
+
+
+def governor_runs(runs: Sequence[ClaimRun]) -> list[ClaimRun]:
+    """Our GOVERNOR runs on the count-based sliding window, measured or not (a failed run makes its
+    pair undecided, not absent)."""
+    return [r for r in runs if r.controller == GOVERNOR and r.app == COUNT_SLIDING_APP and not r.imported]
+
+
+def throughput_gain(run: ClaimRun, other: ClaimRun | None) -> float | None:
+    """GOVERNOR's throughput over its PID twin's, minus one; None without a twin, when either run did
+    not measure the system or failed, or a throughput is missing (or the twin's is 0)."""
+    if other is None or not all(measured(r) and not failed(r) for r in (run, other)):
+        return None
+    if run.throughput_rps is None or not other.throughput_rps:
+        return None
+    return run.throughput_rps / other.throughput_rps - 1
+
+
+def g1_supports(run: ClaimRun, other: ClaimRun | None) -> bool | None:
+    gain = throughput_gain(run, other)
+    return None if gain is None else gain > THROUGHPUT_MARGIN
+
+
+def _gain_text(gain: float | None) -> str:
+    return "–" if gain is None else f"{gain:+.1%}"
+
+
+def _g1_answer(run: ClaimRun, other: ClaimRun | None) -> str:
+    gain = throughput_gain(run, other)
+    if other is None:
+        return "no PID twin"
+    if gain is None:
+        return "unknown (a run failed or did not measure)"
+    if gain > THROUGHPUT_MARGIN:
+        return f"higher ({_gain_text(gain)})"
+    return (
+        f"lower ({_gain_text(gain)})" if gain < -THROUGHPUT_MARGIN else f"within noise ({_gain_text(gain)})"
+    )
+
+
+def _pid_text(other: ClaimRun | None) -> str:
+    return (
+        "no PID twin"
+        if other is None
+        else f"PID twin {other.run_id} ({other.controller}, outcome {other.outcome})"
+    )
+
+
+def _g1_detail(run: ClaimRun, other: ClaimRun | None) -> str:
+    theirs = None if other is None else other.throughput_rps
+    return (
+        f"window size {_number(run.window_size, 0)}; GOVERNOR throughput "
+        f"{_number(run.throughput_rps, 0, ' rec/s')} (outcome {run.outcome}) vs "
+        f"{_number(theirs, 0, ' rec/s')}; {_pid_text(other)}"
+    )
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _no_pairs(claim: Claim, candidates: Sequence[ClaimRun]) -> ClaimResult:
+    if not candidates:
+        why = f"no run with GOVERNOR's controller on {COUNT_SLIDING_APP}"
+    else:
+        why = (
+            f"none of the {len(candidates)} GOVERNOR run(s) on {COUNT_SLIDING_APP} has a twin with Spark's "
+            "PID that differs only in the controller"
+        )
+    return _result(claim, Verdict.INCONCLUSIVE, f"{NO_PAIRS}: {why}.")
+
+
+def check_g1(runs: Sequence[ClaimRun]) -> ClaimResult:
+    candidates = governor_runs(runs)
+    twins = {id(r): controller_twin(r, runs) for r in candidates}
+    pairs = [r for r in candidates if twins[id(r)] is not None]
+    if not pairs:
+        return _no_pairs(G1, candidates)
+    checks, answers = paired_checks(
+        candidates, runs, g1_supports, _g1_answer, _g1_detail, find_twin=controller_twin
+    )
+    decision = decide(
+        pairs, answers, ("had more throughput with GOVERNOR", "did not have more throughput with GOVERNOR")
+    )
+    gains: dict[str, list[float]] = defaultdict(list)
+    for r in pairs:
+        if (gain := throughput_gain(r, twins[id(r)])) is not None:
+            gains[r.config].append(gain)
+    medians = "; ".join(f"{config} {_gain_text(_median(values))}" for config, values in gains.items())
+    largest = max((g for values in gains.values() for g in values), default=None)
+    scope = (
+        f"{len(pairs)} pair(s) in {len(answers)} configuration(s); median gain per configuration: "
+        f"{medians or '–'}; largest gain of a pair {_gain_text(largest)} (paper: up to +26 %)"
+    )
+    return _result(G1, decision.verdict, _sentence(decision.reason, scope), checks)
+
+
+def g2_parts(run: ClaimRun, other: ClaimRun | None) -> tuple[bool | None, bool | None]:
+    """Whether the PID twin's delay grows, and whether GOVERNOR's stays bounded (an OOM is not)."""
+    if other is None or not (measured(run) and measured(other)):
+        return None, None
+    return delay_grows(other), False if ran_out_of_memory(run) else delay_bounded(run)
+
+
+def g2_supports(run: ClaimRun, other: ClaimRun | None) -> bool | None:
+    pid_grows, governor_bounded = g2_parts(run, other)
+    return _all(pid_grows, governor_bounded)
+
+
+def _g2_answer(run: ClaimRun, other: ClaimRun | None) -> str:
+    if other is None:
+        return "no PID twin"
+    pid_grows, governor_bounded = g2_parts(run, other)
+    if governor_bounded is False:
+        return "GOVERNOR's delay grows too"
+    if pid_grows is False:
+        return "PID's delay does not grow (premise absent)"
+    if pid_grows and governor_bounded:
+        return "PID's delay grows, GOVERNOR's bounded"
+    return "unknown (a run did not measure, or an interval straddles the threshold)"
+
+
+def _g2_detail(run: ClaimRun, other: ClaimRun | None) -> str:
+    theirs = (
+        ""
+        if other is None
+        else (
+            f"; scheduling delay slope {_trend(other.sched_trend, ' ms/s')}, in flight "
+            f"{_trend(other.in_flight_trend, ' rec/s', 0)}"
+        )
+    )
+    return (
+        f"window size {_number(run.window_size, 0)}; GOVERNOR scheduling delay slope "
+        f"{_trend(run.sched_trend, ' ms/s')} (outcome {run.outcome}); {_pid_text(other)}{theirs}"
+    )
+
+
+def check_g2(runs: Sequence[ClaimRun]) -> ClaimResult:
+    candidates = governor_runs(runs)
+    twins = {id(r): controller_twin(r, runs) for r in candidates}
+    pairs = [r for r in candidates if twins[id(r)] is not None]
+    if not pairs:
+        return _no_pairs(G2, candidates)
+    sizes = sorted({r.window_size for r in pairs if r.window_size is not None})
+    if not sizes:
+        return _result(G2, Verdict.INCONCLUSIVE, "No pair has a window size (workload.window.size).")
+    largest = sizes[-1]
+    at_largest = [r for r in candidates if r.window_size == largest]
+    checks, answers = paired_checks(
+        at_largest, runs, g2_supports, _g2_answer, _g2_detail, find_twin=controller_twin
+    )
+    decision = decide(
+        [r for r in at_largest if twins[id(r)] is not None],
+        answers,
+        ("kept the delay bounded where the PID's grew", "did not"),
+    )
+    parts = [g2_parts(r, twins[id(r)]) for r in at_largest]
+    grew = sum(1 for _, bounded in parts if bounded is False)
+    no_premise = sum(1 for grows, bounded in parts if grows is False and bounded is not False)
+    held = sum(1 for c in checks if c.supports)
+    scope = (
+        f"window size {largest:g}, the largest among the pairs (GOVERNOR's: 120); {held} of "
+        f"{len(checks)} GOVERNOR run(s) as claimed, {grew} with GOVERNOR's delay growing too, {no_premise} "
+        f"whose PID twin's delay did not grow (the claim's premise absent)"
+    )
+    return _result(G2, decision.verdict, _sentence(decision.reason, scope), checks)
+
+
 RULES: tuple[Callable[[Sequence[ClaimRun]], ClaimResult], ...] = (
     check_c1,
     check_c2,
@@ -941,6 +1194,8 @@ RULES: tuple[Callable[[Sequence[ClaimRun]], ClaimResult], ...] = (
     check_s1,
     check_s2,
     check_s3,
+    check_g1,
+    check_g2,
 )
 
 

@@ -319,6 +319,21 @@ def backpressure(run: Run) -> bool | None:
     return enabled if isinstance(enabled, bool) else None
 
 
+def controller_kind(run: Run) -> str:
+    """The rate controller's kind (``config.backpressure.controller.kind``): ``spark``, Spark's built-in
+    PID, when the manifest names none."""
+    config = run.manifest.get("config")
+    settings = config.get("backpressure") if isinstance(config, dict) else None
+    kind = nested(settings, "controller", "kind") if isinstance(settings, dict) else None
+    return kind if isinstance(kind, str) and kind else "spark"
+
+
+def window_size(run: Run) -> float | None:
+    """A window app's ``workload.window.size`` (tuples per key, or seconds for the time windows)."""
+    workload = run.manifest.get("workload")
+    return as_number(nested(workload, "window", "size")) if isinstance(workload, dict) else None
+
+
 def pressure_axis(run: Run) -> str | None:
     """What ``pressure_level`` measures for this run: ``BUDGET_AXIS`` when it has an in-flight budget,
     ``INTENSITY_AXIS`` when it has the numbers for one, else None."""

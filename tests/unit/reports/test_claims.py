@@ -16,9 +16,12 @@ from reports.claims import (
     check_c1,
     check_c2,
     check_c3,
+    check_g1,
+    check_g2,
     check_s1,
     check_s2,
     check_s3,
+    controller_twin,
     degraded,
     delay_bounded,
     delay_grows,
@@ -33,6 +36,7 @@ from reports.claims import (
     overloaded,
     s2_supports,
     s3_supports,
+    throughput_gain,
     twin,
     within_capacity,
 )
@@ -443,7 +447,7 @@ def test_c3_inconclusive_without_twins_overload_repetitions_or_clear_slopes() ->
 def test_evaluate_returns_the_claims_and_seed_scenarios_in_order() -> None:
     results = evaluate(cell("a"))
 
-    assert [r.claim.id for r in results] == ["C1", "C2", "C3", "S1", "S2", "S3"]
+    assert [r.claim.id for r in results] == ["C1", "C2", "C3", "S1", "S2", "S3", "G1", "G2"]
     assert all(r.verdict is Verdict.INCONCLUSIVE for r in results)
     assert all(r.claim.rule and r.claim.statement for r in results)
 
@@ -496,3 +500,173 @@ def test_s3_every_verdict_from_the_logged_limits() -> None:
     unlogged = check_s3(cell("d", min_rate_rps=100.0))
     assert unlogged.verdict is Verdict.INCONCLUSIVE and "logged by Spark" in unlogged.reason
     assert check_s3(at_floor[:2]).verdict is Verdict.INCONCLUSIVE
+
+
+# ---------------------------------------------------------------------------------------------------------
+# GOVERNOR's claims: GOVERNOR runs paired with their Spark PID twins on the count-based sliding window
+
+
+def controller_cell(
+    kind: str, size: float = 120.0, n: int = 3, pair: str | None = None, **fields: object
+) -> list[ClaimRun]:
+    """``n`` repetitions on count_sliding_window at window ``size`` with controller ``kind``; twins
+    share ``controller_pair`` (default: the window size)."""
+    config = f"{kind}-{size:g}"
+    return cell(
+        config,
+        n,
+        app="count_sliding_window",
+        stateful=True,
+        controller=kind,
+        controller_pair=pair or f"w{size:g}",
+        window_size=size,
+        pair=config,
+        **fields,
+    )
+
+
+def governor_pairs(
+    governor: dict[str, object] | None = None,
+    pid: dict[str, object] | None = None,
+    size: float = 120.0,
+    n: int = 3,
+    kind: str = "spark",
+) -> list[ClaimRun]:
+    return controller_cell("governor", size, n, **(governor or {})) + controller_cell(
+        kind, size, n, **(pid or {})
+    )
+
+
+def test_controller_twins_differ_only_in_the_controller_and_share_the_repetition() -> None:
+    governor, pid = controller_cell("governor", n=2), controller_cell("pid", n=2)
+    other = controller_cell("spark", 40.0, n=2)
+    runs = governor + pid + other
+    assert controller_twin(governor[0], runs) is pid[0]
+    assert controller_twin(governor[1], runs) is pid[1]
+    # Only a GOVERNOR run has a controller twin; a fixed-rate run is no PID.
+    assert controller_twin(pid[0], runs) is None
+    assert controller_twin(governor[0], governor + controller_cell("fixed", n=2)) is None
+    # Two candidates (spark and pid kinds of one repetition): no single twin.
+    assert controller_twin(governor[0], runs + controller_cell("spark", n=1)) is None
+    assert controller_twin(replace(governor[0], controller_pair=None), runs) is None
+    # Backpressure twins are found as before, and never across controllers of one arm.
+    assert twin(governor[0], runs) is None
+
+
+def test_throughput_gain_needs_two_measured_runs_that_did_not_fail() -> None:
+    governor, pid = run(throughput_rps=1200.0), run(throughput_rps=1000.0)
+    assert throughput_gain(governor, pid) == pytest.approx(0.2)
+    assert throughput_gain(governor, None) is None
+    assert throughput_gain(governor, replace(pid, outcome="app_failed")) is None
+    assert throughput_gain(replace(governor, outcome="oom", oom_count=1), pid) is None
+    assert throughput_gain(governor, replace(pid, executors_lost=1)) is None
+    assert throughput_gain(governor, replace(pid, throughput_rps=None)) is None
+
+
+def test_g1_reproduced_when_governor_has_more_throughput_in_every_configuration() -> None:
+    runs = governor_pairs({"throughput_rps": 1260.0}, {"throughput_rps": 1000.0}) + governor_pairs(
+        {"throughput_rps": 1100.0}, {"throughput_rps": 1000.0}, size=40.0, kind="pid"
+    )
+    result = check_g1(runs)
+    assert result.verdict is Verdict.REPRODUCED, result.reason
+    assert "6 pair(s) in 2 configuration(s)" in result.reason
+    assert "governor-120 +26.0%" in result.reason and "governor-40 +10.0%" in result.reason
+    assert {c.answer for c in result.checks} == {"higher (+26.0%)", "higher (+10.0%)"}
+    assert {c.twin_id for c in result.checks} == {
+        f"{k}-{s}-r{i}" for k, s in (("spark", 120), ("pid", 40)) for i in (1, 2, 3)
+    }
+
+
+@pytest.mark.parametrize(
+    ("throughput", "answer"), [(1040.0, "within noise (+4.0%)"), (900.0, "lower (-10.0%)")]
+)
+def test_g1_not_reproduced_when_governor_is_lower_or_within_the_margin(
+    throughput: float, answer: str
+) -> None:
+    runs = governor_pairs({"throughput_rps": throughput}, {"throughput_rps": 1000.0})
+    result = check_g1(runs)
+    assert result.verdict is Verdict.NOT_REPRODUCED, result.reason
+    assert "did not have more throughput with GOVERNOR: governor-120" in result.reason
+    assert {c.answer for c in result.checks} == {answer}
+
+
+def test_g1_a_configuration_answers_by_the_majority_of_its_pairs() -> None:
+    runs = governor_pairs({"throughput_rps": 1300.0}, {"throughput_rps": 1000.0})
+    runs[0] = replace(runs[0], throughput_rps=950.0)
+    assert check_g1(runs).verdict is Verdict.REPRODUCED
+    runs[1] = replace(runs[1], throughput_rps=950.0)
+    assert check_g1(runs).verdict is Verdict.NOT_REPRODUCED
+
+
+def test_g1_inconclusive_without_pairs_with_too_few_pairs_or_failed_runs() -> None:
+    none = check_g1(cell("a"))
+    assert none.verdict is Verdict.INCONCLUSIVE and none.reason.startswith("No runs with both controllers")
+    alone = check_g1(controller_cell("governor"))
+    assert alone.verdict is Verdict.INCONCLUSIVE and "none of the 3 GOVERNOR run(s)" in alone.reason
+    # Other settings differ (the twin is not a twin), or the app is not the count-based sliding window.
+    unpaired = controller_cell("governor") + controller_cell("spark", pair="other")
+    assert check_g1(unpaired).reason.startswith("No runs with both controllers")
+    other_app = [replace(r, app="count_tumbling_window") for r in governor_pairs()]
+    assert check_g1(other_app).reason.startswith("No runs with both controllers")
+    # Two pairs never decide, even when both contradict the claim.
+    few = check_g1(governor_pairs({"throughput_rps": 800.0}, n=2))
+    assert few.verdict is Verdict.INCONCLUSIVE and "fewer than 3 repetitions" in few.reason
+    # A twin that ran out of memory, or failed to run, leaves its pair undecided.
+    failed_twins = governor_pairs({"throughput_rps": 800.0}, {"outcome": "oom", "oom_count": 1})
+    failed_twins[-1] = replace(failed_twins[-1], outcome="app_failed", oom_count=0)
+    undecided = check_g1(failed_twins)
+    assert undecided.verdict is Verdict.INCONCLUSIVE and "without a majority" in undecided.reason
+    assert {c.supports for c in undecided.checks} == {None}
+    # A GOVERNOR configuration whose runs have no twin is undecided beside one that supports.
+    mixed = governor_pairs({"throughput_rps": 1300.0}) + controller_cell("governor", 40.0)
+    assert check_g1(mixed).verdict is Verdict.INCONCLUSIVE
+
+
+def test_g2_reproduced_when_the_pid_grows_and_governor_stays_bounded_at_the_largest_window() -> None:
+    # At window 40 GOVERNOR's delay grows too: the rule looks at the largest window only.
+    runs = governor_pairs({"sched_trend": FLAT}, {"sched_trend": GROWING}) + governor_pairs(
+        {"sched_trend": GROWING}, {"sched_trend": GROWING}, size=40.0
+    )
+    result = check_g2(runs)
+    assert result.verdict is Verdict.REPRODUCED, result.reason
+    assert "window size 120, the largest among the pairs" in result.reason
+    assert {c.run_id for c in result.checks} == {"governor-120-r1", "governor-120-r2", "governor-120-r3"}
+    assert {c.answer for c in result.checks} == {"PID's delay grows, GOVERNOR's bounded"}
+    # A PID twin that ran out of memory let the received data outgrow the heap: growth.
+    oom = governor_pairs({"sched_trend": FLAT}, {"outcome": "oom", "oom_count": 1, "sched_trend": None})
+    assert check_g2(oom).verdict is Verdict.REPRODUCED
+
+
+def test_g2_not_reproduced_when_governor_grows_too_or_the_pid_stays_bounded() -> None:
+    both = check_g2(governor_pairs({"sched_trend": GROWING}, {"sched_trend": GROWING}))
+    assert both.verdict is Verdict.NOT_REPRODUCED
+    assert "3 with GOVERNOR's delay growing too, 0 whose PID twin" in both.reason
+    assert {c.answer for c in both.checks} == {"GOVERNOR's delay grows too"}
+    oom = check_g2(governor_pairs({"outcome": "oom", "oom_count": 1}, {"sched_trend": GROWING}))
+    assert oom.verdict is Verdict.NOT_REPRODUCED
+    premise = check_g2(governor_pairs({"sched_trend": FLAT}, {"sched_trend": FLAT}))
+    assert premise.verdict is Verdict.NOT_REPRODUCED
+    assert "0 with GOVERNOR's delay growing too, 3 whose PID twin's delay did not grow" in premise.reason
+    assert {c.answer for c in premise.checks} == {"PID's delay does not grow (premise absent)"}
+    # Where the records in flight are measured, the PID's must grow too.
+    held = governor_pairs(
+        {"sched_trend": FLAT}, {"sched_trend": GROWING, "in_flight_trend": Slope(0.0, -3.0, 3.0)}
+    )
+    assert check_g2(held).verdict is Verdict.NOT_REPRODUCED
+
+
+def test_g2_inconclusive_without_pairs_with_straddling_slopes_too_few_or_failed_runs() -> None:
+    assert check_g2(cell("a")).reason.startswith("No runs with both controllers")
+    straddling = check_g2(governor_pairs({"sched_trend": STRADDLING}, {"sched_trend": GROWING}))
+    assert straddling.verdict is Verdict.INCONCLUSIVE
+    assert {c.supports for c in straddling.checks} == {None}
+    pid_straddling = governor_pairs({"sched_trend": FLAT}, {"sched_trend": STRADDLING})
+    assert check_g2(pid_straddling).verdict is Verdict.INCONCLUSIVE
+    few = check_g2(governor_pairs({"sched_trend": GROWING}, {"sched_trend": GROWING}, n=2))
+    assert few.verdict is Verdict.INCONCLUSIVE and "fewer than 3 repetitions" in few.reason
+    failed = check_g2(
+        governor_pairs({"sched_trend": FLAT}, {"outcome": "app_failed", "sched_trend": GROWING})
+    )
+    assert failed.verdict is Verdict.INCONCLUSIVE
+    sizeless = check_g2([replace(r, window_size=None) for r in governor_pairs()])
+    assert sizeless.verdict is Verdict.INCONCLUSIVE and "window size" in sizeless.reason

@@ -1,7 +1,9 @@
 """The published replication (docs/replication/sensors2022/): its verdicts rebuild from its runs.
 
 `bpbench publish` wrote `runs/`, `report.html` and `verdicts.json` from the runs of `make paper`;
-anyone can re-derive the verdicts from the committed data, and so does this test.
+anyone can re-derive the verdicts from the committed data, and so does this test. Claims added to
+the report after the publication (GOVERNOR's G1 and G2, which need GOVERNOR runs this set has none of)
+are not in it: the claims it judged must rebuild, the later ones find nothing to judge here.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ MAX_BYTES = 20 * 2**20
 REPETITIONS = 3
 
 
+# Claims the report gained after the publication was written.
+LATER_CLAIMS = {"G1", "G2"}
+
+
 def test_the_committed_verdicts_rebuild_from_the_committed_runs() -> None:
     committed = json.loads((REPLICATION / "verdicts.json").read_text(encoding="utf-8"))
-    assert as_records(claim_results([REPLICATION / "runs"])) == committed
+    rebuilt = as_records(claim_results([REPLICATION / "runs"]))
+    assert [r for r in rebuilt if r["claim"] not in LATER_CLAIMS] == committed
+    later = [r for r in rebuilt if r["claim"] in LATER_CLAIMS]
+    assert [r["claim"] for r in later] == sorted(LATER_CLAIMS)
+    assert all(r["verdict"] == "INCONCLUSIVE" and not r["checks"] for r in later), later
 
 
 def test_the_committed_report_shows_the_same_verdicts() -> None:

@@ -669,3 +669,74 @@ def test_a_plugged_controllers_limit_replaces_the_replayed_pid_in_the_rate_panel
     assert series["controller"]["t_s"].tolist() == [2.5, 4.5]
     assert series["controller"]["rate"].tolist() == [300, 310]
     assert set(figures.rate_series(rate_limits, pd.DataFrame(), 0.0)) == {"batch", "pid"}
+
+
+def _window_manifest(controller: dict[str, Any] | None, size: float = 120) -> dict[str, Any]:
+    backpressure: dict[str, Any] = {"enabled": True, "initial_rate": 1000}
+    if controller is not None:
+        backpressure["controller"] = controller
+    return {
+        "name": "governor",
+        "description": "",
+        "config": {"batch_interval_ms": 1000, "backpressure": backpressure},
+        "workload": {"app": "count_sliding_window", "window": {"size": size, "slide": 1}},
+    }
+
+
+def test_claim_runs_read_the_controller_and_the_window_from_the_spec(tmp_path: Path) -> None:
+    from reports.builder import claim_run
+    from reports.claims import controller_twin
+
+    governor = claim_run(
+        _run(tmp_path, "g-r1", _window_manifest({"kind": "governor", "min_job_records": 5})), "governor"
+    )
+    pid = claim_run(_run(tmp_path, "p-r1", _window_manifest({"kind": "spark"})), "pid")
+    unnamed = claim_run(_run(tmp_path, "u-r1", _window_manifest(None)), "unnamed")
+    smaller = claim_run(_run(tmp_path, "s-r1", _window_manifest({"kind": "spark"}, size=40)), "smaller")
+
+    assert (governor.controller, governor.window_size, governor.app) == (
+        "governor",
+        120.0,
+        "count_sliding_window",
+    )
+    assert (pid.controller, unnamed.controller, smaller.window_size) == ("spark", "spark", 40.0)
+    # Twins by controller share everything but the controller section; backpressure twins' key leaves
+    # the whole backpressure section out.
+    assert governor.controller_pair == pid.controller_pair != smaller.controller_pair
+    assert governor.pair == pid.pair == unnamed.pair
+    assert controller_twin(governor, [governor, pid, smaller]) is pid
+    assert claim_run(_run(tmp_path, "n-r1", {"workload": {"app": "sum"}}), "n").window_size is None
+
+
+def test_governor_claim_figures_show_each_pair(tmp_path: Path) -> None:
+    from harness.results.summary import Slope
+    from reports.builder import CLAIM_PANELS, FigureStore, _claim_figure
+    from reports.claims import ClaimRun, Verdict, check_g1, check_g2
+
+    def pair(i: int, kind: str, throughput: float, slope: float) -> ClaimRun:
+        return ClaimRun(
+            run_id=f"{kind}-r{i}",
+            config=kind,
+            backpressure=True,
+            outcome="stable",
+            app="count_sliding_window",
+            repetition=i,
+            controller=kind,
+            controller_pair="w120",
+            window_size=120.0,
+            throughput_rps=throughput,
+            sched_trend=Slope(slope, slope - 1, slope + 1),
+        )
+
+    runs = {
+        r.run_id: r for i in (1, 2, 3) for r in (pair(i, "governor", 1200, 0), pair(i, "spark", 1000, 50))
+    }
+    store = FigureStore(tmp_path / "r.html", files=False)
+    for result in (check_g1(list(runs.values())), check_g2(list(runs.values()))):
+        assert result.verdict is Verdict.REPRODUCED, result.reason
+        figure = _claim_figure(result, runs, store)
+        assert figure.anchor == f"fig-claim-{result.claim.id.lower()}"
+    # The numbers drawn are the pair's: GOVERNOR's throughput over its twin's, and each one's slope.
+    governor, spark = runs["governor-r1"], runs["spark-r1"]
+    assert CLAIM_PANELS["G1"][0][1](governor, spark) == pytest.approx(1.2)
+    assert [panel[1](governor, spark) for panel in CLAIM_PANELS["G2"]] == [0.0, 50.0]

@@ -713,6 +713,8 @@ def preflight(specs: list[RunSpec], out: Path | None = None) -> None:
         raise UsageError("\n".join(dict.fromkeys(problems)))
     jvm.require_jdk()
     jvm.classpath("kafka-broker")
+    if jvm.JVM_HELPER_JAR.exists():
+        jvm.build_helper()  # its sources changed since it was built (a pull, an edit): built again
     jvm_jars()
 
 

@@ -23,6 +23,7 @@ Building blocks, each testable on its own:
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1074,12 +1075,6 @@ def _g1_detail(run: ClaimRun, other: ClaimRun | None) -> str:
     )
 
 
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def _no_pairs(claim: Claim, candidates: Sequence[ClaimRun]) -> ClaimResult:
     if not candidates:
         why = f"no run with GOVERNOR's controller on {COUNT_SLIDING_APP}"
@@ -1107,7 +1102,7 @@ def check_g1(runs: Sequence[ClaimRun]) -> ClaimResult:
     for r in pairs:
         if (gain := throughput_gain(r, twins[id(r)])) is not None:
             gains[r.config].append(gain)
-    medians = "; ".join(f"{config} {_gain_text(_median(values))}" for config, values in gains.items())
+    medians = "; ".join(f"{config} {_gain_text(statistics.median(gains[config]))}" for config in gains)
     largest = max((g for values in gains.values() for g in values), default=None)
     scope = (
         f"{len(pairs)} pair(s) in {len(answers)} configuration(s); median gain per configuration: "

@@ -59,8 +59,9 @@ def test_a_broker_paused_for_10_s_loses_nothing_on_the_direct_stream(tmp_path: P
         workload=LOAD,
         faults=[
             {"at_s": 2, "action": "cpu_hog", "duration_s": 4, "cores": 2},
-            {"at_s": 25, "action": "pause_broker", "duration_s": 10},
-            {"at_s": 40, "action": "stall_driver", "duration_s": 4},
+            # The stall 12 s (6 intervals) after the pause: the pause's backlog drains before it.
+            {"at_s": 20, "action": "pause_broker", "duration_s": 10},
+            {"at_s": 42, "action": "stall_driver", "duration_s": 4},
         ],
         run=RUN,
     )

@@ -1086,10 +1086,18 @@ def _no_pairs(claim: Claim, candidates: Sequence[ClaimRun]) -> ClaimResult:
     return _result(claim, Verdict.INCONCLUSIVE, f"{NO_PAIRS}: {why}.")
 
 
-def check_g1(runs: Sequence[ClaimRun]) -> ClaimResult:
+def governor_pairs(
+    runs: Sequence[ClaimRun],
+) -> tuple[list[ClaimRun], dict[int, ClaimRun | None], list[ClaimRun]]:
+    """GOVERNOR's runs on the count-based sliding window, each one's PID twin (by ``id``), and those
+    that have one."""
     candidates = governor_runs(runs)
     twins = {id(r): controller_twin(r, runs) for r in candidates}
-    pairs = [r for r in candidates if twins[id(r)] is not None]
+    return candidates, twins, [r for r in candidates if twins[id(r)] is not None]
+
+
+def check_g1(runs: Sequence[ClaimRun]) -> ClaimResult:
+    candidates, twins, pairs = governor_pairs(runs)
     if not pairs:
         return _no_pairs(G1, candidates)
     checks, answers = paired_checks(
@@ -1152,9 +1160,7 @@ def _g2_detail(run: ClaimRun, other: ClaimRun | None) -> str:
 
 
 def check_g2(runs: Sequence[ClaimRun]) -> ClaimResult:
-    candidates = governor_runs(runs)
-    twins = {id(r): controller_twin(r, runs) for r in candidates}
-    pairs = [r for r in candidates if twins[id(r)] is not None]
+    candidates, twins, pairs = governor_pairs(runs)
     if not pairs:
         return _no_pairs(G2, candidates)
     sizes = sorted({r.window_size for r in pairs if r.window_size is not None})

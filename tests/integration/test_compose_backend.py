@@ -176,13 +176,18 @@ def test_a_container_limit_below_the_heap_is_a_kernel_oom_kill_and_the_matrix_go
     assert project_leftovers(compose_project(out / "compose-oom")) == []
 
 
-@pytest.mark.timeout(1200)
-def test_ctrl_c_during_a_compose_run_leaves_no_container(tmp_path: Path, engine: None) -> None:
-    manifest = write_manifest(
-        tmp_path, name="compose-int",
+def interrupted_manifest(folder: Path, name: str) -> Path:
+    """A compose run long enough (120 s of load) to be cut short by the test."""
+    return write_manifest(
+        folder, name=name,
         platform={"backend": "compose", "spark": {"cores": 2, "executor_memory": "1g"}, "compose": COMPOSE},
         workload={"duration_s": 120},
     )  # fmt: skip
+
+
+@pytest.mark.timeout(1200)
+def test_ctrl_c_during_a_compose_run_leaves_no_container(tmp_path: Path, engine: None) -> None:
+    manifest = interrupted_manifest(tmp_path, "compose-int")
     out = tmp_path / "results"
     process = start_bpbench("run", str(manifest), "--out", str(out))
     try:
@@ -210,11 +215,7 @@ def test_the_engine_dying_mid_run_fails_the_run_and_leaves_nothing_running(tmp_p
     if choice.running or choice.private is None:
         pytest.skip("kills the engine: runs only where the run itself starts the project's own engine")
     private = choice.private
-    manifest = write_manifest(
-        tmp_path, name="compose-engine-lost",
-        platform={"backend": "compose", "spark": {"cores": 2, "executor_memory": "1g"}, "compose": COMPOSE},
-        workload={"duration_s": 120},
-    )  # fmt: skip
+    manifest = interrupted_manifest(tmp_path, "compose-engine-lost")
     out = tmp_path / "results"
     process = start_bpbench("run", str(manifest), "--out", str(out))
     try:

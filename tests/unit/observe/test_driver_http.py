@@ -14,10 +14,11 @@ from harness.observe.driver_http import DriverHttp
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keeps connections open, as Jetty does
-    connections: set[int] = set()
+    # The client's address and port of each connection (a closed socket's id() can be reused).
+    connections: set[tuple[str, int]] = set()
 
     def do_GET(self) -> None:  # noqa: N802 - the server's naming
-        Handler.connections.add(id(self.connection))
+        Handler.connections.add(self.client_address)
         if self.path == "/slow":
             time.sleep(1.0)  # the client has given up and closed by now
             self.close_connection = True

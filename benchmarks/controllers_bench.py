@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,19 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+from benchmarks.common import bpbench, machine  # noqa: E402
 from harness.results.store import write_json, write_text  # noqa: E402
 from harness.spec.manifest import load_experiment  # noqa: E402
 
 MANIFEST = ROOT / "experiments" / "controllers" / "count_sliding.yaml"
 RESULTS = ROOT / "benchmarks" / "results"
 GOAL_SHARE = 0.0012  # of the batch interval, GOVERNOR's claim
-
-
-def run_experiment(work: Path) -> None:
-    command = [sys.executable, "-m", "harness.cli", "run", str(MANIFEST), "--out", str(work)]
-    print("$ bpbench run " + " ".join(command[4:]), flush=True)
-    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
-        raise SystemExit("bpbench run failed")
 
 
 def decisions(work: Path) -> pd.DataFrame:
@@ -122,17 +114,12 @@ def main() -> int:
     parser.add_argument("--skip-run", action="store_true", help="read the runs under --work only")
     args = parser.parse_args()
     if not args.skip_run:
-        run_experiment(args.work)
-    import platform
-
-    import psutil
-
+        bpbench("run", str(MANIFEST), "--out", str(args.work))
     controllers = figures(decisions(args.work))
     governor = controllers.get("governor")
     result = {
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "machine": f"{os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.1f} GiB; "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "controllers": controllers,
         "goal_share": GOAL_SHARE,
         "goal_met": governor is not None and governor["share_of_interval"] < GOAL_SHARE,

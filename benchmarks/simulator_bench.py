@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+from benchmarks.common import bpbench, machine  # noqa: E402
 from harness.results.store import write_json, write_text  # noqa: E402
 from harness.sim.calibration import calibrate  # noqa: E402
 from harness.sim.model import simulate  # noqa: E402
@@ -51,14 +51,6 @@ GOAL_THROUGHPUT = 0.05
 GOAL_TOTAL_DELAY = 0.25
 GOAL_SPEED_S = 1.0
 SPEED_REPEATS = 5
-
-
-def bpbench(*args: str) -> None:
-    command = [sys.executable, "-m", "harness.cli", *args]
-    print("$ bpbench " + " ".join(args), flush=True)
-    result = subprocess.run(command, cwd=ROOT, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"bpbench {args[0]} failed with status {result.returncode}")
 
 
 def run_dirs(out: Path, manifest: Path) -> list[Path]:
@@ -255,14 +247,9 @@ def main() -> int:
         rows.append(compare(real, sim))
     spec = json.loads((next((sim_out).glob("*/*/spec.json"))).read_text())
     timings = speed(calibration_dirs)
-    import platform
-
-    import psutil
-
     result = {
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "machine": f"{os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.1f} GiB; "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "load": os.getloadavg()[0],
         "calibration": spec["simulation"]["calibration"],
         "calibration_runs": len(calibration_dirs),

@@ -362,9 +362,13 @@ class ComposeBackend:
         workers = str(self.platform.compose_settings().workers)
         return ["up", "--detach", "--wait", "--scale", f"spark-worker={workers}"]
 
-    def _log(self, message: str) -> None:
+    def _emit(self, kind: str, **fields: object) -> None:
+        """An event in the backend's log, when it has one (``bpbench up`` and tests may not)."""
         if self.events is not None:
-            self.events.emit("compose_progress", message=message)
+            self.events.emit(kind, **fields)
+
+    def _log(self, message: str) -> None:
+        self._emit("compose_progress", message=message)
 
     def start_engine(self) -> None:
         """Start the private engine when none answers (and remember to stop it)."""
@@ -374,8 +378,7 @@ class ComposeBackend:
         engines.start_private(engine.private)
         self._started_engine = engine.private
         self._engine = engines.EngineChoice(engine.docker_host, running=True, private=engine.private)
-        if self.events is not None:
-            self.events.emit("engine_started", docker_host=engine.docker_host, pid=engine.private.pid())
+        self._emit("engine_started", docker_host=engine.docker_host, pid=engine.private.pid())
 
     def up(self) -> None:
         taken = taken_ports(self.ports.used(self.platform.compose_settings().kafka_brokers))
@@ -410,11 +413,10 @@ class ComposeBackend:
         except BaseException:
             self.down()
             raise
-        if self.events is not None:
-            self.events.emit(
-                "compose_up", project=self.project, bootstrap_servers=self.bootstrap_servers,
-                spark_master=self.master_url, docker_host=self.engine.docker_host,
-            )  # fmt: skip
+        self._emit(
+            "compose_up", project=self.project, bootstrap_servers=self.bootstrap_servers,
+            spark_master=self.master_url, docker_host=self.engine.docker_host,
+        )  # fmt: skip
 
     @property
     def oom_log(self) -> Path:
@@ -473,16 +475,13 @@ class ComposeBackend:
         private = self._started_engine
         if private is None:
             return False
-        if self.events is not None:
-            self.events.emit("engine_lost", docker_host=private.host)
+        self._emit("engine_lost", docker_host=private.host)
         try:
             engines.start_private(private)
         except HarnessError as exc:  # the run's own failure says more; this one is kept in the log
-            if self.events is not None:
-                self.events.emit("engine_restart_failed", reason=str(exc))
+            self._emit("engine_restart_failed", reason=str(exc))
             return False
-        if self.events is not None:
-            self.events.emit("engine_started", docker_host=private.host, pid=private.pid(), cleanup=True)
+        self._emit("engine_started", docker_host=private.host, pid=private.pid(), cleanup=True)
         return True
 
     def down(self, volumes: bool = False) -> None:
@@ -501,14 +500,12 @@ class ComposeBackend:
                     "down", "--remove-orphans", "--timeout", "10", *(["--volumes"] if volumes else []),
                     timeout=UP_TIMEOUT_S,
                 )  # fmt: skip
-                if self.events is not None:
-                    self.events.emit("compose_down", project=self.project, volumes=volumes)
+                self._emit("compose_down", project=self.project, volumes=volumes)
         finally:
             if self._started_engine is not None and self._stop_engine:
                 engines.stop_private(self._started_engine)
                 self._started_engine = None
-                if self.events is not None:
-                    self.events.emit("engine_stopped")
+                self._emit("engine_stopped")
 
     @property
     def bootstrap_servers(self) -> str:

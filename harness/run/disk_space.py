@@ -10,7 +10,6 @@ files are incomplete, it gets no ``COMPLETE`` marker, and the next run of the ma
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,7 +54,6 @@ class DiskSpaceWatch(PeriodicWatch):
         self.folder = folder
         self.min_free_bytes = min_free_bytes
         self._free = free
-        self._lock = threading.Lock()
         self.first_short: Reading | None = None  # the first reading under the minimum
 
     def read(self) -> None:

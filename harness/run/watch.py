@@ -22,6 +22,7 @@ class PeriodicWatch:
 
     def __init__(self, interval_s: float) -> None:
         self._interval_s = interval_s
+        self._lock = threading.Lock()  # for the first failure a subclass keeps
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -69,7 +70,6 @@ class PlatformWatch(PeriodicWatch):
     def __init__(self, lost: Callable[[], str | None], interval_s: float = PLATFORM_CHECK_INTERVAL_S) -> None:
         super().__init__(interval_s)
         self._lost = lost
-        self._lock = threading.Lock()
         self.first_loss: tuple[float, str] | None = None  # (epoch seconds, why)
 
     def read(self) -> None:

@@ -711,25 +711,15 @@ def test_claim_runs_read_the_controller_and_the_window_from_the_spec(tmp_path: P
 def test_governor_claim_figures_show_each_pair(tmp_path: Path) -> None:
     from harness.results.summary import Slope
     from reports.builder import CLAIM_PANELS, FigureStore, _claim_figure
-    from reports.claims import ClaimRun, Verdict, check_g1, check_g2
-
-    def pair(i: int, kind: str, throughput: float, slope: float) -> ClaimRun:
-        return ClaimRun(
-            run_id=f"{kind}-r{i}",
-            config=kind,
-            backpressure=True,
-            outcome="stable",
-            app="count_sliding_window",
-            repetition=i,
-            controller=kind,
-            controller_pair="w120",
-            window_size=120.0,
-            throughput_rps=throughput,
-            sched_trend=Slope(slope, slope - 1, slope + 1),
-        )
+    from reports.claims import Verdict, check_g1, check_g2
+    from tests.unit.reports.test_claims import governor_pairs
 
     runs = {
-        r.run_id: r for i in (1, 2, 3) for r in (pair(i, "governor", 1200, 0), pair(i, "spark", 1000, 50))
+        r.run_id: r
+        for r in governor_pairs(
+            {"throughput_rps": 1200, "sched_trend": Slope(0, -1, 1)},
+            {"throughput_rps": 1000, "sched_trend": Slope(50, 49, 51)},
+        )
     }
     store = FigureStore(tmp_path / "r.html", files=False)
     for result in (check_g1(list(runs.values())), check_g2(list(runs.values()))):
@@ -737,6 +727,6 @@ def test_governor_claim_figures_show_each_pair(tmp_path: Path) -> None:
         figure = _claim_figure(result, runs, store)
         assert figure.anchor == f"fig-claim-{result.claim.id.lower()}"
     # The numbers drawn are the pair's: GOVERNOR's throughput over its twin's, and each one's slope.
-    governor, spark = runs["governor-r1"], runs["spark-r1"]
+    governor, spark = runs["governor-120-r1"], runs["spark-120-r1"]
     assert CLAIM_PANELS["G1"][0][1](governor, spark) == pytest.approx(1.2)
     assert [panel[1](governor, spark) for panel in CLAIM_PANELS["G2"]] == [0.0, 50.0]

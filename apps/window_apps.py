@@ -48,7 +48,7 @@ from pyspark.streaming import DStream, StreamingContext
 from apps import BUILTIN_APPS
 from apps.driver import AppConfig, BatchOutput, parse_args, run_until_stopped
 from apps.kafka_dstream import value_stream
-from apps.records import decode
+from apps.records import ARTIFACT, RecordFormat
 
 WINDOWS_FILE = "windows.jsonl"
 
@@ -64,10 +64,15 @@ Sums = tuple[float, int]  # sum of tuple values, number of tuples
 # --- tuples -------------------------------------------------------------------------------------
 
 
-def record_tuple(record: bytes) -> tuple[int, tuple[int, float]]:
-    """A record as its key (rank) and its (step, value); the value is the mean of its floats."""
-    rank, step, values = decode(record)
-    value = float(values.mean(dtype=np.float64)) if values.size else 0.0
+def tuple_value(values: np.ndarray) -> float:
+    """A tuple's value: the mean of its record's floats (0 without values)."""
+    return float(values.mean(dtype=np.float64)) if values.size else 0.0
+
+
+def record_tuple(record: bytes, record_format: RecordFormat = ARTIFACT) -> tuple[int, tuple[int, float]]:
+    """A record as its key (rank) and its (step, value); an expensive record's value is computed
+    ``cost_factor`` times (``records.cost_shift``: a costlier operator, the same result)."""
+    (rank, step), value = record_format.compute(record, tuple_value)
     return rank, (step, value)
 
 
@@ -129,8 +134,8 @@ def count_report(part: CountPart) -> dict[str, Any]:
 # --- time windows -------------------------------------------------------------------------------
 
 
-def tuple_sums(record: bytes) -> tuple[int, Sums]:
-    key, (_step, value) = record_tuple(record)
+def tuple_sums(record: bytes, record_format: RecordFormat = ARTIFACT) -> tuple[int, Sums]:
+    key, (_step, value) = record_tuple(record, record_format)
     return key, (value, 1)
 
 
@@ -179,7 +184,9 @@ def _checkpointed(rdd: Any) -> bool:
 
 def define_count_pipeline(records: DStream, config: AppConfig, size: int, slide: int) -> None:
     update = functools.partial(update_count_window, size, slide)
-    states = records.map(record_tuple).updateStateByKey(update)
+    states = records.map(
+        functools.partial(record_tuple, record_format=config.record_format)
+    ).updateStateByKey(update)
     states.checkpoint(config.checkpoint_interval_batches * config.batch_interval_ms / 1000)
     output_dir = config.output_dir
 
@@ -191,7 +198,11 @@ def define_count_pipeline(records: DStream, config: AppConfig, size: int, slide:
 
 
 def define_time_pipeline(records: DStream, config: AppConfig, k: int | None) -> None:
-    per_batch = records.map(tuple_sums).reduceByKey(add_sums).cache()
+    per_batch = (
+        records.map(functools.partial(tuple_sums, record_format=config.record_format))
+        .reduceByKey(add_sums)
+        .cache()
+    )
     output_dir = config.output_dir
 
     def write_batch(batch_time: datetime, rdd: Any) -> None:

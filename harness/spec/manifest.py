@@ -945,10 +945,8 @@ def window_problems(workload: Workload, batch_interval_ms: int) -> list[str]:
         return [f"workload.window: {app} needs a window (size, and slide for the sliding windows)"]
     problems = []
     records = workload.records
-    if records.layout != "artifact" or records.cost_shift is not None:
-        problems.append(
-            "workload.records: the window apps read plain artifact records (layout: artifact, no cost_shift)"
-        )
+    if records.layout != "artifact":
+        problems.append("workload.records.layout: the window apps read artifact records (layout: artifact)")
     if app == "count_tumbling_window" and window.slide is not None:
         problems.append("workload.window.slide: the tumbling window has none (its slide is its size)")
     if app != "count_tumbling_window" and window.slide is None:

@@ -1,7 +1,8 @@
 """GOVERNOR's four window operators, in Python and on the JVM, run with spark-submit against a real
 Kafka broker.
 
-Each case produces 24 records (3 ranks x 8 steps) to a one-partition topic, lets the app consume
+Each case produces 24 records (3 ranks x 8 steps, every other one expensive: its tuple value is
+computed COST_FACTOR times, the same value) to a one-partition topic, lets the app consume
 them in two batches of 2 s (1 s batches fall far behind on a loaded 2-core machine, and a graceful
 stop finishes every batch queued), stops it once it has run enough batches for three checkpoints,
 and checks
@@ -41,6 +42,7 @@ BATCH_MS = 2000
 RECORDS_PER_BATCH = 12  # maxRatePerPartition 6 x 2 s batches
 CHECKPOINT_EVERY = 2  # batches
 MIN_BATCHES = 6  # three checkpoints
+EXPENSIVE_EVERY, COST_FACTOR = 2, 3  # records.cost_shift: a costlier operator, the same results
 RUN_TIMEOUT_S = 180.0
 EXIT_TIMEOUT_S = 180.0
 
@@ -70,6 +72,7 @@ def app_config(folder: Path, bootstrap_servers: str, topic: str, settings: dict)
     config |= {
         "checkpoint_dir": str(folder / "checkpoint"),
         "checkpoint_interval_batches": CHECKPOINT_EVERY,
+        "cost_factor": COST_FACTOR,
         **settings,
     }
     path = folder / "app-config.json"
@@ -100,7 +103,7 @@ def run_window_app(
     kafka, supervisor = stack
     topic = f"window-{app}-{impl}"
     kafka.create_topic(topic, partitions=1)
-    produce(kafka.bootstrap_servers, topic, input_records())
+    produce(kafka.bootstrap_servers, topic, input_records(), expensive_every=EXPENSIVE_EVERY)
     config = app_config(folder, kafka.bootstrap_servers, topic, settings)
     output_dir = config.output_dir
     with supervisor.scope():

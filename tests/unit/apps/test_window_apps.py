@@ -9,7 +9,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from apps.records import encode
+from apps.records import RecordFormat, encode
 from apps.window_apps import (
     COUNT_ZERO,
     add_count_parts,
@@ -97,6 +97,19 @@ def test_count_window_closes_the_right_tuples() -> None:
 def test_a_record_is_a_tuple_keyed_by_rank_with_the_mean_of_its_values() -> None:
     assert record_tuple(encode(3, 9, np.array([0.5, 0.25, 0.0], dtype=np.float32))) == (3, (9, 0.25))
     assert record_tuple(encode(1, 2, np.array([], dtype=np.float32))) == (1, (2, 0.0))
+
+
+def test_an_expensive_record_is_the_same_tuple_computed_cost_factor_times(monkeypatch) -> None:
+    computed = []
+    monkeypatch.setattr(
+        "apps.window_apps.tuple_value", lambda values: computed.append(1) or float(values.sum())
+    )
+    costly = RecordFormat(cost_factor=7)
+    values = np.array([0.5, 0.25], dtype=np.float32)
+    assert record_tuple(encode(3, 9, values, expensive=True), costly) == (3, (9, 0.75))
+    assert len(computed) == 7
+    assert tuple_sums(encode(3, 9, values), costly) == (3, (0.75, 1))  # a plain record: once
+    assert len(computed) == 8
 
 
 # --- time windows ----------------------------------------------------------------------------------

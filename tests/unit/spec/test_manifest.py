@@ -332,7 +332,7 @@ def test_socket_source_validates() -> None:
     [
         (
             window_manifest("count_tumbling_window", {"size": 40}, records={"layout": "json"}),
-            "workload.records: the window apps read plain artifact records",
+            "workload.records.layout: the window apps read artifact records",
         ),
         (
             {

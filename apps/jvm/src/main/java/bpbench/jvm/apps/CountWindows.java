@@ -83,7 +83,9 @@ public final class CountWindows {
         // Typed as Spark's Java Function2: a bare lambda would also match the Scala overloads.
         Function2<List<Tuple>, Optional<State>, Optional<State>> update =
                 (batch, state) -> Optional.of(update(size, slide, batch, state.orNull()));
-        JavaPairDStream<Integer, State> states = records.mapToPair(CountWindows::tuple).updateStateByKey(update);
+        int costFactor = config.costFactor();
+        JavaPairDStream<Integer, State> states =
+                records.mapToPair(record -> tuple(record, costFactor)).updateStateByKey(update);
         states.checkpoint(config.checkpointInterval());
         BatchLog log = new BatchLog(config.outputDir());
         states.foreachRDD((rdd, time) -> {
@@ -96,9 +98,9 @@ public final class CountWindows {
     }
 
     /** A record as its key (rank) and its tuple. */
-    static Tuple2<Integer, Tuple> tuple(byte[] record) {
+    static Tuple2<Integer, Tuple> tuple(byte[] record, int costFactor) {
         RankStep key = Records.key(record);
-        return new Tuple2<>(key.rank(), new Tuple(key.step(), Records.tupleValue(record)));
+        return new Tuple2<>(key.rank(), new Tuple(key.step(), Records.tupleValue(record, costFactor)));
     }
 
     /** One key's state after a batch ({@code updateStateByKey}'s update function); {@code state} null for a new key. */

@@ -56,8 +56,9 @@ public final class TimeWindows {
     /** {@code topK}: how many keys the top-k variant reports; null for the plain window. */
     static void define(JavaStreamingContext jssc, JavaDStream<byte[]> records, AppConfig config, Integer topK) {
         jssc.checkpoint(config.checkpointDir());
+        int costFactor = config.costFactor();
         JavaPairDStream<Integer, TupleSums> perBatch =
-                records.mapToPair(TimeWindows::tupleSums).reduceByKey(TupleSums::plus).cache();
+                records.mapToPair(record -> tupleSums(record, costFactor)).reduceByKey(TupleSums::plus).cache();
         BatchLog batches = new BatchLog(config.outputDir());
         perBatch.foreachRDD((rdd, time) -> {
             Tuple2<Long, Long> total = rdd.map(pair -> new Tuple2<>(1L, pair._2().tuples()))
@@ -82,8 +83,8 @@ public final class TimeWindows {
         });
     }
 
-    static Tuple2<Integer, TupleSums> tupleSums(byte[] record) {
-        return new Tuple2<>(Records.key(record).rank(), new TupleSums(Records.tupleValue(record), 1));
+    static Tuple2<Integer, TupleSums> tupleSums(byte[] record, int costFactor) {
+        return new Tuple2<>(Records.key(record).rank(), new TupleSums(Records.tupleValue(record, costFactor), 1));
     }
 
     /** A window's figures from its per-key (sum, count), with the top {@code topK} keys unless it is null. */

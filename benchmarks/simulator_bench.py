@@ -198,7 +198,11 @@ def markdown(result: dict[str, Any]) -> str:
         "# Simulator benchmark",
         "",
         f"Measured {result['measured']} with `python benchmarks/simulator_bench.py` "
-        "(`make bench-simulator`).",
+        + (
+            "`--skip-real` (the real runs recorded earlier under `--work`, simulated and compared again)."
+            if result["real_runs_reused"]
+            else "(`make bench-simulator`)."
+        ),
         "",
         f"- Calibration: {result['calibration_runs']} real runs, `benchmarks/simulator/calibration.yaml` "
         f"({cal['app']}, {cal['impl']}, direct stream; constant 1,200 and 900 records/s, a step 400 → 1,200 "
@@ -304,6 +308,7 @@ def main() -> int:
     timings = speed(calibration)
     result = {
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "real_runs_reused": args.skip_real,
         "machine": machine(),
         "load": os.getloadavg()[0],
         "calibration": spec["simulation"]["calibration"],

@@ -31,9 +31,10 @@ UNLIMITED = math.inf
 class CostModel:
     """Processing time of a batch, ms: ``fixed + per_record * records + per_state_record * state``,
     plus ``checkpoint_ms`` on every ``checkpoint_every``-th batch (index ``checkpoint_phase`` modulo it),
-    plus ``startup_ms[k]`` on the first batches, plus a residual. A run's residuals are drawn in blocks
-    of ``residual_block_batches`` consecutive batches of one calibration run (``residual_runs_ms``: each
-    calibration run's residuals in batch order; ``harness.sim.residuals``)."""
+    plus ``startup_ms[k]`` on the first batches, plus a residual. A run's residuals come from one
+    calibration run, picked once per simulated run, drawn in circular blocks of ``residual_block_batches``
+    consecutive batches (``residual_runs_ms``: each calibration run's residuals in batch order;
+    ``harness.sim.residuals``)."""
 
     fixed_ms: float
     per_record_ms: float

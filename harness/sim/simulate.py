@@ -44,10 +44,12 @@ EPOCH_MS = 1_767_225_600_000
 # Spark's reserved system memory and spark.memory.fraction's default (UnifiedMemoryManager).
 RESERVED_BYTES = 300 << 20
 MEMORY_FRACTION = 0.6
-# 2: residuals drawn in blocks of consecutive batches, written per calibration run
-# (``calibration.cost.residual_runs_ms``, ``residual_block_batches``); 1 drew them one by one and wrote
-# only their count (``calibration.cost.residuals_ms``).
-MODEL_VERSION = 2
+# 3: a simulated run's residuals all come from one calibration run, picked per run, in circular blocks
+# of consecutive batches. 2 drew blocks that could not wrap, each from any calibration run; it first
+# wrote the residuals per calibration run (``calibration.cost.residual_runs_ms``,
+# ``residual_block_batches``). 1 drew them one by one from all runs and wrote only their count
+# (``calibration.cost.residuals_ms``).
+MODEL_VERSION = 3
 
 
 def unsupported(manifest: Manifest) -> list[str]:

@@ -1,9 +1,9 @@
-"""The residuals' block bootstrap: blocks are consecutive batches of one calibration run, a seed always
-draws the same, block 1 is the independent draw, and a slow stretch makes simulated runs differ."""
+"""The residuals' two-level bootstrap: a simulated run draws from one calibration run only, in circular
+blocks of its consecutive batches, every batch equally likely; a seed always draws the same, block 1
+is the independent draw within the picked run, and slow and fast calibration runs make slow and fast
+simulated runs."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -22,32 +22,58 @@ def draw(block: int, count: int = 200, seed: int = 1, runs: tuple = RUNS) -> np.
     return block_bootstrap(runs, block, count, np.random.default_rng(seed))
 
 
-def test_blocks_are_consecutive_residuals_of_one_run_starting_wherever_a_whole_block_fits() -> None:
-    drawn = draw(block=10, count=10 * 400 - 4, seed=3)
+def picked_run(drawn: np.ndarray, runs: tuple = RUNS) -> int:
+    """The one calibration run every drawn residual comes from (fails when they come from several)."""
+    [picked] = {index for value in drawn for index, run in enumerate(runs) if value in run}
+    return picked
+
+
+@pytest.mark.parametrize("block", [1, RESIDUAL_BLOCK_BATCHES])
+def test_a_draw_comes_from_one_calibration_run_and_every_run_gets_picked(block: int) -> None:
+    picks = [picked_run(draw(block=block, seed=seed)) for seed in range(1, 41)]
+    assert set(picks) == {0, 1}
+
+
+def test_blocks_are_circular_a_block_near_the_end_goes_on_at_the_start() -> None:
+    run = RUNS[0]
+    drawn = draw(block=10, count=10 * 400 - 4, runs=(run,))
     assert len(drawn) == 3996  # the last block cut at the count
     blocks = np.append(drawn, [np.nan] * 4).reshape(-1, 10)[:-1]
-    assert all(np.array_equal(b, np.arange(b[0], b[0] + 10)) for b in blocks)
-    firsts = blocks[:, 0]
-    assert set(firsts[firsts < 1000]) == set(range(21))  # 30 residuals: blocks start at 0 to 20
-    assert set(firsts[firsts >= 1000]) == {1000.0 + i for i in range(16)}  # 25: at 0 to 15
+    assert all(np.array_equal(b, (b[0] + np.arange(10)) % len(run)) for b in blocks)
+    assert set(blocks[:, 0]) == set(run)  # a block starts at every batch, the last nine too
+    assert [25, 26, 27, 28, 29, 0, 1, 2, 3, 4] in blocks.tolist()
 
 
-def test_a_run_shorter_than_the_block_is_one_block() -> None:
-    drawn = draw(block=10, count=2000, runs=(*RUNS, SHORT_RUN))
-    starts = np.flatnonzero(drawn == 5000.0)
-    assert len(starts) > 0 and np.sum(drawn >= 5000) == 3 * len(starts)
-    assert all(list(drawn[i : i + 3]) == list(SHORT_RUN) for i in starts[starts < len(drawn) - 3])
+def test_a_run_shorter_than_the_block_is_wrapped_around_as_often_as_the_block_needs() -> None:
+    starts = set()
+    for seed in range(1, 21):
+        drawn = draw(block=10, count=10, seed=seed, runs=(SHORT_RUN,))
+        start = SHORT_RUN.index(drawn[0])
+        assert list(drawn) == [SHORT_RUN[(start + i) % 3] for i in range(10)]
+        starts.add(start)
+    assert starts == {0, 1, 2}
+
+
+def test_every_batch_is_drawn_equally_often_so_the_drawn_mean_is_the_runs_mean() -> None:
+    # Slow first and last batches: blocks that could not wrap would draw them less often than the middle.
+    run = (900.0,) * 3 + (0.0,) * 24 + (900.0,) * 3
+    drawn = np.concatenate([draw(block=10, count=30, seed=seed, runs=(run,)) for seed in range(2000)])
+    assert np.mean(drawn) == pytest.approx(np.mean(run), abs=10)  # 180 ms
+    positions = np.concatenate([draw(block=10, count=30, seed=seed, runs=RUNS[:1]) for seed in range(2000)])
+    counts = np.bincount(positions.astype(int), minlength=30)
+    assert counts.min() > 0.9 * len(positions) / 30 and counts.max() < 1.1 * len(positions) / 30
+
+
+def test_block_one_is_the_independent_draw_within_the_picked_run() -> None:
+    drawn = draw(block=1, count=300, seed=11)
+    run = RUNS[picked_run(drawn)]
+    assert set(drawn) == set(run)  # 300 draws from 25 or 30 values: every one comes up
+    assert np.mean(np.diff(drawn) == 1) < 0.1  # not in order: each residual drawn on its own
 
 
 def test_same_seed_same_draw_other_seed_other_draw() -> None:
     assert np.array_equal(draw(block=10, seed=7), draw(block=10, seed=7))
     assert not np.array_equal(draw(block=10, seed=7), draw(block=10, seed=8))
-
-
-def test_block_one_is_the_independent_draw() -> None:
-    everything = np.concatenate([np.asarray(run) for run in RUNS])
-    independent = np.random.default_rng(11).choice(everything, size=300)
-    assert np.array_equal(draw(block=1, count=300, seed=11), independent)
 
 
 def test_no_residuals_draw_zeros_and_a_block_below_one_is_refused() -> None:
@@ -81,17 +107,14 @@ def p95_total_delays(cost: CostModel, seeds: range) -> list[float]:
     return delays
 
 
-def test_a_slow_stretch_spreads_the_p95_across_seeds_and_independent_draws_do_not() -> None:
-    # Two calibration runs of 100 batches: one steady, one with a stretch of 40 batches 800 ms slower.
+def test_a_slow_and_a_fast_calibration_run_give_slow_and_fast_simulated_runs() -> None:
+    # Two calibration runs of 30 batches, one fast and one 800 ms slower throughout.
     rng = np.random.default_rng(2)
-    steady = tuple(rng.normal(0, 20, 100))
-    stretched = tuple(rng.normal(0, 20, 100) + np.r_[np.zeros(30), np.full(40, 800.0), np.zeros(30)])
-    cost = CostModel(fixed_ms=600, per_record_ms=0.0, residual_runs_ms=(steady, stretched))
-    blocks = p95_total_delays(cost, range(1, 41))
-    independent = p95_total_delays(dataclasses.replace(cost, residual_block_batches=1), range(1, 41))
-    # One residual in five is slow: a run's 30-odd independent draws nearly always hold two or more,
-    # so its p95 is a slow batch's every time. Blocks of ten also make runs that miss the stretch.
-    assert max(independent) - min(independent) < 100
-    assert min(independent) > 1300
-    fast = [p95 for p95 in blocks if p95 < 700]
-    assert len(fast) >= 5 and max(blocks) > 1300
+    fast, slow = tuple(rng.normal(0, 20, 30)), tuple(rng.normal(800, 20, 30))
+    cost = CostModel(fixed_ms=600, per_record_ms=0.0, residual_runs_ms=(fast, slow))
+    p95s = np.array(p95_total_delays(cost, range(1, 41)))
+    # Two levels, about 640 and 1,440 ms, and nothing between: a run never mixes the two.
+    fast_runs, slow_runs = p95s[p95s < 1000], p95s[p95s >= 1000]
+    assert len(fast_runs) >= 10 and len(slow_runs) >= 10
+    assert fast_runs.max() - fast_runs.min() < 100 and slow_runs.max() - slow_runs.min() < 100
+    assert slow_runs.min() - fast_runs.max() > 600

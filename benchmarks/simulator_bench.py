@@ -10,7 +10,11 @@
    trace (``rate_limits.pid_limit_rps``, mean absolute error per batch, batches aligned from the first
    one with records) and the outcome. Goals: throughput within 5 %, p95 total delay within 25 %, the
    same outcome.
-3. Speed: the model alone (``harness.sim.model.simulate``) and the whole run (``run_simulation``: model,
+3. Spread: each validation run simulated again with seeds 1 to ``SEEDS``, residuals drawn in blocks of
+   the model's length and one by one (block length 1: independent draws within the calibration run
+   each seed picks): the range of the simulated p95 total delay beside the real one, how many seeds
+   come within the goal of it, and the outcomes.
+4. Speed: the model alone (``harness.sim.model.simulate``) and the whole run (``run_simulation``: model,
    tables and summary) on a 1,800 s load in 2 s batches at the calibration's cost, direct and receiver,
    median of 5. Goal: under 1 s.
 
@@ -22,6 +26,7 @@ Writes benchmarks/results/simulator.json and simulator.md; exits 1 when a goal i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -38,10 +43,11 @@ import pandas as pd  # noqa: E402
 
 from benchmarks.common import bpbench, machine  # noqa: E402
 from harness.results.store import write_json, write_text  # noqa: E402
-from harness.sim.calibration import calibrate  # noqa: E402
+from harness.sim.calibration import Calibration, calibrate  # noqa: E402
 from harness.sim.model import simulate  # noqa: E402
+from harness.sim.residuals import RESIDUAL_BLOCK_BATCHES  # noqa: E402
 from harness.sim.simulate import run_simulation, scenario  # noqa: E402
-from harness.spec.manifest import expand_data, load_experiment, read_manifest_data  # noqa: E402
+from harness.spec.manifest import RunSpec, expand_data, load_experiment, read_manifest_data  # noqa: E402
 
 HERE = ROOT / "benchmarks" / "simulator"
 CALIBRATION = HERE / "calibration.yaml"
@@ -51,6 +57,11 @@ GOAL_THROUGHPUT = 0.05
 GOAL_TOTAL_DELAY = 0.25
 GOAL_SPEED_S = 1.0
 SPEED_REPEATS = 5
+# Each seed replays one of the calibration runs' levels: 100 seeds show how often each comes out, where
+# 20 could not (seeds 1 to 20 pick the third of three calibration runs 12 times, seeds 1 to 100 42).
+SEEDS = 100
+# The model's block length and one by one (independent draws within the picked calibration run).
+BLOCK_LENGTHS = (RESIDUAL_BLOCK_BATCHES, 1)
 
 
 def run_dirs(out: Path, manifest: Path) -> list[Path]:
@@ -112,10 +123,37 @@ def compare(real: Path, sim: Path) -> dict[str, Any]:
     return row
 
 
-def speed(calibration_dirs: list[Path]) -> dict[str, Any]:
+def p95_across_seeds(spec: RunSpec, calibration: Calibration, real_p95: float | None) -> list[dict[str, Any]]:
+    """The run's p95 total delay and outcome simulated with seeds 1 to ``SEEDS``, residuals drawn in
+    blocks of each of ``BLOCK_LENGTHS`` batches, beside the real run's p95."""
+    spread = []
+    for block in BLOCK_LENGTHS:
+        model = dataclasses.replace(
+            calibration, cost=dataclasses.replace(calibration.cost, residual_block_batches=block)
+        )
+        summaries = [run_simulation(spec, model, seed).summary for seed in range(1, SEEDS + 1)]
+        p95s = [s["total_delay_ms"]["p95"] for s in summaries]
+        outcomes = [s["outcome"] for s in summaries]
+        median = statistics.median(p95s)
+        spread.append({
+            "block_batches": block,
+            "p95_ms": p95s,
+            "min": min(p95s),
+            "median": median,
+            "max": max(p95s),
+            "median_error": relative(median, real_p95),
+            "real_inside": real_p95 is not None and min(p95s) <= real_p95 <= max(p95s),
+            "within_goal": sum(
+                error is not None and abs(error) <= GOAL_TOTAL_DELAY
+                for error in (relative(p95, real_p95) for p95 in p95s)
+            ),
+            "outcomes": {o: outcomes.count(o) for o in sorted(set(outcomes))},
+        })  # fmt: skip
+    return spread
+
+
+def speed(calibration: Calibration) -> dict[str, Any]:
     """1,800 s of 2 s batches, the calibration's cost model, both sources."""
-    spec = load_experiment(CALIBRATION)[0]
-    calibration = calibrate(calibration_dirs, spec.manifest.model_dump(mode="json"))
     data = read_manifest_data(CALIBRATION)
     data["workload"]["duration_s"] = 1800
     results = {}
@@ -167,14 +205,21 @@ def markdown(result: dict[str, Any]) -> str:
         "# Simulator benchmark",
         "",
         f"Measured {result['measured']} with `python benchmarks/simulator_bench.py` "
-        "(`make bench-simulator`).",
+        + (
+            "`--skip-real` (the real runs recorded earlier under `--work`, simulated and compared again)."
+            if result["real_runs_reused"]
+            else "(`make bench-simulator`)."
+        ),
         "",
         f"- Calibration: {result['calibration_runs']} real runs, `benchmarks/simulator/calibration.yaml` "
         f"({cal['app']}, {cal['impl']}, direct stream; constant 1,200 and 900 records/s, a step 400 → 1,200 "
         f"→ 2,000, 60 s each). Fitted: {cost['fixed_ms']:.1f} ms per batch + "
         f"{cost['per_record_ms'] * 1000:.1f} µs per record; fit over {cal['quality']['batches']} batches: "
         f"MAE {cal['quality']['mae_ms']:.0f} ms, R² {num(cal['quality']['r2'], 2)}; start-up extra "
-        f"{', '.join(f'{x:,.0f}' for x in cost['startup_ms'])} ms on the first batches.",
+        f"{', '.join(f'{x:,.0f}' for x in cost['startup_ms'])} ms on the first batches; residuals of "
+        f"{', '.join(str(len(run)) for run in cost['residual_runs_ms'])} batches per run (mean "
+        f"{', '.join(f'{sum(run) / len(run):+,.0f}' for run in cost['residual_runs_ms'])} ms); a simulated "
+        f"run draws one run's, in circular blocks of {cost['residual_block_batches']} consecutive batches.",
         "- Validation: `benchmarks/simulator/validation.yaml`, real runs at other rates and profiles, none "
         "used for calibration, each simulated from the calibration alone (`bpbench simulate`).",
         f"- Machine: {result['machine']}; load average (1 min) at the end: {result['load']:.2f}.",
@@ -195,6 +240,26 @@ def markdown(result: dict[str, Any]) -> str:
             f"{num(row['backlog']['real'])} / {num(row['backlog']['sim'])} | "
             f"{num(row['rate_limit_mae_rps'])} rec/s over {row['rate_limit_batches']} batches |"
         )
+    lines += [
+        "",
+        f"p95 total delay over seeds 1 to {SEEDS} (the table above has the manifest's seed), residuals of "
+        f"the calibration run each seed picks in blocks of {cost['residual_block_batches']} consecutive "
+        "batches (the model) and one by one (block length 1):",
+        "",
+        "| run | real | block (batches) | simulated: min – median – max | median vs real | "
+        f"real inside the range | seeds within {GOAL_TOTAL_DELAY * 100:.0f} % of real | outcomes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in result["runs"]:
+        for spread in row["seeds"]:
+            lines.append(
+                f"| {row['run_id']} | {num(row['total_p95_ms']['real'])} ms | {spread['block_batches']} | "
+                f"{num(spread['min'])} – {num(spread['median'])} – {num(spread['max'])} ms | "
+                f"{pct(spread['median_error'])} | {'yes' if spread['real_inside'] else 'no'} | "
+                f"{spread['within_goal']} of {len(spread['p95_ms'])} | "
+                + ", ".join(f"{outcome} {count}" for outcome, count in spread["outcomes"].items())
+                + " |"
+            )
     lines += ["", "Goals per run (throughput within 5 %, p95 total delay within 25 %, same outcome):", ""]
     for row in result["runs"]:
         goals = row["goals"]
@@ -241,14 +306,18 @@ def main() -> int:
     calibration_dirs = run_dirs(real_out, CALIBRATION)
     calibrate_args = [arg for path in calibration_dirs for arg in ("--calibrate", str(path))]
     bpbench("simulate", str(VALIDATION), *calibrate_args, "--out", str(sim_out))
+    specs = load_experiment(VALIDATION)
+    calibration = calibrate(calibration_dirs, specs[0].manifest.model_dump(mode="json"))
     rows = []
-    for real in run_dirs(real_out, VALIDATION):
-        sim = sim_out / real.parent.name / real.name
-        rows.append(compare(real, sim))
+    for spec in specs:
+        row = compare(real_out / spec.experiment / spec.run_id, sim_out / spec.experiment / spec.run_id)
+        row["seeds"] = p95_across_seeds(spec, calibration, row["total_p95_ms"]["real"])
+        rows.append(row)
     spec = json.loads((next((sim_out).glob("*/*/spec.json"))).read_text())
-    timings = speed(calibration_dirs)
+    timings = speed(calibration)
     result = {
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "real_runs_reused": args.skip_real,
         "machine": machine(),
         "load": os.getloadavg()[0],
         "calibration": spec["simulation"]["calibration"],

@@ -4,7 +4,9 @@ Processing time per batch is regressed on the batch's records (and, for stateful
 still in the state; for apps that checkpoint their state, a checkpoint batch indicator) with a robust
 loss (``scipy.optimize.least_squares``, Cauchy), so a GC pause or a slow first batch does not pull the
 line. The first ``STARTUP_BATCHES`` batches of a run (JIT, Python workers starting) are left out of the
-fit and modelled as extra time of their own.
+fit and modelled as extra time of their own. What the fit leaves of each run's batches, its residuals,
+is kept per run in batch order: the model draws them in blocks of consecutive batches
+(``harness.sim.residuals``).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class Calibration:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["cost"]["startup_ms"] = list(self.cost.startup_ms)
-        data["cost"]["residuals_ms"] = f"{len(self.cost.residuals_ms)} residuals (drawn with the run's seed)"
+        data["cost"]["residual_runs_ms"] = [list(run) for run in self.cost.residual_runs_ms]
         return data
 
 
@@ -257,7 +259,8 @@ def fit_cost(runs: list[RunRecord]) -> tuple[CostModel, dict[str, Any], list[str
         predicted = x @ beta
         loss = float(np.sum(np.sqrt(1 + ((y - predicted) / max(1.0, np.std(y))) ** 2)))
         if best is None or loss < best[0]:
-            residuals = y - predicted
+            fitted_per_run = np.cumsum([len(k[1]) for k in keep])[:-1]
+            residual_runs = [run for run in np.split(y - predicted, fitted_per_run) if len(run)]
             startup = []
             for k in range(STARTUP_BATCHES):
                 extra = [
@@ -275,7 +278,7 @@ def fit_cost(runs: list[RunRecord]) -> tuple[CostModel, dict[str, Any], list[str
                 checkpoint_every=every if 3 in columns else None,
                 checkpoint_phase=phase,
                 startup_ms=tuple(startup),
-                residuals_ms=tuple(float(r) for r in residuals),
+                residual_runs_ms=tuple(tuple(float(r) for r in run) for run in residual_runs),
             )
             best = (loss, model, _quality(y, predicted))
     assert best is not None

@@ -16,6 +16,7 @@ import numpy as np
 
 from generators.profiles import RateProfile
 from harness.control.pid import PIDRateEstimator
+from harness.sim.residuals import RESIDUAL_BLOCK_BATCHES, block_bootstrap
 
 # Guava's SmoothBursty RateLimiter (Spark's receiver RateLimiter) stores at most one second of permits.
 BURST_S = 1.0
@@ -30,7 +31,10 @@ UNLIMITED = math.inf
 class CostModel:
     """Processing time of a batch, ms: ``fixed + per_record * records + per_state_record * state``,
     plus ``checkpoint_ms`` on every ``checkpoint_every``-th batch (index ``checkpoint_phase`` modulo it),
-    plus ``startup_ms[k]`` on the first batches, plus a residual drawn from ``residuals_ms``."""
+    plus ``startup_ms[k]`` on the first batches, plus a residual. A run's residuals come from one
+    calibration run, picked once per simulated run, drawn in circular blocks of ``residual_block_batches``
+    consecutive batches (``residual_runs_ms``: each calibration run's residuals in batch order;
+    ``harness.sim.residuals``)."""
 
     fixed_ms: float
     per_record_ms: float
@@ -39,7 +43,8 @@ class CostModel:
     checkpoint_every: int | None = None
     checkpoint_phase: int = 0
     startup_ms: tuple[float, ...] = ()
-    residuals_ms: tuple[float, ...] = ()
+    residual_runs_ms: tuple[tuple[float, ...], ...] = ()
+    residual_block_batches: int = RESIDUAL_BLOCK_BATCHES
 
     def is_checkpoint(self, index: int) -> bool:
         return self.checkpoint_every is not None and index % self.checkpoint_every == self.checkpoint_phase
@@ -198,19 +203,15 @@ class Controller:
 # The loop -------------------------------------------------------------------------------------------------
 
 
-def _draws(cost: CostModel, count: int, rng: np.random.Generator) -> np.ndarray:
-    if not cost.residuals_ms:
-        return np.zeros(count)
-    return rng.choice(np.asarray(cost.residuals_ms, dtype=float), size=count)
-
-
 class _Jobs:
     """One job at a time, first in first out (``JobScheduler`` with ``concurrentJobs`` 1)."""
 
     def __init__(self, sc: Scenario, cost: CostModel, rng: np.random.Generator) -> None:
         self.sc, self.cost = sc, cost
         self.free_at = 0
-        self.noise = _draws(cost, sc.horizon_ms // sc.interval_ms + 2, rng)
+        self.noise = block_bootstrap(
+            cost.residual_runs_ms, cost.residual_block_batches, sc.horizon_ms // sc.interval_ms + 2, rng
+        )
         self.recent: list[tuple[int, int]] = []  # (batch time, records) within the state timeout
 
     def run(self, index: int, time_ms: int, records: int) -> tuple[int, int, int]:

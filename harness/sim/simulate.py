@@ -44,7 +44,12 @@ EPOCH_MS = 1_767_225_600_000
 # Spark's reserved system memory and spark.memory.fraction's default (UnifiedMemoryManager).
 RESERVED_BYTES = 300 << 20
 MEMORY_FRACTION = 0.6
-MODEL_VERSION = 1
+# 3: a simulated run's residuals all come from one calibration run, picked per run, in circular blocks
+# of consecutive batches. 2 drew blocks that could not wrap, each from any calibration run; it first
+# wrote the residuals per calibration run (``calibration.cost.residual_runs_ms``,
+# ``residual_block_batches``). 1 drew them one by one from all runs and wrote only their count
+# (``calibration.cost.residuals_ms``).
+MODEL_VERSION = 3
 
 
 def unsupported(manifest: Manifest) -> list[str]:
@@ -139,6 +144,7 @@ def seed_of(spec: RunSpec) -> int:
 @dataclass(frozen=True)
 class Simulated:
     spec: RunSpec
+    seed: int
     trace: Trace
     summary: dict[str, Any]
     tables: dict[str, tuple[list[dict[str, Any]], list[str]]]
@@ -207,11 +213,13 @@ def _memory_rows(
     return executors, flight
 
 
-def run_simulation(spec: RunSpec, calibration: Calibration) -> Simulated:
-    """Simulate one run; its tables and its summary (by ``summarize``), nothing written."""
+def run_simulation(spec: RunSpec, calibration: Calibration, seed: int | None = None) -> Simulated:
+    """Simulate one run (with the run's own seed unless ``seed`` is given); its tables and its summary
+    (by ``summarize``), nothing written."""
     manifest = spec.manifest
     sc = scenario(manifest, calibration)
-    trace = simulate(sc, calibration.cost, seed_of(spec))
+    seed = seed_of(spec) if seed is None else seed
+    trace = simulate(sc, calibration.cost, seed)
     batches = _batch_rows(trace)
     executor = "driver" if manifest.platform.spark.topology == "local" else "0"
     executors, flight = _memory_rows(trace, sc, executor) if sc.source == "receiver" else ([], [])
@@ -267,10 +275,11 @@ def run_simulation(spec: RunSpec, calibration: Calibration) -> Simulated:
     summary["simulated"] = True
     summary["processed_from"] = "simulator"
     tables["_generator"] = ([generator], [])
-    return Simulated(spec, trace, summary, tables)
+    return Simulated(spec, seed, trace, summary, tables)
 
 
-def spec_json(spec: RunSpec, calibration: Calibration, environment: dict[str, Any]) -> dict[str, Any]:
+def spec_json(result: Simulated, calibration: Calibration, environment: dict[str, Any]) -> dict[str, Any]:
+    spec = result.spec
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": spec.run_id,
@@ -281,7 +290,7 @@ def spec_json(spec: RunSpec, calibration: Calibration, environment: dict[str, An
         "simulated": True,
         "simulation": {
             "model_version": MODEL_VERSION,
-            "seed": seed_of(spec),
+            "seed": result.seed,
             "calibration": calibration.to_json(),
         },
         **environment,
@@ -292,7 +301,7 @@ def write_run(out: Path, result: Simulated, calibration: Calibration, environmen
     """The run directory, every file atomically, ``COMPLETE`` last."""
     directory = RunDirectory(out, result.spec.experiment, result.spec.run_id)
     directory.prepare()
-    write_json(directory.file("spec.json"), spec_json(result.spec, calibration, environment))
+    write_json(directory.file("spec.json"), spec_json(result, calibration, environment))
     for name, (rows, columns) in result.tables.items():
         if name.startswith("_"):
             continue

@@ -21,10 +21,11 @@ def test_fit_recovers_fixed_and_per_record_cost_despite_outliers(tmp_path: Path)
     assert cost.fixed_ms == pytest.approx(80.0, abs=10.0)
     assert cost.per_record_ms == pytest.approx(0.45, rel=0.02)
     assert calibration.quality["batches"] == 60 - STARTUP_BATCHES
-    assert len(cost.residuals_ms) == 60 - STARTUP_BATCHES
+    [residuals] = cost.residual_runs_ms
+    assert len(residuals) == 60 - STARTUP_BATCHES
     # The residuals are the noise (median near 0) and the outliers, kept to be drawn from.
-    assert abs(float(np.median(cost.residuals_ms))) < 5
-    assert sum(r > 1500 for r in cost.residuals_ms) == 3
+    assert abs(float(np.median(residuals))) < 5
+    assert sum(r > 1500 for r in residuals) == 3
 
 
 def test_fit_recovers_state_and_checkpoint_costs(tmp_path: Path) -> None:
@@ -93,3 +94,17 @@ def test_held_bytes_factor_and_storage_pool_come_from_spark_s_own_figures(tmp_pa
     calibration = calibrate([run])
     assert calibration.held_bytes_factor == pytest.approx(1.5)  # 60 MiB peak storage / 40 MiB peak held
     assert calibration.storage_pools == {"1g": 455_501_414}
+
+
+def test_residuals_are_kept_per_run_in_batch_order(tmp_path: Path) -> None:
+    # Two runs of one cost (100 ms + 0.5 ms a record); the second has a slow stretch of 500 ms extra.
+    records = [1000] * 25
+    slow = [0] * 10 + [500] * 8 + [0] * 7
+    first = write_run(tmp_path / "a", [100 + 0.5 * n for n in records], records, run_id="a-r1")
+    times = [100 + 0.5 * n + extra for n, extra in zip(records, slow, strict=True)]
+    second = write_run(tmp_path / "b", times, records, run_id="b-r1")
+    cost = calibrate([first, second]).cost
+    assert [len(run) for run in cost.residual_runs_ms] == [20, 20]
+    stretch = [round(r) for r in cost.residual_runs_ms[1]]
+    assert stretch == [stretch[0]] * 5 + [stretch[0] + 500] * 8 + [stretch[0]] * 7
+    assert cost.residual_runs_ms[0] == (cost.residual_runs_ms[0][0],) * 20

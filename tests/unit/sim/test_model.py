@@ -190,7 +190,7 @@ def test_received_data_over_the_storage_pool_is_an_oom() -> None:
 
 
 def test_same_seed_same_run_other_seed_other_run() -> None:
-    cost = CostModel(fixed_ms=100, per_record_ms=0.2, residuals_ms=tuple(np.linspace(-80, 80, 17)))
+    cost = CostModel(fixed_ms=100, per_record_ms=0.2, residual_runs_ms=(tuple(np.linspace(-80, 80, 17)),))
     steps = [{"duration_s": 10, "rate": 500}, {"duration_s": 10, "rate": 3000}]
     sc = scenario(profile=StepProfile(steps=steps), duration_s=20, load_start_ms=0)
     first, again, other = simulate(sc, cost, seed=7), simulate(sc, cost, seed=7), simulate(sc, cost, seed=8)

@@ -42,6 +42,11 @@ def test_simulated_runs_have_the_real_schema_and_report(
     calibration = spec["simulation"]["calibration"]
     assert calibration["runs"][0]["run_id"] == "fded7560961b-r1"
     assert {"fixed_ms", "per_record_ms"} <= set(calibration["cost"])
+    # Model version 3: the residuals of each calibration run in batch order, one run's drawn per run.
+    assert spec["simulation"]["model_version"] == 3
+    [residuals] = calibration["cost"]["residual_runs_ms"]
+    assert len(residuals) == calibration["quality"]["batches"]
+    assert calibration["cost"]["residual_block_batches"] == 10
     assert {"r2", "mae_ms", "batches"} <= set(calibration["quality"])
     summary = json.loads((run_dir / "summary.json").read_text())
     real = json.loads((RUN / "summary.json").read_text())

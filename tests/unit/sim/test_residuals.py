@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from generators.profiles import ConstantProfile
-from harness.sim.model import CostModel, Scenario, simulate
+from harness.sim.model import CostModel, simulate
 from harness.sim.residuals import RESIDUAL_BLOCK_BATCHES, block_bootstrap
+from tests.unit.sim.test_model import scenario
 
 # Two calibration runs whose residuals say where they come from: run 0 is 0, 1, 2, ..., 29 and run 1
 # is 1000, 1001, ..., 1024.
@@ -88,17 +89,13 @@ def test_the_default_block_is_ten_batches() -> None:
 
 def p95_total_delays(cost: CostModel, seeds: range) -> list[float]:
     """p95 total delay of a 60 s run at a constant rate (2 s batches, no backpressure) for each seed."""
-    sc = Scenario(
-        interval_ms=2000,
+    sc = scenario(
         profile=ConstantProfile(rate=500),
         duration_s=60,
         load_start_ms=0,
-        drain_timeout_ms=10_000,
-        source="direct",
-        partitions=1,
         record_bytes=100,
         backpressure=False,
-        pid=(1.0, 0.2, 0.0, 100.0),
+        initial_rate=None,
     )
     delays = []
     for seed in seeds:

@@ -49,17 +49,15 @@ public final class Records {
     }
 
     /**
-     * A record's tuple value in the window apps ({@code apps/window_apps.py}): the mean of its
-     * values, summed in double; 0 for a record without values.
-     */
-    /**
-     * The window apps' tuple value: the mean of the record's values (0 without values); an expensive
-     * record's is computed {@code costFactor} times ({@code records.cost_shift}: a costlier operator).
+     * A record's tuple value in the window apps ({@code apps/window_apps.py}): the mean of its values;
+     * an expensive record's is computed {@code costFactor} times ({@code records.cost_shift}: a
+     * costlier operator, the same value).
      */
     public static double tupleValue(byte[] record, int costFactor) {
         return computed(record, costFactor, Records::meanOf, Double::equals);
     }
 
+    /** The mean of a record's values, summed in double; 0 for a record without values. */
     static double meanOf(byte[] record) {
         float[] values = values(record);
         double sum = 0.0;

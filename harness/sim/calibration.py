@@ -259,8 +259,7 @@ def fit_cost(runs: list[RunRecord]) -> tuple[CostModel, dict[str, Any], list[str
         predicted = x @ beta
         loss = float(np.sum(np.sqrt(1 + ((y - predicted) / max(1.0, np.std(y))) ** 2)))
         if best is None or loss < best[0]:
-            fitted_per_run = np.cumsum([len(k[1]) for k in keep])[:-1]
-            residual_runs = [run for run in np.split(y - predicted, fitted_per_run) if len(run)]
+            residual_runs = [yk - xk @ beta for xk, yk in keep if len(yk)]
             startup = []
             for k in range(STARTUP_BATCHES):
                 extra = [
